@@ -1,0 +1,2 @@
+/* Placeholder until the spawner lands (issue 5). */
+int main(void) { return 0; }
