@@ -1,0 +1,67 @@
+package loomd.daemon;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+import loomd.daemon.session.LocalStoreBackend;
+import loomd.daemon.session.StoreBackend;
+import loomd.daemon.store.LocalStore;
+import loomd.daemon.store.StoreConfig;
+import loomd.daemon.store.StoreException;
+import loomd.locker.LockerClient;
+import loomd.protocol.store.StoreDir;
+
+/**
+ * Startup steps 2 and 3 (daemon.md §2.3 as loomd orders them): launch the locker process, which
+ * holds every file lock for the daemon, then open the store over it. The store owns the locker
+ * client from then on: closing the backend closes the store, then the locker.
+ */
+final class Backends {
+    private Backends() { }
+
+    static StoreBackend open(DaemonConfig config, Map<String, String> env, Consumer<String> log) throws IOException {
+        Layout layout = config.layout();
+        Settings settings = config.settings();
+        StoreConfig storeConfig = new StoreConfig(new StoreDir(layout.storeDir()), Optional.ofNullable(layout.storeRoot()),
+                layout.stateDir(), layout.dbDir(), layout.logDir(), layout.confDir(), authenticateCommand(env),
+                settings.fsyncMetadata, settings.useSQLiteWAL, 4, 100_000);
+        LockerClient locker = LockerClient.launch(layout.stateDir());
+        log.accept("locker started");
+        try {
+            return new LocalStoreBackend(LocalStore.open(storeConfig, locker), locker);
+        } catch (StoreException e) {
+            locker.close();
+            throw new IOException(e.getMessage(), e);
+        } catch (RuntimeException e) {
+            locker.close();
+            throw e;
+        }
+    }
+
+    /**
+     * {@code G authenticate}, where {@code G} is the {@code guix} program (daemon.md §1.1): env
+     * {@code GUIX}, else {@code NIX_BIN_DIR/guix}, else {@code guix} on the PATH; none: signing and
+     * signature checks fail with a clear error.
+     */
+    static List<String> authenticateCommand(Map<String, String> env) {
+        String guix = env.get("GUIX");
+        if (guix != null && !guix.isEmpty()) {
+            return List.of(guix, "authenticate");
+        }
+        String binDir = env.get("NIX_BIN_DIR");
+        if (binDir != null && Files.isExecutable(Path.of(binDir, "guix"))) {
+            return List.of(Path.of(binDir, "guix").toString(), "authenticate");
+        }
+        for (String dir : env.getOrDefault("PATH", "").split(":")) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "guix"))) {
+                return List.of(Path.of(dir, "guix").toString(), "authenticate");
+            }
+        }
+        return List.of();
+    }
+}

@@ -1,0 +1,319 @@
+package loomd.daemon;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * guix-daemon's command line (daemon.md §2.2), parsed argp-style: {@code --opt=V} or
+ * {@code --opt V}, unambiguous abbreviations of long options, {@code -c N}/{@code -cN},
+ * {@code --help}, {@code --usage}, {@code -V/--version}; plus loomd's own options.
+ */
+public final class CommandLine {
+
+    public static final String PROGRAM = "guix-daemon";
+    public static final String VERSION = "loomd 0.1.0 (guix-daemon protocol 0x164)";
+
+    /** What the command line asks for. */
+    public sealed interface Parsed permits Run, Print { }
+
+    /** Print {@code text} to stdout and exit 0 ({@code --help}, {@code --version}, {@code --usage}). */
+    public record Print(String text) implements Parsed { }
+
+    /** Start the daemon. */
+    public record Run(DaemonConfig config) implements Parsed { }
+
+    /** A command-line error: print {@code PROGRAM: message} and the hint, exit 64 (EX_USAGE). */
+    public static final class UsageException extends Exception {
+        public UsageException(String message) {
+            super(message);
+        }
+    }
+
+    private enum Arg { NONE, REQUIRED, OPTIONAL }
+
+    private record Option(String name, char shortName, Arg arg, boolean hidden, String argName, String help) { }
+
+    private static final List<Option> OPTIONS = List.of(
+            new Option("system", '\0', Arg.REQUIRED, false, "SYSTEM", "assume SYSTEM as the current system type"),
+            new Option("cores", 'c', Arg.REQUIRED, false, "N",
+                    "use N CPU cores to build each derivation; 0 means as many as available"),
+            new Option("max-jobs", 'M', Arg.REQUIRED, false, "N", "allow at most N build jobs"),
+            new Option("timeout", '\0', Arg.REQUIRED, false, "SECONDS",
+                    "mark builds as failed after SECONDS of activity"),
+            new Option("max-silent-time", '\0', Arg.REQUIRED, false, "SECONDS",
+                    "mark builds as failed after SECONDS of silence"),
+            new Option("disable-chroot", '\0', Arg.NONE, false, null, "disable chroot builds"),
+            new Option("chroot-directory", '\0', Arg.REQUIRED, false, "DIR", "add DIR to the build chroot"),
+            new Option("build-users-group", '\0', Arg.REQUIRED, false, "GROUP", "perform builds as a user of GROUP"),
+            new Option("no-substitutes", '\0', Arg.NONE, false, null, "do not use substitutes"),
+            new Option("substitute-urls", '\0', Arg.REQUIRED, false, "URLS",
+                    "use URLS as the default list of substitute providers"),
+            new Option("no-offload", '\0', Arg.NONE, false, null, "do not attempt to offload builds"),
+            new Option("no-build-hook", '\0', Arg.NONE, true, null, "do not attempt to offload builds"),
+            new Option("cache-failures", '\0', Arg.NONE, false, null, "cache build failures"),
+            new Option("rounds", '\0', Arg.REQUIRED, false, "N", "build each derivation N times in a row"),
+            new Option("lose-logs", '\0', Arg.NONE, false, null, "do not keep build logs"),
+            new Option("disable-log-compression", '\0', Arg.NONE, true, null, "disable compression of the build logs"),
+            new Option("log-compression", '\0', Arg.REQUIRED, false, "TYPE",
+                    "use the specified compression type for build logs"),
+            new Option("discover", '\0', Arg.OPTIONAL, false, "yes/no",
+                    "use substitute servers discovered on the local network"),
+            new Option("disable-deduplication", '\0', Arg.NONE, false, null,
+                    "disable automatic file \"deduplication\" in the store"),
+            new Option("disable-store-optimization", '\0', Arg.NONE, true, null, null),
+            new Option("impersonate-linux-2.6", '\0', Arg.NONE, false, null, "impersonate Linux 2.6"),
+            new Option("gc-keep-outputs", '\0', Arg.OPTIONAL, false, "yes/no",
+                    "tell whether the GC must keep outputs of live derivations"),
+            new Option("gc-keep-derivations", '\0', Arg.OPTIONAL, false, "yes/no",
+                    "tell whether the GC must keep derivations corresponding to live outputs"),
+            new Option("listen", '\0', Arg.REQUIRED, false, "SOCKET", "listen for connections on SOCKET"),
+            new Option("debug", '\0', Arg.NONE, false, null, "produce debugging output"),
+            new Option("max-connections", '\0', Arg.REQUIRED, false, "N",
+                    "[loomd] serve at most N connections at once (default 4096); further clients wait in the "
+                            + "listen backlog"),
+            new Option("store-root", '\0', Arg.REQUIRED, false, "DIR",
+                    "[loomd] keep the store, state and log directories physically under DIR "
+                            + "(env LOOMD_STORE_ROOT)"),
+            new Option("shutdown-grace", '\0', Arg.REQUIRED, false, "SECONDS",
+                    "[loomd] on SIGTERM, let open sessions finish for SECONDS (default 10)"),
+            new Option("session-markers", '\0', Arg.NONE, false, null,
+                    "[loomd] show sessions to `guix processes' through a marker process per session"),
+            new Option("help", '?', Arg.NONE, false, null, "give this help list"),
+            new Option("usage", '\0', Arg.NONE, false, null, "give a short usage message"),
+            new Option("version", 'V', Arg.NONE, false, null, "print program version"));
+
+    /** Options parsed and kept in the settings, whose behaviour belongs to later work. */
+    private static final List<String> PENDING = List.of("system", "cores", "max-jobs", "timeout",
+            "max-silent-time", "disable-chroot", "chroot-directory", "build-users-group", "no-substitutes",
+            "substitute-urls", "no-offload", "cache-failures", "rounds", "lose-logs", "log-compression",
+            "discover", "disable-deduplication", "impersonate-linux-2.6", "gc-keep-outputs",
+            "gc-keep-derivations");
+
+    private CommandLine() { }
+
+    public static Parsed parse(List<String> args, Map<String, String> env) throws UsageException {
+        Builder b = new Builder(env);
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (a.equals("--")) {
+                if (i + 1 < args.size()) {
+                    throw new UsageException("too many arguments");
+                }
+                break;
+            }
+            if (a.startsWith("--")) {
+                String body = a.substring(2);
+                int eq = body.indexOf('=');
+                String name = eq < 0 ? body : body.substring(0, eq);
+                Option o = lookupLong(name);
+                String value = eq < 0 ? null : body.substring(eq + 1);
+                if (o.arg == Arg.NONE && value != null) {
+                    throw new UsageException("option '--" + o.name + "' doesn't allow an argument");
+                }
+                if (o.arg == Arg.REQUIRED && value == null) {
+                    if (i + 1 >= args.size()) {
+                        throw new UsageException("option '--" + o.name + "' requires an argument");
+                    }
+                    value = args.get(++i);
+                }
+                Parsed p = b.apply(o, value);
+                if (p != null) {
+                    return p;
+                }
+            } else if (a.startsWith("-") && a.length() > 1) {
+                Option o = lookupShort(a.charAt(1));
+                String value = null;
+                if (o.arg == Arg.REQUIRED) {
+                    if (a.length() > 2) {
+                        value = a.substring(2);
+                    } else if (i + 1 < args.size()) {
+                        value = args.get(++i);
+                    } else {
+                        throw new UsageException("option requires an argument -- '" + a.charAt(1) + "'");
+                    }
+                } else if (a.length() > 2) {
+                    throw new UsageException("invalid option -- '" + a.charAt(2) + "'");
+                }
+                Parsed p = b.apply(o, value);
+                if (p != null) {
+                    return p;
+                }
+            } else {
+                throw new UsageException("too many arguments");
+            }
+        }
+        return new Run(b.build());
+    }
+
+    private static Option lookupLong(String name) throws UsageException {
+        Option prefixMatch = null;
+        boolean ambiguous = false;
+        for (Option o : OPTIONS) {
+            if (o.name.equals(name)) {
+                return o;
+            }
+            if (!name.isEmpty() && o.name.startsWith(name)) {
+                ambiguous |= prefixMatch != null;
+                prefixMatch = o;
+            }
+        }
+        if (ambiguous) {
+            throw new UsageException("option '--" + name + "' is ambiguous");
+        }
+        if (prefixMatch == null) {
+            throw new UsageException("unrecognized option '--" + name + "'");
+        }
+        return prefixMatch;
+    }
+
+    private static Option lookupShort(char c) throws UsageException {
+        for (Option o : OPTIONS) {
+            if (o.shortName == c) {
+                return o;
+            }
+        }
+        throw new UsageException("invalid option -- '" + c + "'");
+    }
+
+    /** argp's yes/no: case-insensitive, an omitted argument means yes. */
+    static boolean yesNo(String arg) throws UsageException {
+        if (arg == null) {
+            return true;
+        }
+        return switch (arg.toLowerCase(Locale.ROOT)) {
+            case "yes" -> true;
+            case "no" -> false;
+            default -> throw new UsageException("'" + arg + "': invalid Boolean value");
+        };
+    }
+
+    private static final class Builder {
+        private final Map<String, String> env;
+        private final Settings settings = new Settings();
+        private final List<String> listen = new ArrayList<>();
+        private int verbosity = 1;
+        private String maxConnections = "4096";
+        private String shutdownGrace = "10";
+        private String storeRoot;
+        private boolean sessionMarkers;
+
+        Builder(Map<String, String> env) {
+            this.env = env;
+            // guix-daemon's main(): substitutes on with the default URLs, offload on.
+            settings.set("build-use-substitutes", "true");
+            settings.set("substitute-urls", Settings.DEFAULT_SUBSTITUTE_URLS);
+            storeRoot = env.get("LOOMD_STORE_ROOT");
+        }
+
+        /** Applies one option; returns non-null when parsing stops there (help, version). */
+        Parsed apply(Option o, String v) throws UsageException {
+            switch (o.name) {
+                case "system" -> settings.thisSystem = v;
+                case "cores" -> settings.set("build-cores", v);
+                case "max-jobs" -> settings.set("build-max-jobs", v);
+                case "timeout" -> settings.set("build-timeout", v);
+                case "max-silent-time" -> settings.set("build-max-silent-time", v);
+                case "disable-chroot" -> settings.useChroot = false;
+                case "chroot-directory" -> {
+                    String dirs = settings.get("build-extra-chroot-dirs", "");
+                    settings.set("build-extra-chroot-dirs", dirs.isEmpty() ? v : dirs + " " + v);
+                }
+                case "build-users-group" -> settings.buildUsersGroup = v;
+                case "no-substitutes" -> settings.set("build-use-substitutes", "false");
+                case "substitute-urls" -> settings.set("substitute-urls", v);
+                case "no-offload", "no-build-hook" -> settings.useBuildHook = false;
+                case "cache-failures" -> settings.cacheFailure = true;
+                case "rounds" -> {
+                    if (!v.matches("[0-9]+")) {
+                        throw new UsageException(v + ": invalid number of rounds");
+                    }
+                    settings.set("build-repeat", Long.toString(Math.max(0, Long.parseLong(v) - 1)));
+                }
+                case "lose-logs" -> settings.keepLog = false;
+                case "disable-log-compression" -> settings.logCompression = Settings.LogCompression.NONE;
+                case "log-compression" -> settings.logCompression = switch (v) {
+                    case "none" -> Settings.LogCompression.NONE;
+                    case "gzip" -> Settings.LogCompression.GZIP;
+                    case "bzip2" -> Settings.LogCompression.BZIP2;
+                    default -> throw new UsageException(v + ": unknown compression type");
+                };
+                case "discover" -> settings.set("discover", yesNo(v) ? "true" : "false");
+                case "disable-deduplication", "disable-store-optimization" -> settings.autoOptimiseStore = false;
+                case "impersonate-linux-2.6" -> settings.impersonateLinux26 = true;
+                case "gc-keep-outputs" -> settings.gcKeepOutputs = yesNo(v);
+                case "gc-keep-derivations" -> settings.gcKeepDerivations = yesNo(v);
+                case "listen" -> listen.add(v);
+                case "debug" -> verbosity = 4;
+                case "max-connections" -> maxConnections = v;
+                case "store-root" -> storeRoot = v;
+                case "shutdown-grace" -> shutdownGrace = v;
+                case "session-markers" -> sessionMarkers = true;
+                case "help" -> { return new Print(help()); }
+                case "usage" -> { return new Print(usage()); }
+                case "version" -> { return new Print(VERSION + "\n"); }
+                default -> throw new IllegalStateException("unhandled option " + o.name);
+            }
+            return null;
+        }
+
+        DaemonConfig build() throws UsageException {
+            int max = positive("max-connections", maxConnections);
+            int grace = positive("shutdown-grace", shutdownGrace);
+            Path root = storeRoot == null || storeRoot.isEmpty() ? null : Path.of(storeRoot).toAbsolutePath().normalize();
+            Layout layout;
+            try {
+                layout = Layout.of(env, root);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
+            return new DaemonConfig(settings, layout, List.copyOf(listen), max, Duration.ofSeconds(grace), verbosity,
+                    sessionMarkers);
+        }
+
+        private static int positive(String option, String v) throws UsageException {
+            if (!v.matches("[0-9]{1,9}") || Integer.parseInt(v) < 0) {
+                throw new UsageException("--" + option + ": `" + v + "' is not a non-negative integer");
+            }
+            return Integer.parseInt(v);
+        }
+    }
+
+    static String help() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("Usage: ").append(PROGRAM).append(" [OPTION...]\n");
+        sb.append("guix-daemon -- perform derivation builds and store accesses\n");
+        sb.append("(loomd: a Java implementation of guix-daemon; options marked [pending] are accepted and\n");
+        sb.append(" kept in the settings, but builds, GC, substitutes and offloading are not implemented yet.)\n\n");
+        for (Option o : OPTIONS) {
+            if (o.hidden) {
+                continue;
+            }
+            String left = (o.shortName != '\0' ? "  -" + o.shortName + ", " : "      ") + "--" + o.name
+                    + switch (o.arg) {
+                        case NONE -> "";
+                        case REQUIRED -> "=" + o.argName;
+                        case OPTIONAL -> "[=" + o.argName + "]";
+                    };
+            String text = (PENDING.contains(o.name) ? "[pending] " : "") + o.help;
+            sb.append(left.length() < 30 ? String.format("%-30s%s%n", left, text) : left + "\n" + " ".repeat(30) + text + "\n");
+        }
+        sb.append("\nEnvironment: NIX_STORE_DIR (logical store directory, default /gnu/store), GUIX_STATE_DIRECTORY,\n");
+        sb.append("GUIX_DATABASE_DIRECTORY, GUIX_LOG_DIRECTORY, GUIX_CONFIGURATION_DIRECTORY, LISTEN_PID/LISTEN_FDS\n");
+        sb.append("(socket activation), LOOMD_STORE_ROOT.\n");
+        return sb.toString();
+    }
+
+    static String usage() {
+        StringBuilder sb = new StringBuilder("Usage: " + PROGRAM);
+        for (Option o : OPTIONS) {
+            if (!o.hidden) {
+                sb.append(" [--").append(o.name).append(o.arg == Arg.REQUIRED ? "=" + o.argName : "").append(']');
+            }
+        }
+        return sb.append('\n').toString();
+    }
+}

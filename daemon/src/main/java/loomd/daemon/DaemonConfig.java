@@ -1,0 +1,18 @@
+package loomd.daemon;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Everything the command line and the environment decided, before the daemon starts.
+ *
+ * @param settings the template settings; sessions copy them and never touch this object
+ * @param layout the directories
+ * @param listen the {@code --listen} values in order (empty: the default socket)
+ * @param maxConnections connections served at once; the accept loop waits for a free slot
+ * @param shutdownGrace how long SIGTERM lets open sessions finish
+ * @param verbosity the daemon's own verbosity and every session's initial one (1 info, 4 debug)
+ * @param sessionMarkers start a marker process per session for {@code guix processes}
+ */
+public record DaemonConfig(Settings settings, Layout layout, List<String> listen, int maxConnections,
+        Duration shutdownGrace, int verbosity, boolean sessionMarkers) { }

@@ -1,0 +1,125 @@
+package loomd.daemon;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+import loomd.daemon.server.Listener;
+import loomd.daemon.server.Listeners;
+import loomd.daemon.server.Server;
+import loomd.daemon.server.SocketActivation;
+import loomd.daemon.session.Session;
+import loomd.daemon.session.StoreBackend;
+import loomd.protocol.wire.WireLimits;
+
+/**
+ * {@code guix-daemon} in one JVM. Startup order (daemon.md §2.3): parse the command line, create
+ * the directories, launch the locker and open the store ({@link Backends}), open the listening
+ * sockets (or adopt the activated ones), check the settings, then serve until SIGTERM.
+ */
+public final class Main {
+    private static final PrintStream ERR = System.err;
+
+    private Main() { }
+
+    public static void main(String[] args) {
+        System.exit(run(List.of(args), System.getenv()));
+    }
+
+    /** Runs the daemon; returns the exit status (0 after a SIGTERM drain, 1 on a fatal error, 64 on usage). */
+    static int run(List<String> args, Map<String, String> env) {
+        DaemonConfig config;
+        try {
+            switch (CommandLine.parse(args, env)) {
+                case CommandLine.Print p -> {
+                    System.out.print(p.text());
+                    System.out.flush();
+                    return 0;
+                }
+                case CommandLine.Run r -> config = r.config();
+            }
+        } catch (CommandLine.UsageException e) {
+            ERR.println(CommandLine.PROGRAM + ": " + e.getMessage());
+            ERR.println("Try `" + CommandLine.PROGRAM + " --help' or `" + CommandLine.PROGRAM
+                    + " --usage' for more information.");
+            return 64;
+        }
+        Consumer<String> log = Main::log;
+        StoreBackend store = null;
+        List<Listener> listeners = List.of();
+        try {
+            Layout layout = config.layout();
+            Files.createDirectories(layout.physicalStoreDir());
+            Files.createDirectories(layout.stateDir());
+            Files.createDirectories(layout.dbDir());
+            config.settings().update();
+            store = Backends.open(config, env, log);
+            listeners = listen(config, env, log);
+            if (ProcessHandle.current().info().user().orElse("").equals("root")
+                    && config.settings().buildUsersGroup.isEmpty()) {
+                ERR.println("warning: daemon is running as root, so using `--build-users-group' is highly recommended");
+            }
+        } catch (IOException | SettingsException | RuntimeException e) {
+            ERR.println("error: " + e.getMessage());
+            listeners.forEach(l -> closeQuietly(l));
+            if (store != null) {
+                store.close();
+            }
+            return 1;
+        }
+        return serve(config, store, listeners, log);
+    }
+
+    private static List<Listener> listen(DaemonConfig config, Map<String, String> env, Consumer<String> log)
+            throws IOException {
+        int activated = SocketActivation.count(env, ProcessHandle.current().pid());
+        if (activated > 0) {
+            List<Listener> result = SocketActivation.adopt(activated);
+            log.accept("socket-activated with " + activated + " socket(s)");
+            return result;
+        }
+        List<Listener> result = Listeners.open(config.listen(), config.layout().defaultSocket());
+        for (Listener l : result) {
+            log.accept("listening on " + l.description());
+        }
+        return result;
+    }
+
+    private static int serve(DaemonConfig config, StoreBackend store, List<Listener> listeners, Consumer<String> log) {
+        WireLimits limits = WireLimits.DEFAULT;
+        Server server = new Server(listeners, config.maxConnections(), config.sessionMarkers(),
+                (channel, peer) -> new Session(channel, peer, config.settings(), store, config.layout(),
+                        config.verbosity(), limits, log).run(),
+                log);
+        Thread hook = new Thread(() -> {
+            log.accept("shutting down: draining " + server.activeConnections() + " connection(s)");
+            server.shutdown(config.shutdownGrace());
+            store.close();
+            log.accept("stopped");
+        }, "shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        server.start();
+        try {
+            server.awaitStopped();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    private static void closeQuietly(Listener l) {
+        try {
+            l.channel().close();
+        } catch (IOException ignored) {
+            // failing startup anyway
+        }
+    }
+
+    /** The daemon's log: its stderr, one line per message. */
+    static void log(String message) {
+        ERR.println(message);
+    }
+}

@@ -1,0 +1,225 @@
+package loomd.daemon.session;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+import loomd.daemon.Layout;
+import loomd.daemon.Settings;
+import loomd.protocol.wire.ProtocolVersion;
+import loomd.protocol.wire.WireLimits;
+import loomd.protocol.wire.WireReader;
+import loomd.protocol.wire.WireWriter;
+
+/**
+ * One client connection, from handshake to close (protocol.md §3-§5), on its own virtual thread.
+ *
+ * <p>Lifecycle: HANDSHAKE (errors close silently, as upstream's child exits) -> OPEN (work phase
+ * around the session start; an error is sent and the session ends) -> OPS (until EOF, a fatal
+ * error or a hang-up) -> CLOSED. Everything the session acquired (the temp-roots file) is released
+ * in one finally block; the caller owns and closes the channel.
+ *
+ * <p>Memory: between operations an idle session holds no wire buffers; it waits for the next op
+ * code with an 8-byte read of its own and borrows a {@link WireBuffers} pair for the operation.
+ */
+public final class Session {
+    private static final int MAX_IDLE_BUFFERS = 256;
+    private static final ConcurrentHashMap<WireLimits, WireBuffers.Pool> POOLS = new ConcurrentHashMap<>();
+
+    private final SocketChannel channel;
+    private final Peer peer;
+    private final Settings settings;
+    private final StoreBackend store;
+    private final Layout layout;
+    private final int verbosity;
+    private final WireLimits limits;
+    private final Consumer<String> log;
+    private final WireBuffers.Pool pool;
+    private final ByteBuffer opCode = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+    private InputStream rawIn;
+    private OutputStream rawOut;
+
+    /**
+     * @param settings the daemon's template; the session takes its own copy
+     * @param verbosity the session's initial verbosity (the daemon's)
+     * @param log the daemon's log, for messages outside a work phase
+     */
+    public Session(SocketChannel channel, Peer peer, Settings settings, StoreBackend store, Layout layout,
+            int verbosity, WireLimits limits, Consumer<String> log) {
+        this.channel = channel;
+        this.peer = peer;
+        this.settings = settings.copy();
+        this.store = store;
+        this.layout = layout;
+        this.verbosity = verbosity;
+        this.limits = limits;
+        this.log = log;
+        this.pool = POOLS.computeIfAbsent(limits, l -> new WireBuffers.Pool(l, MAX_IDLE_BUFFERS));
+    }
+
+    /** Serves the connection until it ends; never throws. */
+    public void run() {
+        rawIn = Channels.newInputStream(channel);
+        rawOut = Channels.newOutputStream(channel);
+        WireBuffers buffers = pool.borrow(rawIn, rawOut);
+        SessionContext context = null;
+        try {
+            long clientVersion = handshake(buffers.reader, buffers.writer);
+            if (clientVersion < 0) {
+                return;
+            }
+            StderrChannel stderr = new StderrChannel(buffers.reader, buffers.writer, (int) (clientVersion & 0xff),
+                    ClientWatch.of(channel), verbosity, log);
+            context = new SessionContext(peer, settings, store, layout, buffers.reader, buffers.writer, stderr,
+                    clientVersion);
+            if (open(context)) {
+                buffers.flushed = true;
+                buffers = serve(context, buffers);
+            }
+        } catch (IOException e) {
+            log.accept("connection from " + peer.description() + " ended: " + e.getMessage());
+        } catch (RuntimeException | Error e) {
+            log.accept("unexpected build daemon error: " + e);
+        } finally {
+            if (context != null) {
+                context.closeRoots();
+            }
+            if (buffers != null) {
+                pool.release(buffers);
+            }
+        }
+    }
+
+    /** Returns the client version, or -1 when the connection must close without a reply. */
+    private long handshake(WireReader in, WireWriter out) throws IOException {
+        long magic;
+        try {
+            magic = in.readUInt();
+        } catch (IOException e) {
+            return -1;
+        }
+        if (magic != ProtocolVersion.WORKER_MAGIC_1) {
+            log.accept("error: protocol mismatch from " + peer.description());
+            return -1;
+        }
+        out.writeUInt(ProtocolVersion.WORKER_MAGIC_2);
+        out.writeUInt(ProtocolVersion.PROTOCOL_VERSION);
+        out.flush();
+        long clientVersion = in.readUInt();
+        int minor = ProtocolVersion.minor(clientVersion);
+        if (minor >= 14 && in.readBool()) {
+            in.readUInt(); // CPU affinity: read, not honoured (protocol.md §3 allows that)
+        }
+        if (minor >= 11) {
+            in.readBool(); // reserveSpace: the store keeps db/reserved itself
+        }
+        return clientVersion;
+    }
+
+    /** The work phase around the session start; false if it failed and the session ends. */
+    private boolean open(SessionContext s) throws IOException {
+        try {
+            s.stderr.startWork();
+            if (peer.uidKnown()) {
+                Passwd.Entry user = Passwd.byUid(peer.uid());
+                if (user == null) {
+                    s.stderr.message(1, "user with UID " + peer.uid() + " not found");
+                } else {
+                    UserProfiles.create(layout.stateDir(), user.name(), peer.uid(), s.stderr);
+                }
+            }
+            s.stderr.stopWork();
+            s.out.flush();
+            return true;
+        } catch (ClientGoneException e) {
+            return false;
+        } catch (Exception e) {
+            ErrorMapping.WireError error = ErrorMapping.toWire(e);
+            s.stderr.fail(error.message(), 1);
+            return false;
+        }
+    }
+
+    /**
+     * The op loop. Returns the buffers still held at the end (or null), for the caller to return.
+     */
+    private WireBuffers serve(SessionContext s, WireBuffers held) throws IOException {
+        Dispatcher dispatcher = new Dispatcher(s);
+        WireBuffers buffers = held;
+        while (true) {
+            long op;
+            if (buffers != null && buffers.reusable()) {
+                pool.release(buffers);
+                buffers = null;
+            }
+            if (buffers == null) {
+                op = readOpCode();
+                if (op < 0) {
+                    return null;
+                }
+                buffers = pool.borrow(rawIn, rawOut);
+                s.bind(buffers);
+            } else {
+                // The client sent more than one request at once: keep reading from the buffer.
+                OptionalLong next;
+                try {
+                    next = buffers.reader.readUIntOrEof();
+                } catch (IOException e) {
+                    return buffers;
+                }
+                if (next.isEmpty()) {
+                    return buffers;
+                }
+                op = next.getAsLong();
+            }
+            try {
+                buffers.flushed = false;
+                dispatcher.perform(op);
+                s.out.flush();
+                buffers.flushed = true;
+            } catch (ClientGoneException e) {
+                log.accept("client " + peer.description() + " hung up during an operation");
+                return null;
+            } catch (Throwable t) {
+                boolean goOn = report(s, t);
+                buffers.flushed = true; // fail() flushed, or threw out of this method
+                if (!goOn) {
+                    return buffers;
+                }
+            }
+        }
+    }
+
+    /**
+     * Waits for the next op code without wire buffers. Returns -1 at end of stream, for a torn
+     * code, or for one with high bytes set: upstream's session then ends without a reply.
+     */
+    private long readOpCode() throws IOException {
+        opCode.clear();
+        while (opCode.hasRemaining()) {
+            if (channel.read(opCode) < 0) {
+                return -1;
+            }
+        }
+        long op = opCode.getLong(0);
+        return (op >>> 32) != 0 ? -1 : op;
+    }
+
+    /** Sends the error to the client; true if the session goes on. */
+    private boolean report(SessionContext s, Throwable t) throws IOException {
+        ErrorMapping.WireError error = ErrorMapping.toWire(t);
+        boolean recoverable = s.stderr.working() && !error.alwaysFatal();
+        if (error.alwaysFatal()) {
+            log.accept("error in session of " + peer.description() + ": " + t);
+        }
+        s.stderr.fail(error.message(), error.status());
+        return recoverable;
+    }
+}

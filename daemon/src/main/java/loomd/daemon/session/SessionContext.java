@@ -1,0 +1,65 @@
+package loomd.daemon.session;
+
+import java.io.IOException;
+
+import loomd.daemon.Layout;
+import loomd.daemon.Settings;
+import loomd.protocol.store.StoreDir;
+import loomd.protocol.wire.WireReader;
+import loomd.protocol.wire.WireWriter;
+
+/**
+ * The per-connection state an operation sees. Confined to the session's virtual thread.
+ */
+final class SessionContext {
+    final Peer peer;
+    final Settings settings;
+    final StoreBackend store;
+    final StoreDir storeDir;
+    final Layout layout;
+    /** The buffers lent for the current operation (see {@link WireBuffers}); rebound per op. */
+    WireReader in;
+    WireWriter out;
+    final StderrChannel stderr;
+    final long clientVersion;
+    private StoreBackend.Roots roots;
+
+    SessionContext(Peer peer, Settings settings, StoreBackend store, Layout layout, WireReader in, WireWriter out,
+            StderrChannel stderr, long clientVersion) {
+        this.peer = peer;
+        this.settings = settings;
+        this.store = store;
+        this.storeDir = new StoreDir(layout.storeDir());
+        this.layout = layout;
+        this.in = in;
+        this.out = out;
+        this.stderr = stderr;
+        this.clientVersion = clientVersion;
+    }
+
+    void bind(WireBuffers buffers) {
+        in = buffers.reader;
+        out = buffers.writer;
+        stderr.bind(in, out);
+    }
+
+    int clientMinor() {
+        return (int) (clientVersion & 0xff);
+    }
+
+    /** The session's temp roots, created on first use (upstream creates the file lazily too). */
+    StoreBackend.Roots roots() throws IOException {
+        if (roots == null) {
+            roots = store.openSessionRoots();
+        }
+        return roots;
+    }
+
+    /** Removes the temp-roots file, if any; called once when the session ends. */
+    void closeRoots() {
+        if (roots != null) {
+            roots.close();
+            roots = null;
+        }
+    }
+}

@@ -1,0 +1,22 @@
+/**
+ * One client session: the handshake, the stderr channel and its work phase, the operations in
+ * numeric order ({@link loomd.daemon.session.Dispatcher}), {@code wopSetOptions}, and the one
+ * mapping of failures to STDERR_ERROR ({@link loomd.daemon.session.ErrorMapping}).
+ *
+ * <p>Concurrency: a {@link loomd.daemon.session.Session} and everything it creates (reader,
+ * writer, {@link loomd.daemon.session.StderrChannel}, its settings copy, its temp roots) are
+ * confined to the connection's virtual thread; nothing here is shared between sessions except
+ * the {@link loomd.daemon.session.StoreBackend}, which is thread-safe by contract, two
+ * read-mostly caches of {@code /etc/passwd} look-ups (ConcurrentHashMap), and the pool of wire
+ * buffers ({@code WireBuffers.Pool}, a lock-free deque): a session borrows a reader/writer pair
+ * for one operation and gives it back only if it was flushed and fully read, so an idle
+ * connection holds no 64 KiB buffers and no stale byte can reach another client. No native call is made
+ * here except {@link loomd.daemon.session.ClientWatch}'s zero-timeout poll, which never blocks.
+ *
+ * <p>Error rule (protocol.md §7.2): an error while the channel is not working (request decoding,
+ * an unknown op, a bad store path argument, a malformed NAR or setting) is sent and ends the
+ * session; an error inside the work phase is sent and the session reads the next op. A client
+ * hang-up noticed during work ({@link loomd.daemon.session.ClientGoneException}) ends the session
+ * without a reply.
+ */
+package loomd.daemon.session;

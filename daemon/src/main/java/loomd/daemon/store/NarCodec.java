@@ -1,0 +1,71 @@
+package loomd.daemon.store;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
+
+import java.util.Optional;
+
+import loomd.protocol.hash.Hash;
+import loomd.protocol.hash.HashAlgorithm;
+import loomd.protocol.nar.NarOptions;
+import loomd.protocol.nar.NarSummary;
+import loomd.protocol.nar.NarRestorer;
+import loomd.protocol.nar.NarResult;
+import loomd.protocol.nar.NarWriter;
+
+/**
+ * NAR in both directions for the store (over {@code loomd.protocol.nar}): restore a stream into
+ * a new tree while hashing it, and dump a tree.
+ */
+final class NarCodec {
+    /**
+     * The SHA-256 and length of the exact NAR bytes consumed, the root's kind, and the extra
+     * digest asked for, if any (flat: of the root file's contents; recursive: of the NAR).
+     */
+    record Restored(Hash narHash, long narSize, boolean rootRegular, boolean rootExecutable, Optional<Hash> extra) {}
+
+    /**
+     * Restores the NAR read from {@code in} at {@code target} (which must not exist), reading
+     * exactly to its end; a malformed NAR throws {@link loomd.protocol.nar.NarException} and
+     * leaves nothing at {@code target}.
+     */
+    Restored restore(InputStream in, Path target) throws IOException {
+        return restore(in, target, NarOptions.DEFAULT);
+    }
+
+    /**
+     * As {@link #restore(InputStream, Path)} for {@code wopAddToStore}, computing in the same pass
+     * the digest the destination path needs: flat, the root file's contents in {@code algo} (the
+     * file is written non-executable, and nothing is written for a non-file root); recursive with
+     * an algorithm other than SHA-256, the NAR in {@code algo}.
+     */
+    Restored restoreForAdd(InputStream in, Path target, boolean recursive, Optional<HashAlgorithm> algo)
+            throws IOException {
+        NarOptions options = NarOptions.DEFAULT;
+        if (!recursive) options = options.withFlat(true);
+        if (algo.isPresent() && algo.get().isSupported()) {
+            if (!recursive) options = options.withContentsAlgorithm(algo.get());
+            else if (algo.get() != HashAlgorithm.SHA256) options = options.withExtraNarAlgorithm(algo.get());
+        }
+        return restore(in, target, options);
+    }
+
+    private static Restored restore(InputStream in, Path target, NarOptions options) throws IOException {
+        NarSummary s = new NarRestorer().restore(in, target, options);
+        NarResult r = s.nar();
+        Optional<Hash> extra = s.contentsHash().isPresent() ? s.contentsHash() : s.extraNarHash();
+        return new Restored(r.narHash(), r.narSize(), s.isSingleRegularFile(), s.rootExecutable(), extra);
+    }
+
+    /** The NAR hash and size of the tree at {@code source}, streamed. */
+    NarResult hash(Path source) throws IOException {
+        return NarWriter.hash(source);
+    }
+
+    /** Writes the NAR of the tree at {@code source}. */
+    void dump(Path source, OutputStream out) throws IOException {
+        new NarWriter().write(source, out);
+    }
+}

@@ -1,0 +1,65 @@
+package loomd.daemon.store.db;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One SQLite connection with its prepared statements. Not thread-safe: a {@code Db} is used
+ * by one thread at a time (the writer thread, or the borrower of a pooled read connection).
+ */
+public final class Db implements AutoCloseable {
+    private final Connection connection;
+    private final Map<String, PreparedStatement> statements = new HashMap<>();
+
+    Db(Connection connection) {
+        this.connection = connection;
+    }
+
+    /** The prepared statement for {@code sql}, prepared once per connection. */
+    public PreparedStatement stmt(String sql) throws SQLException {
+        PreparedStatement ps = statements.get(sql);
+        if (ps == null) {
+            ps = connection.prepareStatement(sql);
+            statements.put(sql, ps);
+        }
+        ps.clearParameters();
+        return ps;
+    }
+
+    /** Runs every statement of {@code sql} (sqlite3_exec: executeUpdate, unlike execute, runs them all). */
+    public void exec(String sql) throws SQLException {
+        try (var st = connection.createStatement()) {
+            st.executeUpdate(sql);
+        }
+    }
+
+    public String queryString(String sql) throws SQLException {
+        try (var st = connection.createStatement(); var rs = st.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    Connection connection() {
+        return connection;
+    }
+
+    @Override
+    public void close() {
+        for (PreparedStatement ps : statements.values()) {
+            try {
+                ps.close();
+            } catch (SQLException ignored) {
+                // closing anyway
+            }
+        }
+        statements.clear();
+        try {
+            connection.close();
+        } catch (SQLException ignored) {
+            // closing anyway
+        }
+    }
+}

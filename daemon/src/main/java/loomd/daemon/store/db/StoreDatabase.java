@@ -1,0 +1,273 @@
+package loomd.daemon.store.db;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import loomd.daemon.store.StoreException;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteErrorCode;
+import org.sqlite.SQLiteException;
+import org.sqlite.SQLiteOpenMode;
+
+/**
+ * The store database ({@code <db>/db.sqlite}) with upstream's schema, schema file and pragmas.
+ *
+ * <p>Threads: one writer connection owned by a dedicated platform thread ({@link #write}); every
+ * write is an explicit {@code BEGIN IMMEDIATE … COMMIT} with autoCommit on (the sqlite-jdbc
+ * commit trap), and only that connection has a busy timeout (1 h, as upstream), so a busy wait
+ * never pins a carrier. Point reads ({@link #read}) borrow one of a few read connections and
+ * run on the caller's (virtual) thread; they have no busy timeout and retry with a sleep.
+ * Long scans ({@link #scan}) run on a platform executor.
+ */
+public final class StoreDatabase implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(StoreDatabase.class.getName());
+    private static final int WRITER_BUSY_TIMEOUT_MS = 60 * 60 * 1000;
+
+    /** How to open the database; the defaults are upstream's ({@code fsync-metadata}, WAL). */
+    public record Settings(Path dbDir, boolean fsyncMetadata, boolean useWal, int readConnections) {
+        public Settings {
+            if (readConnections < 1) throw new IllegalArgumentException("readConnections < 1");
+        }
+
+        public static Settings defaults(Path dbDir) {
+            return new Settings(dbDir, true, true, 4);
+        }
+    }
+
+    private final Db writer;
+    private final ExecutorService writerThread;
+    private final ExecutorService scanThreads;
+    private final BlockingQueue<Db> readers;
+    private final List<Db> allReaders;
+    private final AtomicBoolean warnedBusy = new AtomicBoolean();
+    private volatile boolean closed;
+
+    private StoreDatabase(Db writer, List<Db> readers) {
+        this.writer = writer;
+        this.allReaders = List.copyOf(readers);
+        this.readers = new ArrayBlockingQueue<>(readers.size(), false, readers);
+        this.writerThread = Executors.newSingleThreadExecutor(
+                Thread.ofPlatform().name("loomd-db-writer").daemon(true).factory());
+        this.scanThreads = Executors.newFixedThreadPool(2,
+                Thread.ofPlatform().name("loomd-db-scan-", 0).daemon(true).factory());
+    }
+
+    /**
+     * Opens (creating when new) the database as upstream's {@code LocalStore} constructor does:
+     * an absent {@code schema} file means a new store (create, run the schema, write "7").
+     */
+    public static StoreDatabase open(Settings settings) {
+        Path dir = settings.dbDir();
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new StoreException("creating directory `" + dir + "': " + e.getMessage());
+        }
+        Path schemaFile = dir.resolve("schema");
+        int current = readSchemaVersion(schemaFile);
+        if (current > Schema.VERSION) {
+            throw new StoreException("current store schema is version " + current
+                    + ", but I only support " + Schema.VERSION);
+        }
+        if (current != 0 && current < Schema.VERSION) {
+            throw new StoreException(
+                    "Your store database uses an implausibly old schema, version " + current + ".");
+        }
+        boolean create = current == 0;
+        if (!Files.isReadable(dir) || !Files.isWritable(dir)) {
+            throw new StoreException("store database directory `" + dir + "' is not writable");
+        }
+        Path dbFile = dir.resolve("db.sqlite");
+        Db writer = openWriter(dbFile, create, settings);
+        List<Db> readers = new ArrayList<>();
+        try {
+            if (create) {
+                writer.exec(Schema.SQL);
+                Files.writeString(schemaFile, Integer.toString(Schema.VERSION), StandardCharsets.US_ASCII);
+            }
+            for (int i = 0; i < settings.readConnections(); i++) readers.add(openReader(dbFile));
+        } catch (SQLException | IOException e) {
+            writer.close();
+            readers.forEach(Db::close);
+            throw new StoreException("initialising database schema: " + e.getMessage(), e);
+        }
+        return new StoreDatabase(writer, readers);
+    }
+
+    static int readSchemaVersion(Path schemaFile) {
+        if (!Files.exists(schemaFile)) return 0;
+        try {
+            String s = Files.readString(schemaFile, StandardCharsets.US_ASCII);
+            if (!s.matches("[0-9]{1,9}")) throw new NumberFormatException(s);
+            return Integer.parseInt(s);
+        } catch (IOException | NumberFormatException e) {
+            throw new StoreException("`" + schemaFile + "' is corrupt");
+        }
+    }
+
+    private static Db openWriter(Path dbFile, boolean create, Settings settings) {
+        SQLiteConfig config = new SQLiteConfig();
+        if (!create) config.resetOpenMode(SQLiteOpenMode.CREATE);
+        config.setBusyTimeout(WRITER_BUSY_TIMEOUT_MS);
+        Db db;
+        try {
+            db = new Db(config.createConnection("jdbc:sqlite:" + dbFile));
+        } catch (SQLException e) {
+            throw new StoreException("cannot open store database `" + dbFile + "'", e);
+        }
+        try {
+            db.exec("pragma foreign_keys = 1;");
+            db.exec("pragma synchronous = " + (settings.fsyncMetadata() ? "normal" : "off") + ";");
+            String mode = settings.useWal() ? "wal" : "truncate";
+            String prev = db.queryString("pragma main.journal_mode;");
+            if (!mode.equalsIgnoreCase(prev)) db.queryString("pragma main.journal_mode = " + mode + ";");
+            if (settings.useWal()) db.exec("pragma wal_autocheckpoint = 40000;");
+            return db;
+        } catch (SQLException e) {
+            db.close();
+            throw new StoreException("setting up store database `" + dbFile + "': " + e.getMessage(), e);
+        }
+    }
+
+    private static Db openReader(Path dbFile) throws SQLException {
+        SQLiteConfig config = new SQLiteConfig();
+        config.resetOpenMode(SQLiteOpenMode.CREATE);
+        config.setReadOnly(true);
+        config.setBusyTimeout(0);
+        Db db = new Db(config.createConnection("jdbc:sqlite:" + dbFile));
+        db.exec("pragma foreign_keys = 1;");
+        return db;
+    }
+
+    /** A point read on the calling thread with a pooled read-only connection. */
+    public <T> T read(SqlWork<T> work) {
+        Db db = borrow();
+        try {
+            return retryBusy(() -> work.run(db));
+        } finally {
+            readers.add(db);
+        }
+    }
+
+    /** A long read (full scans): runs on a platform thread; the caller waits. */
+    public <T> T scan(SqlWork<T> work) {
+        return join(CompletableFuture.supplyAsync(() -> read(work), scanThreads));
+    }
+
+    /**
+     * Runs {@code work} in one {@code BEGIN IMMEDIATE … COMMIT} transaction on the writer thread
+     * and waits for it. Any exception rolls the transaction back and is rethrown unchanged
+     * ({@link StoreException} included); transient busy errors retry the whole transaction.
+     */
+    public <T> T write(SqlWork<T> work) {
+        ensureOpen();
+        return join(CompletableFuture.supplyAsync(() -> retryBusy(() -> transaction(work)), writerThread));
+    }
+
+    private <T> T transaction(SqlWork<T> work) throws SQLException {
+        writer.exec("begin immediate;");
+        boolean committed = false;
+        try {
+            T result = work.run(writer);
+            writer.exec("commit;");
+            committed = true;
+            return result;
+        } finally {
+            if (!committed) {
+                try {
+                    writer.exec("rollback;");
+                } catch (SQLException e) {
+                    LOG.log(Level.DEBUG, "rollback failed (transaction already gone)", e);
+                }
+            }
+        }
+    }
+
+    private interface SqlCall<T> {
+        T call() throws SQLException;
+    }
+
+    private <T> T retryBusy(SqlCall<T> call) {
+        while (true) {
+            try {
+                return call.call();
+            } catch (SQLiteException e) {
+                SQLiteErrorCode code = e.getResultCode();
+                boolean busy = code == SQLiteErrorCode.SQLITE_BUSY || code == SQLiteErrorCode.SQLITE_PROTOCOL
+                        || (code != null && code.name().startsWith("SQLITE_BUSY"));
+                if (!busy) throw new StoreException(e.getMessage(), e);
+                if (warnedBusy.compareAndSet(false, true)) {
+                    LOG.log(Level.WARNING, "warning: SQLite database is busy");
+                }
+                sleepUpTo100ms();
+            } catch (SQLException e) {
+                throw new StoreException(e.getMessage(), e);
+            }
+        }
+    }
+
+    private static void sleepUpTo100ms() {
+        try {
+            Thread.sleep(ThreadLocalRandom.current().nextInt(1, 100));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("interrupted");
+        }
+    }
+
+    private Db borrow() {
+        ensureOpen();
+        try {
+            return readers.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("interrupted");
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) throw new StoreException("the store database is closed");
+    }
+
+    private static <T> T join(CompletableFuture<T> future) {
+        try {
+            return future.join();
+        } catch (CompletionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException re) throw re;
+            if (cause instanceof Error err) throw err;
+            throw new StoreException(String.valueOf(cause), cause);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        writerThread.shutdown();
+        scanThreads.shutdown();
+        try {
+            writerThread.awaitTermination(30, TimeUnit.SECONDS);
+            scanThreads.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        allReaders.forEach(Db::close);
+        writer.close();
+    }
+}

@@ -1,0 +1,296 @@
+package loomd.daemon.store.db;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+import loomd.daemon.store.StoreException;
+
+/**
+ * The SQL upstream's {@code LocalStore} runs (formats.md §7.5), one static method per use. Every
+ * method takes the {@link Db} it runs on: a read connection or the writer inside a transaction.
+ */
+public final class StoreQueries {
+    static final String QUERY_PATH_INFO =
+            "select id, hash, registrationTime, deriver, narSize from ValidPaths where path = ?;";
+    static final String QUERY_REFERENCES =
+            "select path from Refs join ValidPaths on reference = id where referrer = ?;";
+    static final String QUERY_REFERRERS = "select path from Refs join ValidPaths on referrer = id"
+            + " where reference = (select id from ValidPaths where path = ?);";
+    static final String REGISTER_VALID_PATH =
+            "insert into ValidPaths (path, hash, registrationTime, deriver, narSize) values (?, ?, ?, ?, ?);";
+    static final String UPDATE_PATH_INFO = "update ValidPaths set narSize = ?, hash = ? where path = ?;";
+    static final String ADD_REFERENCE = "insert or replace into Refs (referrer, reference) values (?, ?);";
+    static final String ADD_DERIVATION_OUTPUT =
+            "insert or replace into DerivationOutputs (drv, id, path) values (?, ?, ?);";
+    static final String QUERY_VALID_DERIVERS = "select v.id, v.path from DerivationOutputs d"
+            + " join ValidPaths v on d.drv = v.id where d.path = ?;";
+    static final String QUERY_DERIVATION_OUTPUTS = "select id, path from DerivationOutputs where drv = ?;";
+    static final String QUERY_PATH_FROM_HASH_PART = "select path from ValidPaths where path >= ? limit 1;";
+    static final String QUERY_VALID_PATHS = "select path from ValidPaths";
+    static final String INVALIDATE_PATH = "delete from ValidPaths where path = ?;";
+    static final String REGISTER_FAILED_PATH = "insert or ignore into FailedPaths (path, time) values (?, ?);";
+    static final String HAS_PATH_FAILED = "select time from FailedPaths where path = ?;";
+    static final String QUERY_FAILED_PATHS = "select path from FailedPaths;";
+    static final String CLEAR_FAILED_PATH = "delete from FailedPaths where ?1 = '*' or path = ?1"
+            + " or path in (select d.path from DerivationOutputs d join ValidPaths v on d.drv = v.id"
+            + " where v.path = ?1);";
+
+    /** Checks a {@code .drv} being registered, inside the transaction, after its references. */
+    @FunctionalInterface
+    public interface DerivationCheck {
+        void check(Registration registration);
+    }
+
+    private StoreQueries() {}
+
+    public static boolean isValid(Db db, String path) throws SQLException {
+        PreparedStatement ps = db.stmt(QUERY_PATH_INFO);
+        ps.setString(1, path);
+        try (ResultSet rs = ps.executeQuery()) {
+            return rs.next();
+        }
+    }
+
+    public static Optional<PathRow> pathInfo(Db db, String path) throws SQLException {
+        PreparedStatement ps = db.stmt(QUERY_PATH_INFO);
+        ps.setString(1, path);
+        long id;
+        String hash;
+        long time;
+        String deriver;
+        long narSize;
+        try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) return Optional.empty();
+            id = rs.getLong(1);
+            hash = rs.getString(2);
+            time = rs.getLong(3);
+            deriver = rs.getString(4);
+            narSize = rs.getLong(5);
+        }
+        return Optional.of(new PathRow(id, path, hash, time, deriver == null ? "" : deriver, narSize,
+                references(db, id)));
+    }
+
+    private static SortedSet<String> references(Db db, long id) throws SQLException {
+        PreparedStatement ps = db.stmt(QUERY_REFERENCES);
+        ps.setLong(1, id);
+        return strings(ps, 1);
+    }
+
+    public static SortedSet<String> referrers(Db db, String path) throws SQLException {
+        PreparedStatement ps = db.stmt(QUERY_REFERRERS);
+        ps.setString(1, path);
+        return strings(ps, 1);
+    }
+
+    public static SortedSet<String> validDerivers(Db db, String path) throws SQLException {
+        PreparedStatement ps = db.stmt(QUERY_VALID_DERIVERS);
+        ps.setString(1, path);
+        return strings(ps, 2);
+    }
+
+    /** Output name to output path of a valid {@code .drv}; "not valid" (typographic) otherwise. */
+    public static SortedMap<String, String> derivationOutputs(Db db, String drvPath) throws SQLException {
+        PreparedStatement ps = db.stmt(QUERY_DERIVATION_OUTPUTS);
+        ps.setLong(1, validPathId(db, drvPath));
+        SortedMap<String, String> out = new TreeMap<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) out.put(rs.getString(1), rs.getString(2));
+        }
+        return out;
+    }
+
+    /** The first valid path in byte order at or after {@code prefix}, if it starts with it; else "". */
+    public static String pathFromHashPart(Db db, String prefix) throws SQLException {
+        PreparedStatement ps = db.stmt(QUERY_PATH_FROM_HASH_PART);
+        ps.setString(1, prefix);
+        try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) return "";
+            String s = rs.getString(1);
+            return s != null && s.startsWith(prefix) ? s : "";
+        }
+    }
+
+    public static SortedSet<String> allValidPaths(Db db) throws SQLException {
+        return strings(db.stmt(QUERY_VALID_PATHS), 1);
+    }
+
+    public static SortedSet<String> failedPaths(Db db) throws SQLException {
+        return strings(db.stmt(QUERY_FAILED_PATHS), 1);
+    }
+
+    public static boolean hasPathFailed(Db db, String path) throws SQLException {
+        PreparedStatement ps = db.stmt(HAS_PATH_FAILED);
+        ps.setString(1, path);
+        try (ResultSet rs = ps.executeQuery()) {
+            return rs.next();
+        }
+    }
+
+    public static Void registerFailedPath(Db db, String path, long time) throws SQLException {
+        PreparedStatement ps = db.stmt(REGISTER_FAILED_PATH);
+        ps.setString(1, path);
+        ps.setLong(2, time);
+        ps.executeUpdate();
+        return null;
+    }
+
+    public static Void clearFailedPaths(Db db, Collection<String> paths) throws SQLException {
+        for (String path : paths) {
+            PreparedStatement ps = db.stmt(CLEAR_FAILED_PATH);
+            ps.setString(1, path);
+            ps.executeUpdate();
+        }
+        return null;
+    }
+
+    /**
+     * Upstream's invalidatePathChecked body (run in a write transaction): a valid path with
+     * referrers other than itself is refused, otherwise its row goes (cascading to its Refs and
+     * DerivationOutputs rows).
+     */
+    public static Void invalidateChecked(Db db, String path) throws SQLException {
+        if (!isValid(db, path)) return null;
+        SortedSet<String> referrers = referrers(db, path);
+        referrers.remove(path);
+        if (!referrers.isEmpty()) {
+            StringBuilder shown = new StringBuilder();
+            for (String r : referrers) shown.append(shown.isEmpty() ? "" : ", ").append('`').append(r).append('\'');
+            throw new StoreException("cannot delete path `" + path + "' because it is in use by " + shown);
+        }
+        return invalidate(db, path);
+    }
+
+    /** Deletes a path's row (GC); the caller has checked that it has no other referrers. */
+    public static Void invalidate(Db db, String path) throws SQLException {
+        PreparedStatement ps = db.stmt(INVALIDATE_PATH);
+        ps.setString(1, path);
+        ps.executeUpdate();
+        return null;
+    }
+
+    /**
+     * Upstream's {@code registerValidPaths} body (run inside the writer's transaction): insert or
+     * update each path, add every reference edge (each must be valid), check each {@code .drv},
+     * then refuse a reference cycle within the batch.
+     */
+    public static Void register(Db db, List<Registration> batch, DerivationCheck drvCheck, long now)
+            throws SQLException {
+        Set<String> paths = new HashSet<>();
+        for (Registration r : batch) {
+            if (isValid(db, r.path())) updatePathInfo(db, r);
+            else addValidPath(db, r, now);
+            paths.add(r.path());
+        }
+        for (Registration r : batch) {
+            long referrer = validPathId(db, r.path());
+            for (String ref : r.references()) {
+                PreparedStatement ps = db.stmt(ADD_REFERENCE);
+                ps.setLong(1, referrer);
+                ps.setLong(2, validPathId(db, ref));
+                ps.executeUpdate();
+            }
+        }
+        for (Registration r : batch) {
+            if (r.path().endsWith(".drv")) drvCheck.check(r);
+        }
+        checkNoCycle(batch, paths);
+        return null;
+    }
+
+    private static void addValidPath(Db db, Registration r, long now) throws SQLException {
+        PreparedStatement ps = db.stmt(REGISTER_VALID_PATH);
+        ps.setString(1, r.path());
+        ps.setString(2, "sha256:" + r.narHashBase16());
+        ps.setLong(3, r.registrationTime() == 0 ? now : r.registrationTime());
+        if (r.deriver().isEmpty()) ps.setNull(4, Types.VARCHAR);
+        else ps.setString(4, r.deriver());
+        if (r.narSize() == 0) ps.setNull(5, Types.INTEGER);
+        else ps.setLong(5, r.narSize());
+        ps.executeUpdate();
+        if (!r.derivationOutputs().isEmpty()) {
+            long id = validPathId(db, r.path());
+            for (Map.Entry<String, String> out : r.derivationOutputs().entrySet()) {
+                PreparedStatement po = db.stmt(ADD_DERIVATION_OUTPUT);
+                po.setLong(1, id);
+                po.setString(2, out.getKey());
+                po.setString(3, out.getValue());
+                po.executeUpdate();
+            }
+        }
+    }
+
+    private static void updatePathInfo(Db db, Registration r) throws SQLException {
+        PreparedStatement ps = db.stmt(UPDATE_PATH_INFO);
+        if (r.narSize() == 0) ps.setNull(1, Types.INTEGER);
+        else ps.setLong(1, r.narSize());
+        ps.setString(2, "sha256:" + r.narHashBase16());
+        ps.setString(3, r.path());
+        ps.executeUpdate();
+    }
+
+    static long validPathId(Db db, String path) throws SQLException {
+        PreparedStatement ps = db.stmt(QUERY_PATH_INFO);
+        ps.setString(1, path);
+        try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) throw StoreException.notValidId(path);
+            return rs.getLong(1);
+        }
+    }
+
+    /** Upstream's topoSortPaths over the batch: self-references are ignored, a cycle is an error. */
+    private static void checkNoCycle(List<Registration> batch, Set<String> paths) {
+        Map<String, Registration> byPath = new HashMap<>();
+        for (Registration r : batch) byPath.put(r.path(), r);
+        Set<String> done = new HashSet<>();
+        for (String start : new TreeSet<>(paths)) {
+            if (done.contains(start)) continue;
+            Set<String> onStack = new HashSet<>();
+            Deque<Object[]> stack = new ArrayDeque<>();
+            stack.push(new Object[] {start, byPath.get(start).references().iterator()});
+            onStack.add(start);
+            while (!stack.isEmpty()) {
+                Object[] top = stack.peek();
+                String node = (String) top[0];
+                @SuppressWarnings("unchecked")
+                var it = (java.util.Iterator<String>) top[1];
+                if (!it.hasNext()) {
+                    stack.pop();
+                    onStack.remove(node);
+                    done.add(node);
+                    continue;
+                }
+                String next = it.next();
+                if (next.equals(node) || !paths.contains(next) || done.contains(next)) continue;
+                if (onStack.contains(next)) {
+                    throw new StoreException("cycle detected in the references of `" + next + "'");
+                }
+                onStack.add(next);
+                stack.push(new Object[] {next, byPath.get(next).references().iterator()});
+            }
+        }
+    }
+
+    private static SortedSet<String> strings(PreparedStatement ps, int column) throws SQLException {
+        SortedSet<String> out = new TreeSet<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) out.add(rs.getString(column));
+        }
+        return out;
+    }
+}

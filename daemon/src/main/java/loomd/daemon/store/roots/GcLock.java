@@ -1,0 +1,37 @@
+package loomd.daemon.store.roots;
+
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+
+/** {@code V/gc.lock}: exclusive for a GC, shared and released at once by {@code syncWithGC}. */
+public final class GcLock {
+    private GcLock() {}
+
+    public static Path path(Path stateDir) {
+        return stateDir.resolve("gc.lock");
+    }
+
+    static void ensureExists(Path gcLock) throws IOException {
+        try {
+            Files.createFile(gcLock, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (FileAlreadyExistsException e) {
+            // the usual case
+        }
+    }
+
+    /** Waits until no garbage collection holds the lock ({@code wopSyncWithGC}). */
+    public static void syncWithGC(Path stateDir, FileLocker locker) {
+        Path gcLock = path(stateDir);
+        try {
+            ensureExists(gcLock);
+        } catch (IOException e) {
+            throw new loomd.daemon.store.StoreException("opening global GC lock `" + gcLock + "': " + e.getMessage());
+        }
+        try (FileLocker.Owner owner = locker.newOwner("sync-with-gc")) {
+            owner.lock(gcLock, false);
+        }
+    }
+}

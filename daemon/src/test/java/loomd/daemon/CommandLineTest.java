@@ -1,0 +1,86 @@
+package loomd.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+class CommandLineTest {
+    static DaemonConfig run(Map<String, String> env, String... args) throws Exception {
+        return assertInstanceOf(CommandLine.Run.class, CommandLine.parse(List.of(args), env)).config();
+    }
+
+    @Test
+    void upstreamOptionsLandInTheSettings() throws Exception {
+        DaemonConfig c = run(Map.of(), "--listen=/tmp/a", "--listen", "localhost:1234", "-c", "4", "-M2",
+                "--timeout=60", "--max-silent-time", "30", "--disable-chroot", "--build-users-group=guixbuild",
+                "--no-substitutes", "--gc-keep-outputs", "--gc-keep-derivations=no", "--debug", "--rounds=3");
+        assertEquals(List.of("/tmp/a", "localhost:1234"), c.listen());
+        Settings s = c.settings();
+        s.update();
+        assertEquals(4, s.buildCores);
+        assertEquals(2, s.maxBuildJobs);
+        assertEquals(60, s.buildTimeout);
+        assertEquals(30, s.maxSilentTime);
+        assertFalse(s.useChroot);
+        assertEquals("guixbuild", s.buildUsersGroup);
+        assertFalse(s.useSubstitutes);
+        assertTrue(s.gcKeepOutputs);
+        assertFalse(s.gcKeepDerivations);
+        assertEquals("2", s.get("build-repeat", ""));
+        assertEquals(4, c.verbosity());
+    }
+
+    @Test
+    void abbreviationsAndErrorsAsArgp() throws Exception {
+        assertFalse(run(Map.of(), "--disable-ch").settings().useChroot);
+        assertThrows(CommandLine.UsageException.class, () -> CommandLine.parse(List.of("--no"), Map.of()));
+        assertThrows(CommandLine.UsageException.class, () -> CommandLine.parse(List.of("--frobnicate"), Map.of()));
+        CommandLine.UsageException e = assertThrows(CommandLine.UsageException.class,
+                () -> CommandLine.parse(List.of("--gc-keep-outputs=maybe"), Map.of()));
+        assertEquals("'maybe': invalid Boolean value", e.getMessage());
+        assertInstanceOf(CommandLine.Print.class, CommandLine.parse(List.of("--help"), Map.of()));
+        assertTrue(((CommandLine.Print) CommandLine.parse(List.of("--help"), Map.of())).text().contains("[pending]"));
+    }
+
+    @Test
+    void badIntegerSettingFailsAtUpdate() throws Exception {
+        Settings s = run(Map.of(), "--max-jobs=lots").settings();
+        SettingsException e = assertThrows(SettingsException.class, s::update);
+        assertEquals("configuration setting `build-max-jobs' should have an integer value", e.getMessage());
+    }
+
+    @Test
+    void storeRootPutsEverythingUnderIt() throws Exception {
+        DaemonConfig c = run(Map.of("NIX_STORE_DIR", "/gnu/store/"), "--store-root=/tmp/r");
+        Layout l = c.layout();
+        assertEquals("/gnu/store", l.storeDir());
+        assertEquals(Path.of("/tmp/r/gnu/store"), l.physicalStoreDir());
+        assertEquals(Path.of("/tmp/r/var/guix"), l.stateDir());
+        assertEquals(Path.of("/tmp/r/var/guix/db"), l.dbDir());
+        assertEquals(Path.of("/tmp/r/var/guix/daemon-socket/socket"), l.defaultSocket());
+        Layout explicit = run(Map.of("GUIX_STATE_DIRECTORY", "/srv/state", "LOOMD_STORE_ROOT", "/tmp/q")).layout();
+        assertEquals(Path.of("/srv/state"), explicit.stateDir());
+        assertEquals(Path.of("/tmp/q/gnu/store"), explicit.physicalStoreDir());
+        Layout none = run(Map.of()).layout();
+        assertEquals(Path.of("/gnu/store"), none.physicalStoreDir());
+        assertEquals(Path.of("/var/guix/db"), none.dbDir());
+    }
+
+    @Test
+    void nixOptionsAreSortedLines() throws Exception {
+        Settings s = new Settings();
+        s.set("b", "2");
+        s.set("a", "1");
+        assertEquals("a=1\nb=2\n", s.toNixOptions());
+        s.set("bad=name", "x");
+        assertThrows(SettingsException.class, s::toNixOptions);
+    }
+}

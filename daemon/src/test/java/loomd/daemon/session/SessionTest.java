@@ -1,0 +1,344 @@
+package loomd.daemon.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import loomd.daemon.Layout;
+import loomd.daemon.Settings;
+import loomd.protocol.wire.StderrCode;
+import loomd.protocol.wire.WireLimits;
+import loomd.protocol.wire.WireReader;
+import loomd.protocol.wire.WireWriter;
+
+/** The session layer over a real Unix socket, with an in-memory store. */
+class SessionTest {
+    static final String HELLO = "/gnu/store/3qfa38x5ns7r5wn2mjnd2vnrsj1wircv-hello.txt";
+
+    @TempDir Path dir;
+    ServerSocketChannel server;
+    final FakeStore store = new FakeStore();
+    final List<String> log = new CopyOnWriteArrayList<>();
+    Thread sessionThread;
+
+    SocketChannel client;
+    WireReader in;
+    WireWriter out;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(dir.resolve("s")));
+        store.add(HELLO);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (client != null) client.close();
+        if (sessionThread != null) sessionThread.join(5000);
+        server.close();
+    }
+
+    void connect(Peer peer) throws IOException {
+        client = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("s")));
+        SocketChannel accepted = server.accept();
+        Layout layout = Layout.of(Map.of(), dir.resolve("root"));
+        Settings settings = new Settings();
+        settings.set("build-use-substitutes", "true");
+        settings.set("substitute-urls", Settings.DEFAULT_SUBSTITUTE_URLS);
+        sessionThread = Thread.ofVirtual().start(() -> {
+            try (accepted) {
+                new Session(accepted, peer, settings, store, layout, 1, WireLimits.DEFAULT, log::add).run();
+            } catch (IOException ignored) {
+            }
+        });
+        in = new WireReader(Channels.newInputStream(client));
+        out = new WireWriter(Channels.newOutputStream(client));
+    }
+
+    void handshake() throws IOException {
+        out.writeU64(0x6e697863L);
+        out.flush();
+        assertEquals(0x6478696fL, in.readU64());
+        assertEquals(0x164, in.readU64());
+        out.writeU64(0x164);
+        out.writeU64(0);
+        out.writeU64(1);
+        out.flush();
+        assertEquals(StderrCode.LAST, in.readU64());
+    }
+
+    Peer nobody() {
+        return Peer.local(1234, 65534, 65534, "nobody");
+    }
+
+    /** Reads frames until LAST (returns null) or ERROR (returns the message). */
+    String awaitLast() throws IOException {
+        while (true) {
+            long code = in.readU64();
+            if (code == StderrCode.LAST) return null;
+            if (code == StderrCode.NEXT || code == StderrCode.WRITE) {
+                in.readBytes(loomd.protocol.wire.LimitKind.BYTES);
+                continue;
+            }
+            assertEquals(StderrCode.ERROR, code, "frame code");
+            String message = in.readString(loomd.protocol.wire.LimitKind.STRING);
+            assertEquals(1, in.readU64());
+            return message;
+        }
+    }
+
+    void isValid(String path) throws IOException {
+        out.writeU64(1);
+        out.writeString(path);
+        out.flush();
+    }
+
+    boolean closedByDaemon() throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(1);
+        return client.read(b) == -1;
+    }
+
+    @Test
+    void handshakeThenValidPath() throws IOException {
+        connect(nobody());
+        handshake();
+        isValid(HELLO);
+        assertEquals(null, awaitLast());
+        assertEquals(1, in.readU64());
+        isValid(HELLO.replace("hello", "other"));
+        assertEquals(null, awaitLast());
+        assertEquals(0, in.readU64());
+    }
+
+    @Test
+    void wrongMagicClosesWithoutReply() throws IOException {
+        connect(nobody());
+        out.writeU64(0x12345678L);
+        out.flush();
+        assertTrue(closedByDaemon());
+    }
+
+    @Test
+    void badPathInIsValidPathIsRecoverable() throws IOException {
+        connect(nobody());
+        handshake();
+        isValid("/tmp/not-in-store");
+        assertEquals("path `/tmp/not-in-store' is not in the store", awaitLast());
+        isValid(HELLO);
+        assertEquals(null, awaitLast());
+        assertEquals(1, in.readU64());
+    }
+
+    @Test
+    void badPathInQueryPathInfoIsFatal() throws IOException {
+        connect(nobody());
+        handshake();
+        out.writeU64(26);
+        out.writeString("/tmp/x");
+        out.flush();
+        assertEquals("path `/tmp/x' is not in the store", awaitLast());
+        assertTrue(closedByDaemon());
+    }
+
+    @Test
+    void invalidPathInfoIsRecoverable() throws IOException {
+        connect(nobody());
+        handshake();
+        String missing = HELLO.replace("hello", "missing");
+        out.writeU64(26);
+        out.writeString(missing);
+        out.flush();
+        assertEquals("path `" + missing + "' is not valid", awaitLast());
+        isValid(HELLO);
+        assertEquals(null, awaitLast());
+        assertEquals(1, in.readU64());
+    }
+
+    @Test
+    void unknownOpIsFatal() throws IOException {
+        connect(nobody());
+        handshake();
+        out.writeU64(2);
+        out.flush();
+        assertEquals("invalid operation 2", awaitLast());
+        assertTrue(closedByDaemon());
+    }
+
+    @Test
+    void lyingLengthPrefixIsRejectedBeforeAllocation() throws IOException {
+        connect(nobody());
+        handshake();
+        out.writeU64(8);              // wopAddTextToStore
+        out.writeString("x");
+        out.writeU64(0xFFFF_FFF0L);   // claims ~4 GiB of text
+        out.flush();
+        String error = awaitLast();
+        assertTrue(error.contains("above the limit"), error);
+        assertTrue(closedByDaemon());
+    }
+
+    @Test
+    void highBytesInAnIntAreFatal() throws IOException {
+        connect(nobody());
+        handshake();
+        out.writeU64(19);
+        out.writeU64(1L << 40);
+        out.flush();
+        assertEquals("implementation cannot deal with > 32-bit integers", awaitLast());
+        assertTrue(closedByDaemon());
+    }
+
+    @Test
+    void pendingOpsAnswerAndKeepTheConnection() throws IOException {
+        connect(nobody());
+        handshake();
+        out.writeU64(9);
+        out.writeStrings(List.of(HELLO));
+        out.writeU64(0);
+        out.flush();
+        assertTrue(awaitLast().contains("wopBuildPaths"));
+        out.writeU64(34);
+        out.flush();
+        assertTrue(awaitLast().contains("wopOptimiseStore"));
+        out.writeU64(35);
+        out.writeU64(0);
+        out.writeU64(1);
+        out.flush();
+        assertEquals("you are not privileged to repair paths", awaitLast());
+        isValid(HELLO);
+        assertEquals(null, awaitLast());
+        assertEquals(1, in.readU64());
+    }
+
+    @Test
+    void repairBuildIsFatalForUntrusted() throws IOException {
+        connect(nobody());
+        handshake();
+        out.writeU64(9);
+        out.writeStrings(List.of(HELLO));
+        out.writeU64(1);
+        out.flush();
+        assertEquals("repairing is a privileged operation", awaitLast());
+        assertTrue(closedByDaemon());
+    }
+
+    @Test
+    void garbageCollectionIsFatalForRemotePeers() throws IOException {
+        connect(Peer.remote("127.0.0.1"));
+        handshake();
+        out.writeU64(20);
+        out.flush();
+        assertEquals("Garbage collection is disabled for remote hosts.", awaitLast());
+        assertTrue(closedByDaemon());
+    }
+
+    void setOptions(List<Map.Entry<String, String>> overrides) throws IOException {
+        out.writeU64(19);
+        for (long v : new long[] {0, 0, 0, 0, 0, 0, 0, 1, 1}) out.writeU64(v);
+        out.writeStringPairs(overrides);
+        out.flush();
+    }
+
+    List<String> substituteUrls() throws IOException {
+        out.writeU64(81);
+        out.flush();
+        assertEquals(null, awaitLast());
+        return in.readStrings(loomd.protocol.wire.LimitKind.STRING);
+    }
+
+    @Test
+    void untrustedOverridesGetThePrefix() throws IOException {
+        connect(nobody());
+        handshake();
+        assertEquals(List.of("https://bordeaux.guix.gnu.org", "https://ci.guix.gnu.org"), substituteUrls());
+        setOptions(List.of(Map.entry("substitute-urls", "https://mine.example"), Map.entry("build-cores", "3")));
+        assertEquals(null, awaitLast());
+        assertEquals(List.of("https://mine.example"), substituteUrls());
+    }
+
+    @Test
+    void malformedSettingIsFatal() throws IOException {
+        connect(nobody());
+        handshake();
+        setOptions(List.of(Map.entry("multiplexed-build-output", "yes")));
+        assertEquals("configuration option `multiplexed-build-output' should be either `true' or `false', not `yes'",
+                awaitLast());
+        assertTrue(closedByDaemon());
+    }
+
+    @Test
+    void exportStreamsWriteFramesAndImportPullsOnlyWhatItNeeds() throws IOException {
+        connect(nobody());
+        handshake();
+        out.writeU64(16);
+        out.writeString(HELLO);
+        out.writeU64(0);
+        out.flush();
+        long total = 0;
+        List<String> messages = new ArrayList<>();
+        while (true) {
+            long code = in.readU64();
+            if (code == StderrCode.LAST) break;
+            byte[] data = in.readBytes(loomd.protocol.wire.LimitKind.BYTES);
+            if (code == StderrCode.WRITE) total += data.length;
+            else messages.add(new String(data));
+        }
+        assertEquals(1, in.readU64());
+        assertEquals(100_000, total);
+        assertEquals(List.of("exporting path `" + HELLO + "'\n"), messages);
+
+        out.writeU64(27);
+        out.flush();
+        byte[] payload = new byte[8 + 40_000];
+        ByteBuffer.wrap(payload).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(40_000);
+        int sent = 0;
+        int reads = 0;
+        while (true) {
+            long code = in.readU64();
+            if (code == StderrCode.LAST) break;
+            assertEquals(StderrCode.READ, code);
+            int max = (int) in.readU64();
+            reads++;
+            int n = Math.min(max, payload.length - sent);
+            assertTrue(n > 0, "the daemon asked for more than the stream holds");
+            out.writeBytes(payload, sent, n);
+            out.flush();
+            sent += n;
+        }
+        assertEquals(List.of("size=40000"), in.readStrings(loomd.protocol.wire.LimitKind.STRING));
+        assertEquals(2, reads);
+    }
+
+    @Test
+    void tempRootsAreReleasedAtSessionEnd() throws Exception {
+        connect(nobody());
+        handshake();
+        out.writeU64(11);
+        out.writeString(HELLO);
+        out.flush();
+        assertEquals(null, awaitLast());
+        assertEquals(1, in.readU64());
+        client.close();
+        sessionThread.join(5000);
+        assertEquals(List.of(HELLO), store.tempRoots);
+        assertTrue(store.rootsClosed);
+    }
+}

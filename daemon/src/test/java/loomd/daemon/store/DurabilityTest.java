@@ -1,0 +1,145 @@
+package loomd.daemon.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+import loomd.daemon.store.db.StoreDatabase;
+import loomd.daemon.store.db.StoreQueries;
+import loomd.protocol.hash.HashAlgorithm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The order of an add (sync → rename → register) and simulated crashes at each step. */
+class DurabilityTest {
+    static final String HELLO_SOURCE = LocalStoreTest.HELLO_SOURCE;
+
+    @TempDir Path dir;
+
+    /** Records what is on disk and in the database at each hook. */
+    final class Recorder implements StoreObserver {
+        final List<String> events = new ArrayList<>();
+        StoreConfig config;
+        String crashAt = "";
+
+        boolean inDb(String path) {
+            // A separate connection, as another process would see it.
+            try (StoreDatabase db = StoreDatabase.open(StoreDatabase.Settings.defaults(config.dbDir()))) {
+                return db.read(d -> StoreQueries.isValid(d, path));
+            }
+        }
+
+        @Override
+        public void synced(String tempName, String destination) {
+            Path temp = config.physicalStore().resolve(tempName);
+            events.add("synced temp-canonical=" + canonical(temp) + " dest-exists=" + Files.exists(config.physical(destination))
+                    + " registered=" + inDb(destination));
+            if (crashAt.equals("synced")) throw new IllegalStateException("crash after sync");
+        }
+
+        @Override
+        public void renamed(String destination) {
+            events.add("renamed dest-canonical=" + canonical(config.physical(destination)) + " registered=" + inDb(destination));
+            if (crashAt.equals("renamed")) throw new IllegalStateException("crash after rename");
+        }
+
+        @Override
+        public void registered(String destination) {
+            events.add("registered registered=" + inDb(destination));
+        }
+
+        boolean canonical(Path p) {
+            try {
+                return Files.exists(p) && Files.getLastModifiedTime(p).equals(FileTime.fromMillis(1000))
+                        && ((int) Files.getAttribute(p, "unix:mode") & 07777) == 0444;
+            } catch (IOException e) {
+                return false;
+            }
+        }
+    }
+
+    List<String> entries(StoreConfig config) throws IOException {
+        try (Stream<Path> s = Files.list(config.physicalStore())) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    byte[] helloNar() throws IOException {
+        Path src = Files.writeString(dir.resolve("hello.txt"), "hello\n");
+        return TestStores.nar(src);
+    }
+
+    @Test
+    void registrationComesAfterDurableCanonicalContentsAndTheRename() throws Exception {
+        Recorder rec = new Recorder();
+        rec.config = TestStores.config(dir);
+        try (LocalStore store = TestStores.open(rec.config, rec); SessionRoots roots = store.openSessionRoots()) {
+            store.addStaged("hello.txt", true, HashAlgorithm.SHA256,
+                    store.stageNar(new ByteArrayInputStream(helloNar())), roots);
+        }
+        assertEquals(List.of(
+                "synced temp-canonical=true dest-exists=false registered=false",
+                "renamed dest-canonical=true registered=false",
+                "registered registered=true"), rec.events);
+    }
+
+    @Test
+    void crashBeforeTheRenameLeavesNothing() throws Exception {
+        Recorder rec = new Recorder();
+        rec.config = TestStores.config(dir);
+        rec.crashAt = "synced";
+        try (LocalStore store = TestStores.open(rec.config, rec); SessionRoots roots = store.openSessionRoots()) {
+            assertThrows(IllegalStateException.class, () -> store.addStaged("hello.txt", true, HashAlgorithm.SHA256,
+                    store.stageNar(new ByteArrayInputStream(helloNar())), roots));
+            // As upstream, an abandoned attempt leaves its (empty) lock file; no temporary remains.
+            assertEquals(List.of(".links", HELLO_SOURCE.substring(11) + ".lock"), entries(rec.config));
+            assertFalse(store.isValidPath(HELLO_SOURCE));
+        }
+    }
+
+    @Test
+    void crashAfterTheRenameLeavesACompleteUnregisteredItemThatALaterAddReplaces() throws Exception {
+        Recorder rec = new Recorder();
+        rec.config = TestStores.config(dir);
+        rec.crashAt = "renamed";
+        try (LocalStore store = TestStores.open(rec.config, rec); SessionRoots roots = store.openSessionRoots()) {
+            assertThrows(IllegalStateException.class, () -> store.addStaged("hello.txt", true, HashAlgorithm.SHA256,
+                    store.stageNar(new ByteArrayInputStream(helloNar())), roots));
+            assertFalse(store.isValidPath(HELLO_SOURCE));
+            assertEquals("hello\n", Files.readString(rec.config.physical(HELLO_SOURCE)), "complete, never partial");
+        }
+        rec.crashAt = "";
+        try (LocalStore store = TestStores.open(rec.config, rec); SessionRoots roots = store.openSessionRoots()) {
+            assertEquals(HELLO_SOURCE, store.addStaged("hello.txt", true, HashAlgorithm.SHA256,
+                    store.stageNar(new ByteArrayInputStream(helloNar())), roots));
+            assertTrue(store.isValidPath(HELLO_SOURCE));
+            assertEquals(List.of(".links", HELLO_SOURCE.substring(11)), entries(rec.config));
+        }
+    }
+
+    @Test
+    void aNarCutShortByADisconnectingClientLeavesNothing() throws Exception {
+        StoreConfig config = TestStores.config(dir);
+        Path tree = Files.createDirectories(dir.resolve("tree"));
+        Files.write(tree.resolve("big"), new byte[1 << 20]);
+        byte[] nar = TestStores.nar(tree);
+        try (LocalStore store = TestStores.open(config)) {
+            var cut = new ByteArrayInputStream(nar, 0, nar.length / 2);
+            assertThrows(IOException.class, () -> store.stageNar(cut));
+            assertEquals(List.of(".links"), entries(config));
+            assertEquals(Set.of(), new TreeSet<>(store.queryAllValidPaths()));
+        }
+    }
+}

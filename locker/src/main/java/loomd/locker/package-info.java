@@ -1,0 +1,61 @@
+/**
+ * The locker: a separate, long-lived process that holds every file lock of the daemon, and the daemon-side
+ * client that talks to it.
+ *
+ * <h2>Why a process</h2>
+ * Upstream takes classic fcntl locks in one process per session. In one JVM those locks would not exclude
+ * sessions from each other, closing any fd of a file would drop the JVM's lock on it, and one fd per held
+ * lock would exhaust descriptors. The locker takes Linux OFD locks (F_OFD_SETLK/F_OFD_SETLKW), which exclude
+ * each other per open file description and conflict both ways with classic locks of other programs on the
+ * same store (upstream guix-daemon, Guile's {@code with-file-lock}). The daemon never holds a lock fd: the
+ * locker opens the file by path, or receives the daemon's fd by SCM_RIGHTS, after which the daemon closes its copy.
+ *
+ * <h2>Owners</h2>
+ * Every lock belongs to a {@link loomd.locker.LockOwner}: one per session, one per build (goal), one for the
+ * collector. {@link loomd.locker.LockerClient#releaseAll} ends an owner's locks (and cancels its waiting
+ * requests) and touches no other owner's. An owner may hold a given file once; a second request for the same
+ * file (same device and inode) by the same owner fails with EDEADLK
+ * ("deadlock: trying to re-acquire self-held lock"), upstream's answer to re-locking a self-held path lock.
+ * Use {@link loomd.locker.LockerClient#relock} to change a held lock's mode.
+ *
+ * <h2>The locks and their order</h2>
+ * <ul>
+ *   <li>{@code <store path>.lock}: exclusive; guards building, substituting or adding that path. Owner: the
+ *       build or the session's add/import operation. Taken through {@link loomd.locker.PathLocks}: sorted by
+ *       byte order, each with the stale check, released with deletion once the path is registered.</li>
+ *   <li>{@code V/gc.lock}: exclusive for the collector during marking and deletion; shared, momentarily, by a
+ *       session creating its temp-roots file or syncing with the GC. Owner: the collector / the session.</li>
+ *   <li>{@code V/temproots/<n>}: shared by its session for the session's life, upgraded to exclusive while
+ *       appending (so it waits while a collector holds its shared read lock), downgraded after. The collector
+ *       takes it exclusive with TRY to test for a dead owner, then shared while reading.
+ *       Naming: loomd names its files by a number above the kernel's largest pid (4194304, {@code PID_MAX_LIMIT}),
+ *       chosen fresh per session and created with O_EXCL: upstream's GC reads every file in the directory and
+ *       parses no name, tools that parse the name as a pid still get a number, and an upstream session never
+ *       unlinks a live loomd file when it clears "its own" stale {@code temproots/<pid>}.</li>
+ *   <li>{@code V/userpool/<uid>}: exclusive, TRY only; guards one build user. Owner: the build.</li>
+ * </ul>
+ * Order, to stay deadlock-free: gc.lock before any temp-roots file; path locks in sorted order and never while
+ * waiting on gc.lock; the build-user lock after the build's path locks. A WAIT request that would invert this
+ * order is a bug in the caller; the locker cannot detect it (OFD locks have no deadlock detection), including two
+ * shared holders both upgrading with WAIT.
+ *
+ * <h2>Threads</h2>
+ * Daemon side: callers (virtual threads) only enqueue a request and receive a {@code CompletableFuture};
+ * {@code join()} parks them. The link's writer platform thread sends requests (batched, with passed fds); its
+ * reader platform thread completes futures as replies arrive (out of order: replies carry request ids). The
+ * client's state is lock-free: {@code ConcurrentHashMap}s of owners and of each owner's held locks, and an
+ * atomic reference to the current link.
+ * Locker side: one reader thread handles requests in arrival order and never blocks on a lock; a request that
+ * must wait gets its own platform thread blocked in F_OFD_SETLKW, so it delays nobody. One monitor
+ * ({@code LockTable}) guards the locker's tables; no native call runs under it. Only the reader thread closes
+ * held locks' fds. A cancelled waiter still blocks in the kernel until it gets the lock, then drops it at once.
+ *
+ * <h2>Death</h2>
+ * Daemon dies: the locker reads end of stream and halts; the kernel closes its fds and so releases every lock
+ * (measured in {@code loomd.test.locker}). Locker dies: the client sees reader EOF and {@code Process.onExit()}
+ * at once, fails every request in flight with {@link loomd.locker.LockerUnavailableException}, marks every
+ * owner that held locks as lost ({@link loomd.locker.LockOwner#whenLost()}; their locks are not re-established,
+ * because another process may have taken them in between, so the operations that held them must fail), and
+ * starts a new locker; requests made afterwards go to it.
+ */
+package loomd.locker;

@@ -1,0 +1,83 @@
+package loomd.locker;
+
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import loomd.posix.Fds;
+import loomd.posix.LockKind;
+import loomd.posix.OfdLocks;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class LockerDeathTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void lockerDeathFailsWaitersMarksLocksLostAndRestarts() throws Exception {
+        try (LockerClient client = LockerClient.launch(dir.resolve("run"))) {
+            LockOwner holder = client.newOwner("holder");
+            LockOwner waiter = client.newOwner("waiter");
+            LockOwner bystander = client.newOwner("bystander");
+            Path file = dir.resolve("x.lock");
+            PathLock.Held held = client.lock(holder, file, LockMode.EXCLUSIVE, Wait.TRY).get(10, TimeUnit.SECONDS).held();
+            CompletableFuture<PathLock> waiting = client.lock(waiter, file, LockMode.EXCLUSIVE, Wait.WAIT);
+            long oldPid = client.lockerPid();
+            assertEquals(1, client.generation());
+            Thread.sleep(100);
+
+            long killed = System.nanoTime();
+            client.killLockerForTest();
+            ExecutionException e = assertThrows(ExecutionException.class, () -> waiting.get(5, TimeUnit.SECONDS));
+            long noticedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
+            assertInstanceOf(LockerUnavailableException.class, e.getCause());
+            assertTrue(noticedMs < 1000, "noticed after " + noticedMs + " ms");
+            LockerUnavailableException cause = holder.whenLost().get(5, TimeUnit.SECONDS);
+            assertTrue(cause.getMessage().contains("locker"), cause.getMessage());
+            assertTrue(holder.heldLocks().isEmpty());
+            assertTrue(!bystander.isLost(), "an owner without locks lost nothing");
+
+            // The kernel dropped the dead locker's locks: anyone may take the file now.
+            int fd = Fds.open(file.toString(), Fds.O_RDWR | Fds.O_CLOEXEC, 0);
+            try {
+                assertTrue(OfdLocks.tryLock(fd, LockKind.WRITE));
+            } finally {
+                Fds.close(fd);
+            }
+            ExecutionException relock = assertThrows(ExecutionException.class,
+                    () -> client.relock(held, LockMode.SHARED, Wait.TRY).get(5, TimeUnit.SECONDS));
+            assertInstanceOf(LockerUnavailableException.class, relock.getCause());
+            client.unlock(held).get(5, TimeUnit.SECONDS);
+
+            PathLock again = client.lock(bystander, file, LockMode.EXCLUSIVE, Wait.TRY).get(30, TimeUnit.SECONDS);
+            assertTrue(again.acquired());
+            assertEquals(2, again.held().generation());
+            assertTrue(client.lockerPid() != oldPid);
+            assertEquals(1, client.stats().get(5, TimeUnit.SECONDS).heldLocks());
+        }
+    }
+
+    @Test
+    void closingTheClientStopsTheLockerAndReleasesItsLocks() throws Exception {
+        Path file = dir.resolve("y.lock");
+        long pid;
+        try (LockerClient client = LockerClient.launch(dir.resolve("run"))) {
+            client.lock(client.newOwner("o"), file, LockMode.EXCLUSIVE, Wait.TRY).get(10, TimeUnit.SECONDS).held();
+            pid = client.lockerPid();
+        }
+        assertTrue(ProcessHandle.of(pid).isEmpty() || !ProcessHandle.of(pid).get().isAlive());
+        int fd = Fds.open(file.toString(), Fds.O_RDWR | Fds.O_CLOEXEC, 0);
+        try {
+            assertTrue(OfdLocks.tryLock(fd, LockKind.WRITE));
+        } finally {
+            Fds.close(fd);
+        }
+    }
+}

@@ -1,0 +1,15 @@
+/**
+ * The NAR archive format (formats.md §2): {@link loomd.protocol.nar.NarWriter} (tree to stream),
+ * {@link loomd.protocol.nar.NarRestorer} (stream to tree), {@link loomd.protocol.nar.NarHasher}
+ * (stream to hash, nothing on disk), all built on the iterative
+ * {@link loomd.protocol.nar.NarParser}.
+ *
+ * <p>Concurrency: no shared state and no locks. A {@code NarWriter} and each parse are confined
+ * to the calling thread. All I/O is blocking JDK I/O (FileChannel, InputStream), which is fine
+ * on virtual threads; no native calls.
+ *
+ * <p>Names and symlink targets are raw bytes in a NAR but Strings in {@code java.nio.file}: the
+ * JVM must run with {@code sun.jnu.encoding=UTF-8} (a UTF-8 locale, e.g. {@code C.UTF-8}); the
+ * restorer refuses names that are not valid UTF-8 rather than mangle them.
+ */
+package loomd.protocol.nar;

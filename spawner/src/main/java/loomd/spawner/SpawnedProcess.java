@@ -1,0 +1,81 @@
+package loomd.spawner;
+
+import java.io.InputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.Pipe;
+import java.util.concurrent.CompletableFuture;
+
+import loomd.process.ChildProcess;
+import loomd.process.ExitStatus;
+
+/**
+ * A child the spawner started and reported as running (it has called execve). Its exit future is
+ * completed by the spawner link's reader thread.
+ */
+public final class SpawnedProcess implements ChildProcess {
+    static final int SIGKILL = 9;
+
+    private final SpawnerClient client;
+    private final long id;
+    private final long pid;
+    private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
+    private final InputStream output;
+
+    SpawnedProcess(SpawnerClient client, long id, long pid, Pipe.SourceChannel source) {
+        this.client = client;
+        this.id = id;
+        this.pid = pid;
+        this.output = source == null ? InputStream.nullInputStream() : Channels.newInputStream(source);
+    }
+
+    /** The request's id on the spawner link. */
+    public long id() {
+        return id;
+    }
+
+    @Override
+    public long pid() {
+        return pid;
+    }
+
+    /**
+     * Completes with the exit status; fails with a {@link SpawnException} carrying
+     * {@link SpawnError.SpawnerGone} if the spawner dies first (its children die with it). Dependent
+     * stages added without an executor run on the link's reader thread: keep them short.
+     */
+    @Override
+    public CompletableFuture<ExitStatus> onExit() {
+        return exit;
+    }
+
+    /** SIGKILL to the process group (or the child alone with {@link ProcessGroup#SHARED}). */
+    @Override
+    public void kill() {
+        signal(SIGKILL);
+    }
+
+    /** Any signal to the process group; a no-op once the child has exited or the spawner is gone. */
+    public void signal(int signal) {
+        if (!exit.isDone()) {
+            client.signal(id, signal);
+        }
+    }
+
+    @Override
+    public InputStream output() {
+        return output;
+    }
+
+    void completeExit(ExitStatus status) {
+        exit.complete(status);
+    }
+
+    void failExit(SpawnException e) {
+        exit.completeExceptionally(e);
+    }
+
+    @Override
+    public String toString() {
+        return "SpawnedProcess[id=" + id + ", pid=" + pid + "]";
+    }
+}

@@ -1,0 +1,79 @@
+package loomd.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+
+import loomd.protocol.client.ClientOptions;
+import loomd.protocol.client.PathInfo;
+import loomd.protocol.client.StoreClient;
+import loomd.test.support.DaemonProcess;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * AddToStore of a 1 GiB tree through the real daemon (client NAR-streams the tree from disk over
+ * the Unix socket; the daemon restores, hashes, canonicalises, fsyncs, renames and registers).
+ * Two shapes: 64 files of 16 MiB, and 16,384 files of 64 KiB (per-file costs: fsync, metadata).
+ * Prints MB/s (MiB of file content per second, wall clock of the one request).
+ */
+@Tag("bench")
+class AddToStoreBench {
+    static final long GIB = 1L << 30;
+
+    @TempDir Path dir;
+
+    @Test
+    void bigFiles() throws Exception {
+        run("big", 64, (int) (GIB / 64));
+    }
+
+    @Test
+    void smallFiles() throws Exception {
+        run("small", 16_384, (int) (GIB / 16_384));
+    }
+
+    private void run(String label, int files, int size) throws Exception {
+        Path tree = makeTree(dir.resolve("src-" + label), files, size);
+        try (DaemonProcess daemon = DaemonProcess.builder(dir.resolve("daemon-" + label)).start();
+             StoreClient client = StoreClient.connectUnix(daemon.socketPath(), ClientOptions.DEFAULT)) {
+            long t0 = System.nanoTime();
+            String path = client.addToStore(label + "-tree", true, "sha256", tree);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            PathInfo info = client.queryPathInfo(path);
+            assertTrue(info.narSize() > (long) files * size);
+            assertTrue(client.isValidPath(path));
+            double mib = (double) files * size / (1 << 20);
+            System.out.printf("AddToStoreBench %s: %d files x %d bytes = %.0f MiB in %.2f s = %.1f MiB/s (NAR %d bytes)%n",
+                    label, files, size, mib, seconds, mib / seconds, info.narSize());
+            assertEquals(files, countFiles(daemon.physicalStoreDir().resolve(path.substring("/gnu/store/".length()))));
+        }
+    }
+
+    private static Path makeTree(Path root, int files, int size) throws IOException {
+        Random random = new Random(42);
+        byte[] block = new byte[Math.min(size, 1 << 20)];
+        for (int i = 0; i < files; i++) {
+            Path dirPath = Files.createDirectories(root.resolve(String.format("d%03d", i % 128)));
+            try (OutputStream out = Files.newOutputStream(dirPath.resolve(String.format("f%05d", i)))) {
+                for (int written = 0; written < size; written += block.length) {
+                    random.nextBytes(block);
+                    out.write(block, 0, Math.min(block.length, size - written));
+                }
+            }
+        }
+        return root;
+    }
+
+    private static long countFiles(Path root) throws IOException {
+        try (var s = Files.walk(root)) {
+            return s.filter(Files::isRegularFile).count();
+        }
+    }
+}

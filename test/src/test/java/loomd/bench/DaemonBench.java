@@ -1,0 +1,183 @@
+package loomd.bench;
+
+import java.io.IOException;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import loomd.protocol.client.ClientOptions;
+import loomd.protocol.client.StoreClient;
+import loomd.test.support.DaemonProcess;
+
+/**
+ * Daemon-core benchmarks against the real daemon jar (results on stdout and in the surefire
+ * report): connection setup latency, QueryPathInfo throughput, RSS with 10,000 idle connections.
+ * Run: {@code ./mvnw -B verify -Pbench -pl test -am -Dtest=DaemonBench -Dsurefire.failIfNoSpecifiedTests=false}
+ */
+@Tag("bench")
+class DaemonBench {
+    static final String HELLO = "/gnu/store/3qfa38x5ns7r5wn2mjnd2vnrsj1wircv-hello.txt";
+
+    @TempDir static Path root;
+    static DaemonProcess daemon;
+
+    @BeforeAll
+    static void start() throws IOException {
+        daemon = DaemonProcess.builder(root).args("--max-connections=20000").start();
+        try (StoreClient c = client()) {
+            c.addTextToStore("hello.txt", "hello world\n", List.of());
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        daemon.close();
+    }
+
+    static StoreClient client() throws IOException {
+        return StoreClient.connectUnix(daemon.socketPath(), ClientOptions.DEFAULT);
+    }
+
+    static void report(String line) {
+        System.out.println("[DaemonBench] " + line);
+        System.err.println("[DaemonBench] " + line);
+    }
+
+    @Test
+    void connectHandshakeIsValidPath() throws IOException {
+        int n = 10_000;
+        for (int i = 0; i < 1000; i++) {
+            try (StoreClient c = client()) {
+                c.isValidPath(HELLO);
+            }
+        }
+        long[] micros = new long[n];
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            long s = System.nanoTime();
+            try (StoreClient c = client()) {
+                if (!c.isValidPath(HELLO)) {
+                    throw new AssertionError("hello must be valid");
+                }
+            }
+            micros[i] = (System.nanoTime() - s) / 1000;
+        }
+        long total = System.nanoTime() - t0;
+        Arrays.sort(micros);
+        report(String.format("connect+handshake+IsValidPath x%d: median %d us, p99 %d us, max %d us, %.0f conn/s",
+                n, micros[n / 2], micros[n * 99 / 100], micros[n - 1], n / (total / 1e9)));
+    }
+
+    @Test
+    void queryPathInfoThroughput() throws Exception {
+        for (int clients : new int[] {1, 64}) {
+            runQueries(clients, 1_000);
+            double perSecond = runQueries(clients, 5_000);
+            report(String.format("QueryPathInfo with %d client(s): %.0f ops/s", clients, perSecond));
+        }
+    }
+
+    private static double runQueries(int clients, long millis) throws Exception {
+        AtomicLong ops = new AtomicLong();
+        CountDownLatch ready = new CountDownLatch(clients);
+        CountDownLatch go = new CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        long[] window = new long[2];
+        for (int i = 0; i < clients; i++) {
+            threads.add(Thread.ofPlatform().start(() -> {
+                try (StoreClient c = client()) {
+                    ready.countDown();
+                    go.await();
+                    long end = window[1];
+                    long local = 0;
+                    while (System.nanoTime() < end) {
+                        c.queryPathInfo(HELLO);
+                        local++;
+                    }
+                    ops.addAndGet(local);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            }));
+        }
+        ready.await();
+        window[0] = System.nanoTime();
+        window[1] = window[0] + millis * 1_000_000L;
+        go.countDown();
+        for (Thread t : threads) {
+            t.join();
+        }
+        return ops.get() / ((System.nanoTime() - window[0]) / 1e9);
+    }
+
+    /** A fresh daemon per JVM configuration, so earlier benchmarks' garbage does not count. */
+    @Test
+    void rssWithTenThousandIdleConnections(@TempDir Path dir) throws Exception {
+        rss(dir.resolve("default"), List.of());
+        rss(dir.resolve("serial"), List.of("-XX:+UseSerialGC"));
+    }
+
+    private static void rss(Path dir, List<String> jvmOptions) throws Exception {
+        DaemonProcess.Builder builder = DaemonProcess.builder(dir).args("--max-connections=20000");
+        jvmOptions.forEach(builder::jvmOption);
+        try (DaemonProcess d = builder.start()) {
+            long before = rssKiB(d.pid());
+            List<SocketChannel> open = new ArrayList<>();
+            try {
+                for (int i = 0; i < 10_000; i++) {
+                    SocketChannel ch = d.connectUnix();
+                    open.add(ch);
+                    DaemonProcess.handshake(ch);
+                }
+                Thread.sleep(2000);
+                long after = rssKiB(d.pid());
+                long[] micros = new long[500];
+                for (int i = 0; i < micros.length; i++) {
+                    long s = System.nanoTime();
+                    try (StoreClient c = StoreClient.connectUnix(d.socketPath(), ClientOptions.DEFAULT)) {
+                        c.isValidPath(HELLO);
+                    }
+                    micros[i] = (System.nanoTime() - s) / 1000;
+                }
+                Arrays.sort(micros);
+                report(String.format("%s: connect+handshake+IsValidPath beside 10,000 idle connections, x500: "
+                        + "median %d us, p99 %d us", jvmOptions, micros[250], micros[495]));
+                report(String.format("%s: daemon RSS %d MiB idle, %d MiB with 10,000 idle connections (threads: %s)",
+                        jvmOptions, before / 1024, after / 1024, threads(d.pid())));
+            } finally {
+                for (SocketChannel ch : open) {
+                    ch.close();
+                }
+            }
+        }
+    }
+
+    static long rssKiB(long pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return -1;
+    }
+
+    static String threads(long pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("Threads:")) {
+                return line.substring(8).trim();
+            }
+        }
+        return "?";
+    }
+}

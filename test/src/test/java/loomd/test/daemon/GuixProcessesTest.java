@@ -1,0 +1,63 @@
+package loomd.test.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import loomd.protocol.client.ClientOptions;
+import loomd.protocol.client.StoreClient;
+import loomd.test.support.DaemonProcess;
+
+/**
+ * With {@code --session-markers}, each session shows up as {@code guix processes} looks for
+ * upstream's: a process named guix-daemon whose argv[1] is the client's pid; it goes away with
+ * the session.
+ */
+class GuixProcessesTest {
+    @TempDir Path root;
+
+    static List<ProcessHandle> markersFor(long clientPid) {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().arguments().map(a -> a.length > 0 && a[0].equals(Long.toString(clientPid)))
+                        .orElse(false))
+                .filter(p -> p.info().commandLine().orElse("").contains("sleep")
+                        || readArgv0(p).equals("guix-daemon"))
+                .toList();
+    }
+
+    static String readArgv0(ProcessHandle p) {
+        try {
+            byte[] cmdline = java.nio.file.Files.readAllBytes(Path.of("/proc/" + p.pid() + "/cmdline"));
+            int end = 0;
+            while (end < cmdline.length && cmdline[end] != 0) end++;
+            String argv0 = new String(cmdline, 0, end);
+            return Path.of(argv0).getFileName().toString();
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
+    }
+
+    @Test
+    void sessionsAppearAsGuixDaemonProcesses() throws Exception {
+        long me = ProcessHandle.current().pid();
+        try (DaemonProcess daemon = DaemonProcess.builder(root).args("--session-markers").start()) {
+            try (StoreClient c = StoreClient.connectUnix(daemon.socketPath(), ClientOptions.DEFAULT)) {
+                c.isValidPath("/gnu/store/3qfa38x5ns7r5wn2mjnd2vnrsj1wircv-hello.txt");
+                List<ProcessHandle> markers = markersFor(me);
+                assertTrue(markers.stream().anyMatch(p -> readArgv0(p).equals("guix-daemon")),
+                        "a guix-daemon process with argv[1] = " + me);
+            }
+            long deadline = System.currentTimeMillis() + 5000;
+            while (!markersFor(me).isEmpty() && System.currentTimeMillis() < deadline) {
+                Thread.sleep(20);
+            }
+            assertFalse(markersFor(me).stream().anyMatch(ProcessHandle::isAlive), "marker gone with the session");
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package loomd.test.spawner;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.nio.file.Path;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import loomd.process.ExitStatus;
+import loomd.spawner.Namespace;
+import loomd.spawner.Output;
+import loomd.spawner.SpawnRequest;
+import loomd.spawner.SpawnerClient;
+
+/** 1,000 sandboxed runs from 16 virtual threads: every one succeeds, nothing leaks. */
+class SpawnerStressTest {
+    static final int RUNS = 1000;
+    static final int THREADS = 16;
+
+    @Test
+    void thousandSandboxedTrues(@TempDir Path temp) throws Exception {
+        assumeTrue(Sandboxes.isRoot(), "needs root");
+        Path root = Sandboxes.prepareRoot(Files.createDirectories(temp.resolve("root")));
+        // Sandboxed but lean: mount + PID namespaces and a pivot into the root.
+        SpawnRequest discard = SpawnRequest.builder().argv("/bin/true").namespaces(Namespace.MOUNT, Namespace.PID)
+                .root(root.toString()).bind(Sandboxes.BUSYBOX, true).build();
+        SpawnRequest capture = SpawnRequest.builder().argv("/bin/echo", "x").namespaces(Namespace.MOUNT, Namespace.PID)
+                .root(root.toString()).bind(Sandboxes.BUSYBOX, true).output(Output.CAPTURE).build();
+        try (SpawnerClient client = SpawnerClient.launch(Sandboxes.binary(), temp.resolve("run"))) {
+            // Warm up the same way, so lazily created JDK fds (virtual-thread pollers) exist before counting.
+            assertTrue(runConcurrently(client, 64, discard, capture).isEmpty());
+            Map<String, String> jvmFdsBefore = fdTargets("self");
+            int spawnerFdsBefore = Sandboxes.fdCount(client.spawnerPid());
+            // stdin, stdout, stderr, the link and the signalfd: nothing of the JVM's leaked into the spawner.
+            assertEquals(5, spawnerFdsBefore);
+            long t0 = System.nanoTime();
+            var problems = runConcurrently(client, RUNS, discard, capture);
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            System.out.println("stress: " + RUNS + " sandboxed runs from " + THREADS + " virtual threads in " + millis + " ms");
+            assertTrue(problems.isEmpty(), problems.toString());
+            assertEquals(jvmFdsBefore, fdTargets("self"), "JVM fds leaked");
+            assertEquals(spawnerFdsBefore, Sandboxes.fdCount(client.spawnerPid()), "spawner fds leaked");
+            assertTrue(Sandboxes.childrenOf(client.spawnerPid()).isEmpty(), "the spawner has children (zombies?) left");
+        }
+    }
+
+    private static List<String> runConcurrently(SpawnerClient client, int runs, SpawnRequest discard, SpawnRequest capture) {
+        AtomicInteger next = new AtomicInteger();
+        ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
+        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int t = 0; t < THREADS; t++) {
+                pool.execute(() -> {
+                    for (int i; (i = next.getAndIncrement()) < runs; ) {
+                        try {
+                            var result = Sandboxes.run(client, i % 2 == 0 ? discard : capture);
+                            String expected = i % 2 == 0 ? "" : "x\n";
+                            if (!result.status().equals(new ExitStatus.Exited(0)) || !result.output().equals(expected)) {
+                                problems.add("run " + i + ": " + result);
+                            }
+                        } catch (Exception e) {
+                            problems.add("run " + i + ": " + e);
+                        }
+                    }
+                });
+            }
+        }
+        return List.copyOf(problems);
+    }
+
+    /** fd number -> what it points to, minus the directory stream used to list them. */
+    private static Map<String, String> fdTargets(String pid) throws IOException {
+        Map<String, String> fds = new TreeMap<>();
+        try (var entries = Files.list(Path.of("/proc", pid, "fd"))) {
+            for (Path fd : entries.toList()) {
+                try {
+                    fds.put(fd.getFileName().toString(), Files.readSymbolicLink(fd).toString());
+                } catch (IOException gone) {
+                    // the listing's own fd, closed by now
+                }
+            }
+        }
+        fds.values().removeIf(target -> target.equals("/proc/" + ProcessHandle.current().pid() + "/fd"));
+        return fds;
+    }
+}
