@@ -17,7 +17,7 @@ static void fail_setup(enum step step, const char *detail) {
     _exit(127);
 }
 
-static int write_text(const char *path, const char *text) {
+int write_text(const char *path, const char *text) {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0) return -1;
     ssize_t n = write(fd, text, strlen(text));
@@ -45,6 +45,12 @@ static void install_fds(const struct request *r) {
     int high = 3;
     for (uint32_t i = 0; i < r->nfdmap; i++) if (r->fdmap[i].target >= high) high = r->fdmap[i].target + 1;
     if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) fail_setup(S_FDS, "close_range");
+    /* The setup pipe moves above every target first: a dup2 onto it would turn a later failure
+     * report into a false "started" (EOF) and write the report into the child's own fd. */
+    int setup = fcntl(setup_fd_in_child, F_DUPFD_CLOEXEC, high);
+    if (setup < 0) fail_setup(S_FDS, "moving the setup pipe");
+    close(setup_fd_in_child);
+    setup_fd_in_child = setup;
     int moved[MAX_FDS];
     for (uint32_t i = 0; i < r->nfdmap; i++) {
         moved[i] = fcntl(r->fds[r->fdmap[i].source], F_DUPFD_CLOEXEC, high);
@@ -65,15 +71,27 @@ static void install_fds(const struct request *r) {
     }
 }
 
-static void bring_up_loopback(void) {
+int set_loopback_up(void) {
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0) fail_setup(S_LOOPBACK, "socket");
+    if (s < 0) return -1;
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
     strcpy(ifr.ifr_name, "lo");
     ifr.ifr_flags = IFF_UP | IFF_LOOPBACK | IFF_RUNNING;
-    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) fail_setup(S_LOOPBACK, "lo");
+    int rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+    int saved = errno;
     close(s);
+    errno = saved;
+    return rc;
+}
+
+/* A new network namespace: the spare one the spawner prepared (lo already up), or the one clone made. */
+static void enter_network(const struct request *r) {
+    if (r->netns_fd >= 0) {
+        if (setns(r->netns_fd, CLONE_NEWNET) < 0) fail_setup(S_LOOPBACK, "joining the prepared network namespace");
+    } else if ((r->flags & F_NEWNET) && (r->flags & F_LOOPBACK) && set_loopback_up() < 0) {
+        fail_setup(S_LOOPBACK, "lo");
+    }
 }
 
 static void join_path(char *out, const char *root, const char *path) {
@@ -240,9 +258,9 @@ void run_child(const struct request *r, int setup_fd, int go_fd, pid_t spawner) 
     if (!(r->flags & F_NEWPID) && getppid() != spawner) _exit(127);
     if ((r->flags & F_SETSID) && setsid() < 0) fail_setup(S_SESSION, "setsid");
     if ((r->flags & F_NEWPGRP) && !(r->flags & F_SETSID) && setpgid(0, 0) < 0) fail_setup(S_SESSION, "setpgid");
+    enter_network(r); /* before install_fds: its dup2s may land on the prepared namespace's fd number */
     install_fds(r);
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) fail_setup(S_CAPABILITIES, NULL);
-    if ((r->flags & F_NEWNET) && (r->flags & F_LOOPBACK)) bring_up_loopback();
     if ((r->flags & F_NEWUTS) && r->hostname[0]) {
         if (sethostname(r->hostname, strlen(r->hostname)) < 0) fail_setup(S_HOSTNAME, r->hostname);
         if (setdomainname("(none)", 6) < 0) fail_setup(S_HOSTNAME, "(none)");

@@ -26,7 +26,9 @@
  *  5. The spawner is single-threaded and never blocks on one child: one poll()
  *     over the socket, a signalfd and every child's setup pipe drives it.
  *     Children are reaped from SIGCHLD only. It is a child subreaper, so
- *     orphaned grandchildren are reaped (silently) too.
+ *     orphaned grandchildren are reaped (silently) too. The only waits are on
+ *     the daemon: the rest of a frame it has begun, and room for a reply (its
+ *     reader thread does nothing else); nothing waits for a child.
  *  6. When a child with its own process group exits, the rest of that group
  *     is killed before the child is reaped (the zombie pins the group id).
  *  7. On EOF or a broken link to the daemon, SIGTERM, SIGINT or SIGHUP, every child's group
@@ -42,8 +44,14 @@
  * 10. Any unexpected errno in the spawner itself, or a malformed frame, is
  *     fatal: a message with context on stderr, SIGKILL to every child's group,
  *     exit 1.
- * 11. Files: spawner.c is the loop (link, child table, reaping); sandbox.c is
- *     the child between clone and execve; spawner.h holds what they share.
+ * 11. A request for a new network namespace with loopback up (and no user namespace) joins a spare
+ *     namespace the spawner made while idle, once it has seen such a request: each spare serves
+ *     exactly one child, so isolation is the same as clone(CLONE_NEWNET), but the ~1 ms the kernel
+ *     spends creating a namespace leaves the request's path. A spawner not allowed to make one
+ *     (EPERM: unprivileged; EINVAL, ENOSPC, ENOMEM) clones a new namespace per child from then on.
+ * 12. Files: spawner.c is the loop (link, child table, reaping); request.c
+ *     decodes request frames; sandbox.c is the child between clone and
+ *     execve; spawner.h holds what they share.
  */
 #include "spawner.h"
 
@@ -57,13 +65,16 @@ struct child {
 };
 
 static int sock = -1;
+static int home_netns = -1;   /* the spawner's own network namespace (rule 11) */
+static int spare_netns = -1;  /* a fresh one with lo up, or -1 */
+static int wants_spare;       /* a request has asked for a new network namespace with loopback */
+static int spares_refused;    /* making one failed with EPERM: never try again */
 static struct child *children;
 static size_t nchildren, capchildren;
 
 /* ---- fatal errors (rule 10) ---------------------------------------------- */
 
-static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-static void die(const char *fmt, ...) {
+void die(const char *fmt, ...) {
     int saved = errno;
     va_list ap;
     va_start(ap, fmt);
@@ -73,122 +84,19 @@ static void die(const char *fmt, ...) {
     if (saved) fprintf(stderr, ": %s", strerror(saved));
     fputc('\n', stderr);
     /* Rule 7 holds even here: no child outlives the spawner. */
-    for (size_t i = 0; i < nchildren; i++) kill(children[i].own_group ? -children[i].pid : children[i].pid, SIGKILL);
+    for (size_t i = 0; i < nchildren; i++) {
+        if (children[i].own_group) kill(-children[i].pid, SIGKILL);
+        kill(children[i].pid, SIGKILL); /* also before its setsid: no group to hit yet */
+    }
     exit(1);
 }
 
 static void kill_everything_and_exit(void) __attribute__((noreturn));
 
-static void *checked_calloc(size_t n, size_t size) {
+void *checked_calloc(size_t n, size_t size) {
     void *p = calloc(n ? n : 1, size);
     if (!p) die("calloc(%zu, %zu)", n, size);
     return p;
-}
-
-/* ---- frame decoding -------------------------------------------------------- */
-
-struct cursor { const uint8_t *p, *end; };
-
-static void need(struct cursor *c, size_t n) {
-    if ((size_t)(c->end - c->p) < n) { errno = 0; die("truncated frame"); }
-}
-
-static uint32_t take_u32(struct cursor *c) {
-    need(c, 4);
-    uint32_t v = (uint32_t)c->p[0] | (uint32_t)c->p[1] << 8 | (uint32_t)c->p[2] << 16 | (uint32_t)c->p[3] << 24;
-    c->p += 4;
-    return v;
-}
-
-static uint64_t take_u64(struct cursor *c) {
-    uint64_t lo = take_u32(c);
-    return lo | (uint64_t)take_u32(c) << 32;
-}
-
-static char *take_string(struct cursor *c) {
-    uint32_t n = take_u32(c);
-    need(c, n);
-    if (memchr(c->p, 0, n)) { errno = 0; die("string with NUL byte in frame"); }
-    char *s = checked_calloc(n + 1, 1);
-    memcpy(s, c->p, n);
-    c->p += n;
-    return s;
-}
-
-static char **take_strings(struct cursor *c) {
-    uint32_t n = take_u32(c);
-    if (n > (uint32_t)(c->end - c->p) / 4) { errno = 0; die("bad string count %u", n); }
-    char **v = checked_calloc(n + 1, sizeof *v);
-    for (uint32_t i = 0; i < n; i++) v[i] = take_string(c);
-    return v;
-}
-
-static void decode_spawn(struct cursor *c, struct request *r) {
-    r->id = take_u64(c);
-    r->flags = take_u32(c);
-    r->uid = take_u32(c);
-    r->gid = take_u32(c);
-    r->ngroups = take_u32(c);
-    if (r->ngroups > 65536) { errno = 0; die("too many groups: %u", r->ngroups); }
-    r->groups = checked_calloc(r->ngroups, sizeof *r->groups);
-    for (uint32_t i = 0; i < r->ngroups; i++) r->groups[i] = take_u32(c);
-    r->map_uid_inside = take_u32(c);
-    r->map_uid_outside = take_u32(c);
-    r->map_gid_inside = take_u32(c);
-    r->map_gid_outside = take_u32(c);
-    r->personality = take_u32(c);
-    r->oom_score_adj = (int32_t)take_u32(c);
-    r->program = take_string(c);
-    r->cwd = take_string(c);
-    r->root = take_string(c);
-    r->hostname = take_string(c);
-    r->argv = take_strings(c);
-    r->envp = take_strings(c);
-    r->nbinds = take_u32(c);
-    if (r->nbinds > 65536) { errno = 0; die("too many binds: %u", r->nbinds); }
-    r->binds = checked_calloc(r->nbinds, sizeof *r->binds);
-    for (uint32_t i = 0; i < r->nbinds; i++) {
-        r->binds[i].src = take_string(c);
-        r->binds[i].dst = take_string(c);
-        r->binds[i].flags = take_u32(c);
-    }
-    r->nlimits = take_u32(c);
-    if (r->nlimits > 64) { errno = 0; die("too many limits: %u", r->nlimits); }
-    r->limits = checked_calloc(r->nlimits, sizeof *r->limits);
-    for (uint32_t i = 0; i < r->nlimits; i++) {
-        r->limits[i].resource = take_u32(c);
-        r->limits[i].soft = take_u64(c);
-        r->limits[i].hard = take_u64(c);
-    }
-    r->nfdmap = take_u32(c);
-    if (r->nfdmap > MAX_FDS) { errno = 0; die("too many fd mappings: %u", r->nfdmap); }
-    r->fdmap = checked_calloc(r->nfdmap, sizeof *r->fdmap);
-    for (uint32_t i = 0; i < r->nfdmap; i++) {
-        r->fdmap[i].target = (int32_t)take_u32(c);
-        r->fdmap[i].source = take_u32(c);
-        if (r->fdmap[i].target < 0 || (int)r->fdmap[i].source >= r->nfds) {
-            errno = 0;
-            die("bad fd mapping %d <- #%u (%d fds received)", r->fdmap[i].target, r->fdmap[i].source, r->nfds);
-        }
-    }
-    if (!r->program[0] || !r->argv[0]) { errno = 0; die("spawn request %llu without program or argv", (unsigned long long)r->id); }
-}
-
-static void free_strings(char **v) {
-    for (char **p = v; p && *p; p++) free(*p);
-    free(v);
-}
-
-static void free_request(struct request *r) {
-    for (int i = 0; i < r->nfds; i++) close(r->fds[i]);
-    free(r->groups);
-    free(r->program); free(r->cwd); free(r->root); free(r->hostname);
-    free_strings(r->argv);
-    free_strings(r->envp);
-    for (uint32_t i = 0; i < r->nbinds; i++) { free(r->binds[i].src); free(r->binds[i].dst); }
-    free(r->binds);
-    free(r->limits);
-    free(r->fdmap);
 }
 
 /* ---- socket I/O ------------------------------------------------------------- */
@@ -306,32 +214,25 @@ static void remove_child(struct child *c) {
 }
 
 static void signal_child(const struct child *c, int sig) {
-    if (kill(c->own_group ? -c->pid : c->pid, sig) < 0 && errno != ESRCH) die("kill %d (pid %d)", sig, c->pid);
+    if (c->own_group && kill(-c->pid, sig) == 0) return;
+    if (c->own_group && errno != ESRCH) die("kill %d (group %d)", sig, c->pid);
+    /* No group yet: the child is still in setup, before setsid/setpgid, and alone. */
+    if (kill(c->pid, sig) < 0 && errno != ESRCH) die("kill %d (pid %d)", sig, c->pid);
 }
 
 /* ---- the spawner side -------------------------------------------------------- */
-
-static int write_file(const char *path, const char *text) {
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    ssize_t n = write(fd, text, strlen(text));
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return n == (ssize_t)strlen(text) ? 0 : -1;
-}
 
 /* Returns 0, or the errno of the failed write with its path in 'which'. */
 static int write_id_maps(pid_t pid, const struct request *r, char *which, size_t size) {
     char path[64], text[64];
     snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
     snprintf(text, sizeof text, "%u %u 1\n", r->map_uid_inside, r->map_uid_outside);
-    if (write_file(path, text) < 0) goto failed;
+    if (write_text(path, text) < 0) goto failed;
     snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
-    if (write_file(path, "deny") < 0) goto failed;
+    if (write_text(path, "deny") < 0) goto failed;
     snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
     snprintf(text, sizeof text, "%u %u 1\n", r->map_gid_inside, r->map_gid_outside);
-    if (write_file(path, text) < 0) goto failed;
+    if (write_text(path, text) < 0) goto failed;
     return 0;
 failed:
     snprintf(which, size, "%s", path);
@@ -349,13 +250,45 @@ static unsigned long clone_flags(uint32_t f) {
     return flags;
 }
 
+/* Rule 11: makes the spare network namespace by stepping into a new one and back. */
+static void prepare_spare_netns(void) {
+    if (unshare(CLONE_NEWNET) < 0) {
+        /* Unprivileged, no CONFIG_NET_NS, or at the namespace limit: clone per child, which
+         * reports the error to the one request it concerns. Never retried, so idle never spins. */
+        if (errno != EPERM && errno != EINVAL && errno != ENOSPC && errno != ENOMEM)
+            die("unshare CLONE_NEWNET (spare network namespace)");
+        spares_refused = 1;
+        return;
+    }
+    spare_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (spare_netns < 0) die("open /proc/self/ns/net (spare network namespace)");
+    if (set_loopback_up() < 0) die("bringing up lo in the spare network namespace");
+    if (setns(home_netns, CLONE_NEWNET) < 0) die("setns back to the spawner's network namespace");
+}
+
+static int uses_spare_netns(const struct request *r) {
+    if (!(r->flags & F_NEWNET) || !(r->flags & F_LOOPBACK) || (r->flags & F_NEWUSER)) return 0;
+    wants_spare = 1;
+    return spare_netns >= 0;
+}
+
 static void spawn_child(struct request *r) {
     int setup[2], go[2] = { -1, -1 };
     if (pipe2(setup, O_CLOEXEC) < 0) die("pipe2 (setup)");
     if ((r->flags & F_NEWUSER) && pipe2(go, O_CLOEXEC) < 0) die("pipe2 (go)");
     pid_t self = getpid();
+    unsigned long flags = clone_flags(r->flags);
+    r->netns_fd = -1;
+    if (uses_spare_netns(r)) {
+        r->netns_fd = spare_netns;
+        flags &= ~(unsigned long)CLONE_NEWNET;
+    }
     /* A raw clone without a new stack behaves like fork(); the spawner has one thread. */
-    pid_t pid = (pid_t)syscall(SYS_clone, clone_flags(r->flags), NULL, NULL, NULL, NULL);
+    pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+    if (pid > 0 && r->netns_fd >= 0) {
+        close(spare_netns); /* the child holds it now; the next one is made when idle */
+        spare_netns = -1;
+    }
     if (pid < 0) {
         report_failed(r->id, S_CLONE, errno, "");
         close(setup[0]); close(setup[1]);
@@ -524,9 +457,16 @@ static void serve(int sfd) {
         pfds[n++] = (struct pollfd){ sfd, POLLIN, 0 };
         for (size_t i = 0; i < nchildren; i++)
             if (children[i].setup_fd >= 0) pfds[n++] = (struct pollfd){ children[i].setup_fd, POLLIN, 0 };
-        if (poll(pfds, n, -1) < 0) {
+        /* Idle time makes the spare network namespace (rule 11): poll without waiting first. */
+        int make_spare = wants_spare && spare_netns < 0 && !spares_refused;
+        int ready = poll(pfds, n, make_spare ? 0 : -1);
+        if (ready < 0) {
             if (errno == EINTR) continue;
             die("poll");
+        }
+        if (ready == 0) {
+            prepare_spare_netns();
+            continue;
         }
         /* Setup pipes first, so STARTED always precedes EXITED. */
         for (size_t i = 2; i < n; i++) {
@@ -549,6 +489,8 @@ int main(int argc, char **argv) {
     if (getppid() != daemon) { errno = 0; die("parent is %d, not the daemon %d", getppid(), daemon); }
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) die("prctl PR_SET_CHILD_SUBREAPER");
     signal(SIGPIPE, SIG_IGN);
+    home_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (home_netns < 0) die("open /proc/self/ns/net");
     sock = connect_to_daemon(argv[1]);
     serve(sfd);
 }

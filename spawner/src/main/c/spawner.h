@@ -63,6 +63,7 @@ enum step {
 };
 
 #define MAX_FDS 16
+#define MAX_TARGET_FD 1023 /* child fds a request may name; keeps target + 1 from overflowing */
 #define MAX_FRAME (64u << 20)
 
 struct bind { char *src, *dst; uint32_t flags; };
@@ -85,10 +86,28 @@ struct request {
     struct fdmap *fdmap;
     int fds[MAX_FDS];
     int nfds;
+    int netns_fd;          /* a prepared network namespace to join instead of CLONE_NEWNET, or -1 */
 };
 
 /* What a failed child writes to its setup pipe before exiting 127 (rule 9). */
 struct setup_report { uint32_t step; int32_t err; char detail[512]; };
+
+/* Fatal error (rule 10): the message with errno's text, SIGKILL to every child's group, exit 1. */
+void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void *checked_calloc(size_t n, size_t size);
+
+/* Request decoding (request.c): a cursor over one frame's body. */
+struct cursor { const uint8_t *p, *end; };
+uint32_t take_u32(struct cursor *c);
+uint64_t take_u64(struct cursor *c);
+void decode_spawn(struct cursor *c, struct request *r);
+void free_request(struct request *r);
+
+/* Writes all of text to an existing file (a /proc knob); 0, or -1 with errno. */
+int write_text(const char *path, const char *text);
+
+/* Brings up "lo" in the caller's network namespace; 0, or -1 with errno. */
+int set_loopback_up(void);
 
 /* The child's side: builds the sandbox, execs; never returns. Failures go to setup_fd. */
 void run_child(const struct request *r, int setup_fd, int go_fd, pid_t spawner) __attribute__((noreturn));

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * guix-daemon's command line (daemon.md §2.2), parsed argp-style: {@code --opt=V} or
@@ -81,7 +82,10 @@ public final class CommandLine {
             new Option("shutdown-grace", '\0', Arg.REQUIRED, false, "SECONDS",
                     "[loomd] on SIGTERM, let open sessions finish for SECONDS (default 10)"),
             new Option("session-markers", '\0', Arg.NONE, false, null,
-                    "[loomd] show sessions to `guix processes' through a marker process per session"),
+                    "[loomd] make each Unix-socket session visible to `guix processes' (a `guix-daemon CLIENT-PID' "
+                            + "marker process per session; off by default)"),
+            new Option("spawner", '\0', Arg.REQUIRED, false, "PATH",
+                    "[loomd] run the native spawner at PATH instead of the copy inside the jar (env LOOMD_SPAWNER)"),
             new Option("help", '?', Arg.NONE, false, null, "give this help list"),
             new Option("usage", '\0', Arg.NONE, false, null, "give a short usage message"),
             new Option("version", 'V', Arg.NONE, false, null, "print program version"));
@@ -200,6 +204,7 @@ public final class CommandLine {
         private String shutdownGrace = "10";
         private String storeRoot;
         private boolean sessionMarkers;
+        private String spawner;
 
         Builder(Map<String, String> env) {
             this.env = env;
@@ -207,6 +212,7 @@ public final class CommandLine {
             settings.set("build-use-substitutes", "true");
             settings.set("substitute-urls", Settings.DEFAULT_SUBSTITUTE_URLS);
             storeRoot = env.get("LOOMD_STORE_ROOT");
+            spawner = env.get("LOOMD_SPAWNER");
         }
 
         /** Applies one option; returns non-null when parsing stops there (help, version). */
@@ -252,6 +258,7 @@ public final class CommandLine {
                 case "store-root" -> storeRoot = v;
                 case "shutdown-grace" -> shutdownGrace = v;
                 case "session-markers" -> sessionMarkers = true;
+                case "spawner" -> spawner = v;
                 case "help" -> { return new Print(help()); }
                 case "usage" -> { return new Print(usage()); }
                 case "version" -> { return new Print(VERSION + "\n"); }
@@ -270,8 +277,10 @@ public final class CommandLine {
             } catch (IllegalArgumentException e) {
                 throw new UsageException(e.getMessage());
             }
+            Optional<Path> spawnerBinary = spawner == null || spawner.isEmpty()
+                    ? Optional.empty() : Optional.of(Path.of(spawner).toAbsolutePath());
             return new DaemonConfig(settings, layout, List.copyOf(listen), max, Duration.ofSeconds(grace), verbosity,
-                    sessionMarkers);
+                    sessionMarkers, spawnerBinary);
         }
 
         private static int positive(String option, String v) throws UsageException {
@@ -303,7 +312,8 @@ public final class CommandLine {
         }
         sb.append("\nEnvironment: NIX_STORE_DIR (logical store directory, default /gnu/store), GUIX_STATE_DIRECTORY,\n");
         sb.append("GUIX_DATABASE_DIRECTORY, GUIX_LOG_DIRECTORY, GUIX_CONFIGURATION_DIRECTORY, LISTEN_PID/LISTEN_FDS\n");
-        sb.append("(socket activation), LOOMD_STORE_ROOT.\n");
+        sb.append("(socket activation), GUIX (the guix program whose `authenticate' signs and checks exports; else\n");
+        sb.append("NIX_BIN_DIR/guix or guix on the PATH), LOOMD_STORE_ROOT, LOOMD_SPAWNER.\n");
         return sb.toString();
     }
 

@@ -1,7 +1,9 @@
 package loomd.daemon;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Everything the command line and the environment decided, before the daemon starts.
@@ -13,6 +15,7 @@ import java.util.List;
  * @param shutdownGrace how long SIGTERM lets open sessions finish
  * @param verbosity the daemon's own verbosity and every session's initial one (1 info, 4 debug)
  * @param sessionMarkers start a marker process per session for {@code guix processes}
+ * @param spawnerBinary the native spawner to run ({@code --spawner}, env {@code LOOMD_SPAWNER}); empty: the jar's copy
  */
 public record DaemonConfig(Settings settings, Layout layout, List<String> listen, int maxConnections,
-        Duration shutdownGrace, int verbosity, boolean sessionMarkers) { }
+        Duration shutdownGrace, int verbosity, boolean sessionMarkers, Optional<Path> spawnerBinary) { }

@@ -17,8 +17,9 @@ import loomd.protocol.wire.WireLimits;
 
 /**
  * {@code guix-daemon} in one JVM. Startup order (daemon.md §2.3): parse the command line, create
- * the directories, launch the locker and open the store ({@link Backends}), open the listening
- * sockets (or adopt the activated ones), check the settings, then serve until SIGTERM.
+ * the directories, launch the locker and open the store ({@link Backends}), start the spawner and
+ * the process monitor ({@link ProcessServices}), open the listening sockets (or adopt the activated
+ * ones), check the settings, then serve until SIGTERM. Shutdown closes them in reverse order.
  */
 public final class Main {
     private static final PrintStream ERR = System.err;
@@ -49,6 +50,7 @@ public final class Main {
         }
         Consumer<String> log = Main::log;
         StoreBackend store = null;
+        ProcessServices processes = null;
         List<Listener> listeners = List.of();
         try {
             Layout layout = config.layout();
@@ -57,6 +59,7 @@ public final class Main {
             Files.createDirectories(layout.dbDir());
             config.settings().update();
             store = Backends.open(config, env, log);
+            processes = ProcessServices.start(config.spawnerBinary(), layout, log);
             listeners = listen(config, env, log);
             if (ProcessHandle.current().info().user().orElse("").equals("root")
                     && config.settings().buildUsersGroup.isEmpty()) {
@@ -65,12 +68,15 @@ public final class Main {
         } catch (IOException | SettingsException | RuntimeException e) {
             ERR.println("error: " + e.getMessage());
             listeners.forEach(l -> closeQuietly(l));
+            if (processes != null) {
+                processes.close();
+            }
             if (store != null) {
                 store.close();
             }
             return 1;
         }
-        return serve(config, store, listeners, log);
+        return serve(config, store, processes, listeners, log);
     }
 
     private static List<Listener> listen(DaemonConfig config, Map<String, String> env, Consumer<String> log)
@@ -88,15 +94,18 @@ public final class Main {
         return result;
     }
 
-    private static int serve(DaemonConfig config, StoreBackend store, List<Listener> listeners, Consumer<String> log) {
+    private static int serve(DaemonConfig config, StoreBackend store, ProcessServices processes,
+            List<Listener> listeners, Consumer<String> log) {
         WireLimits limits = WireLimits.DEFAULT;
-        Server server = new Server(listeners, config.maxConnections(), config.sessionMarkers(),
+        Server server = new Server(listeners, config.maxConnections(),
+                config.sessionMarkers() ? processes.spawner() : null,
                 (channel, peer) -> new Session(channel, peer, config.settings(), store, config.layout(),
                         config.verbosity(), limits, log).run(),
                 log);
         Thread hook = new Thread(() -> {
             log.accept("shutting down: draining " + server.activeConnections() + " connection(s)");
             server.shutdown(config.shutdownGrace());
+            processes.close();
             store.close();
             log.accept("stopped");
         }, "shutdown");

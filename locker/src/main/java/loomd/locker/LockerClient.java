@@ -102,7 +102,7 @@ public final class LockerClient implements AutoCloseable {
             return CompletableFuture.failedFuture(lostOrReleased(lock));
         }
         Wire.Request.Relock request = new Wire.Request.Relock(nextId(), lock.id(), mode, wait);
-        return settled(send(request, -1, lock.generation()).thenApply(reply -> switch (reply) {
+        return settled(send(request, -1, lock).thenApply(reply -> switch (reply) {
             case Wire.Reply.Locked l -> {
                 PathLock.Held changed = lock.withMode(mode, l.size());
                 lock.owner().held.replace(lock.id(), changed);
@@ -225,10 +225,19 @@ public final class LockerClient implements AutoCloseable {
                 .handle((reply, error) -> null);
     }
 
-    private CompletableFuture<Wire.Reply> send(Wire.Request request, int fd, int generation) {
-        return currentLink().thenCompose(l -> l.generation == generation ? l.call(request, fd)
-                : CompletableFuture.failedFuture(new LockerUnavailableException(
-                        "the locker that held this lock has died")));
+    /**
+     * Sends a request about a held lock to the locker that holds it. If that locker has died, the owner is
+     * marked lost before the future fails, so whoever sees the failure can tell it was a loss.
+     */
+    private CompletableFuture<Wire.Reply> send(Wire.Request request, int fd, PathLock.Held lock) {
+        return currentLink().thenCompose(l -> {
+            if (l.generation == lock.generation()) {
+                return l.call(request, fd);
+            }
+            LockerUnavailableException dead = new LockerUnavailableException("the locker that held this lock has died");
+            lock.owner().markLost(lock.generation(), dead);
+            return CompletableFuture.failedFuture(dead);
+        });
     }
 
     /** The live link, starting a new locker if the last one died or failed to start. */
@@ -308,7 +317,8 @@ public final class LockerClient implements AutoCloseable {
 
     private static LockerUnavailableException lostOrReleased(PathLock.Held lock) {
         return new LockerUnavailableException("lock " + lock.id() + " on "
-                + lock.file().map(Path::toString).orElse("an fd") + " was lost or released");
+                + lock.file().map(Path::toString).orElse("an fd")
+                + " is not held: it was released, or lost when its locker process died");
     }
 
     /** For tests of the death path: kills the current locker process. */

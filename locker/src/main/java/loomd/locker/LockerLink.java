@@ -276,8 +276,10 @@ final class LockerLink {
             // already disconnected
         }
         outbox.add(POISON);
-        failPending(failure);
+        // Owners are marked lost (on this thread) before any request fails: a failure seen by a caller can
+        // then be told apart as a loss (LockOwner.isLost).
         death.complete(failure);
+        failPending(failure);
         if (kill) {
             process.destroyForcibly();
         }

@@ -8,7 +8,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
 
 import loomd.posix.Errno;
@@ -73,7 +72,7 @@ public final class PathLocks implements AutoCloseable {
                     return Optional.empty();
                 }
                 onWait.accept(path);
-                taken.add(join(client.lock(owner, lockFileOf(path), LockMode.EXCLUSIVE, Wait.WAIT,
+                taken.add(LockerException.await(client.lock(owner, lockFileOf(path), LockMode.EXCLUSIVE, Wait.WAIT,
                         LockFileOption.REOPEN_IF_STALE)).held());
                 next += busy + 1;
             }
@@ -103,7 +102,7 @@ public final class PathLocks implements AutoCloseable {
         for (int i = 0; i < requests.size(); i++) {
             PathLock lock;
             try {
-                lock = join(requests.get(i));
+                lock = LockerException.await(requests.get(i));
             } catch (LockerException e) {
                 failure = failure == null ? e : failure;
                 continue;
@@ -150,17 +149,6 @@ public final class PathLocks implements AutoCloseable {
             done.add(delete ? client.unlockAndDelete(lock) : client.unlock(lock));
         }
         done.forEach(CompletableFuture::join);
-    }
-
-    private static PathLock join(CompletableFuture<PathLock> future) throws LockerException {
-        try {
-            return future.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof LockerException le) {
-                throw le;
-            }
-            throw e;
-        }
     }
 
     private static byte[] bytes(Path p) {

@@ -12,8 +12,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -79,7 +77,8 @@ public final class TempRoots {
                 PathLock.Held held;
                 try {
                     file = createFresh(dir);
-                    held = join(client.lock(session, file, LockMode.SHARED, Wait.WAIT, LockFileOption.NO_CREATE)).held();
+                    held = LockerException.await(client.lock(session, file, LockMode.SHARED, Wait.WAIT,
+                            LockFileOption.NO_CREATE)).held();
                 } finally {
                     client.unlock(gc).join();
                 }
@@ -104,10 +103,11 @@ public final class TempRoots {
                 if (lock == null) {
                     throw new IllegalStateException("temp-roots file " + path + " is closed");
                 }
-                PathLock.Held exclusive = join(client.relock(lock, LockMode.EXCLUSIVE, Wait.WAIT)).held();
+                PathLock.Held exclusive =
+                        LockerException.await(client.relock(lock, LockMode.EXCLUSIVE, Wait.WAIT)).held();
                 lock = exclusive;
                 Files.write(path, (storePath + '\0').getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
-                lock = join(client.relock(exclusive, LockMode.SHARED, Wait.TRY)).held();
+                lock = LockerException.await(client.relock(exclusive, LockMode.SHARED, Wait.TRY)).held();
             } finally {
                 appending.unlock();
             }
@@ -162,13 +162,15 @@ public final class TempRoots {
             }
             for (Path file : listFiles(dir)) {
                 try {
-                    PathLock probe = join(client.lock(owner, file, LockMode.EXCLUSIVE, Wait.TRY, LockFileOption.NO_CREATE));
+                    PathLock probe = LockerException.await(client.lock(owner, file, LockMode.EXCLUSIVE, Wait.TRY,
+                            LockFileOption.NO_CREATE));
                     if (probe.acquired()) {
                         onStale.accept(file);
                         client.unlockAndDelete(probe).join();
                         continue;
                     }
-                    join(client.lock(owner, file, LockMode.SHARED, Wait.WAIT, LockFileOption.NO_CREATE)).held();
+                    LockerException.await(client.lock(owner, file, LockMode.SHARED, Wait.WAIT,
+                            LockFileOption.NO_CREATE)).held();
                 } catch (LockFailedException e) {
                     if (e.isNoSuchFile()) {
                         continue;
@@ -220,22 +222,11 @@ public final class TempRoots {
 
     private static PathLock.Held lockReporting(LockerClient client, LockOwner owner, Path file, LockMode mode,
             Runnable onWait) throws LockerException {
-        PathLock lock = join(client.lock(owner, file, mode, Wait.TRY));
+        PathLock lock = LockerException.await(client.lock(owner, file, mode, Wait.TRY));
         if (lock.acquired()) {
             return lock.held();
         }
         onWait.run();
-        return join(client.lock(owner, file, mode, Wait.WAIT)).held();
-    }
-
-    private static PathLock join(CompletableFuture<PathLock> future) throws LockerException {
-        try {
-            return future.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof LockerException le) {
-                throw le;
-            }
-            throw e;
-        }
+        return LockerException.await(client.lock(owner, file, mode, Wait.WAIT)).held();
     }
 }

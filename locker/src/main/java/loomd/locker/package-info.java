@@ -52,10 +52,22 @@
  *
  * <h2>Death</h2>
  * Daemon dies: the locker reads end of stream and halts; the kernel closes its fds and so releases every lock
- * (measured in {@code loomd.test.locker}). Locker dies: the client sees reader EOF and {@code Process.onExit()}
- * at once, fails every request in flight with {@link loomd.locker.LockerUnavailableException}, marks every
- * owner that held locks as lost ({@link loomd.locker.LockOwner#whenLost()}; their locks are not re-established,
- * because another process may have taken them in between, so the operations that held them must fail), and
- * starts a new locker; requests made afterwards go to it.
+ * (measured in {@code loomd.test.locker.LockerDeathTest}: 200 locks free within ~50 ms of a kill -9).
+ * Locker dies: the client sees reader EOF and {@code Process.onExit()} at once (no polling), fails every request
+ * in flight with {@link loomd.locker.LockerUnavailableException}, marks every owner that held locks as lost
+ * ({@link loomd.locker.LockOwner#whenLost()}) and starts a new locker; requests made afterwards go to it. This
+ * package never re-takes a lost lock behind its owner's back (another process may have taken it in between);
+ * the owner's user decides. In the daemon store ({@code loomd.daemon.store.roots}):
+ * <ul>
+ *   <li>re-established: each temp-roots file's shared lock, as soon as the loss is reported, under a shared
+ *       gc.lock and only if the file still exists (a collector that found it unlocked removed it: the next
+ *       temp root then fails with an error saying the earlier roots are unprotected, and starts a new file);</li>
+ *   <li>failed: every request in flight (waits for a path lock, gc.lock, a temp-roots upgrade) with an error
+ *       naming the locker; an add whose {@code <path>.lock} was lost fails before registering
+ *       ({@code FileLocker.PathLock#checkHeld}); the next operation uses the new locker;</li>
+ *   <li>lost, not re-taken: the store's shared {@code db/big-lock} (it only excludes an exclusive holder, a
+ *       schema upgrade by another daemon).</li>
+ * </ul>
+ * Measured in {@code loomd.test.locker.DaemonLockerDeathTest} with the real daemon.
  */
 package loomd.locker;

@@ -8,7 +8,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import loomd.posix.Fds;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,13 +24,8 @@ class PathLocksTest {
     Path store;
 
     @BeforeAll
-    static void start(@TempDir Path tmp) throws Exception {
-        client = LockerClient.launch(tmp);
-    }
-
-    @AfterAll
-    static void stop() {
-        client.close();
+    static void start() throws Exception {
+        client = TestLocker.client();
     }
 
     @Test

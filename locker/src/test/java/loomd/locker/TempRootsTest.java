@@ -13,7 +13,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,13 +28,8 @@ class TempRootsTest {
     Path state;
 
     @BeforeAll
-    static void start(@TempDir Path tmp) throws Exception {
-        client = LockerClient.launch(tmp);
-    }
-
-    @AfterAll
-    static void stop() {
-        client.close();
+    static void start() throws Exception {
+        client = TestLocker.client();
     }
 
     @Test

@@ -70,6 +70,9 @@ public final class Fds {
     private static final MethodHandle FSTAT =
             Libc.function("fstat", FunctionDescriptor.of(INT, INT, POINTER));
     private static final MethodHandle UNLINK = Libc.function("unlink", FunctionDescriptor.of(INT, POINTER));
+    private static final MethodHandle SYMLINK =
+            Libc.function("symlink", FunctionDescriptor.of(INT, POINTER, POINTER));
+    private static final MethodHandle SYNCFS = Libc.function("syncfs", FunctionDescriptor.of(INT, INT));
 
     /** struct stat: st_dev, st_ino and st_size sit at the same offsets on x86_64 and arm64. */
     private static final long STAT_SIZE = 256;
@@ -192,6 +195,33 @@ public final class Fds {
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
+    }
+
+    /**
+     * symlink(2): creates {@code linkPath} pointing at {@code target} exactly as given (UTF-8). The JDK's
+     * {@code Files.createSymbolicLink} normalises the target ({@code a//b} becomes {@code a/b}, a trailing
+     * {@code /} goes), which a NAR restore must not do.
+     */
+    public static void symlink(String target, String linkPath) throws PosixException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment err = Libc.errnoSegment(arena);
+            int r = (int) SYMLINK.invokeExact(err, arena.allocateFrom(target), arena.allocateFrom(linkPath));
+            if (r < 0) {
+                throw new PosixException("symlink", Libc.errno(err), linkPath + " -> " + target);
+            }
+        } catch (PosixException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /**
+     * syncfs(2): writes back everything dirty on the file system holding {@code fd}, in one call instead of one
+     * fsync per file. Blocks for the whole flush: platform threads only.
+     */
+    public static void syncfs(int fd) throws PosixException {
+        intCall("syncfs", SYNCFS, fd);
     }
 
     /** A pipe, both ends close-on-exec: {@code [readEnd, writeEnd]}. */
@@ -335,53 +365,34 @@ public final class Fds {
     }
 
     static int intCall(String name, MethodHandle handle, int a) throws PosixException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment err = Libc.errnoSegment(arena);
-            while (true) {
-                int r = (int) handle.invokeExact(err, a);
-                if (r >= 0) {
-                    return r;
-                }
-                if (Libc.errno(err) != Errno.EINTR) {
-                    throw new PosixException(name, Libc.errno(err), "fd " + a);
-                }
-            }
-        } catch (PosixException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
-        }
+        return retryingEintr(name, "fd " + a, err -> (int) handle.invokeExact(err, a));
     }
 
     static int intCall(String name, MethodHandle handle, int a, int b) throws PosixException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment err = Libc.errnoSegment(arena);
-            while (true) {
-                int r = (int) handle.invokeExact(err, a, b);
-                if (r >= 0) {
-                    return r;
-                }
-                if (Libc.errno(err) != Errno.EINTR) {
-                    throw new PosixException(name, Libc.errno(err), "fd " + a);
-                }
-            }
-        } catch (PosixException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
-        }
+        return retryingEintr(name, "fd " + a, err -> (int) handle.invokeExact(err, a, b));
     }
 
     static int intCall(String name, MethodHandle handle, int a, int b, int c) throws PosixException {
+        return retryingEintr(name, "fd " + a, err -> (int) handle.invokeExact(err, a, b, c));
+    }
+
+    /** One native call returning an int, given the errno capture segment. */
+    @FunctionalInterface
+    private interface IntCall {
+        int call(MemorySegment errno) throws Throwable;
+    }
+
+    /** Runs {@code call} until it succeeds (result >= 0) or fails with an errno other than EINTR. */
+    private static int retryingEintr(String name, String detail, IntCall call) throws PosixException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment err = Libc.errnoSegment(arena);
             while (true) {
-                int r = (int) handle.invokeExact(err, a, b, c);
+                int r = call.call(err);
                 if (r >= 0) {
                     return r;
                 }
                 if (Libc.errno(err) != Errno.EINTR) {
-                    throw new PosixException(name, Libc.errno(err), "fd " + a);
+                    throw new PosixException(name, Libc.errno(err), detail);
                 }
             }
         } catch (PosixException e) {

@@ -198,4 +198,28 @@ class FdsTest {
             Fds.close(s[1]);
         }
     }
+
+    @Test
+    void symlinkKeepsTheTargetByteForByte() throws Exception {
+        Path link = dir.resolve("link");
+        Fds.symlink("a//b/", link.toString());
+        assertTrue(Files.isSymbolicLink(link));
+        // lstat's size of a symlink is its target's length: the JDK would have stored "a/b" (3).
+        assertEquals(5L, Files.readAttributes(link, "size", java.nio.file.LinkOption.NOFOLLOW_LINKS).get("size"));
+        PosixException e = assertThrows(PosixException.class, () -> Fds.symlink("elsewhere", link.toString()));
+        assertEquals(Errno.EEXIST, e.errno());
+        assertTrue(e.getMessage().contains(link.toString()), e.getMessage());
+    }
+
+    @Test
+    void syncfsFlushesTheFileSystemOfAnOpenFile() throws Exception {
+        Path file = Files.writeString(dir.resolve("data"), "durable");
+        int fd = Fds.open(file.toString(), Fds.O_RDONLY | Fds.O_CLOEXEC, 0);
+        try {
+            Fds.syncfs(fd);
+        } finally {
+            Fds.close(fd);
+        }
+        assertEquals(Errno.EBADF, assertThrows(PosixException.class, () -> Fds.syncfs(-1)).errno());
+    }
 }

@@ -233,10 +233,10 @@ public record SpawnRequest(
             return this;
         }
 
-        /** Child fd {@code childFd} (3 or more) gets a copy of the caller's {@code callerFd}. */
+        /** Child fd {@code childFd} (3 to 1023, the spawner's MAX_TARGET_FD) gets a copy of the caller's {@code callerFd}. */
         public Builder extraFd(int childFd, int callerFd) {
-            if (childFd < 3 || callerFd < 0) {
-                throw new IllegalArgumentException("extra fds are 3 and up: " + childFd + " <- " + callerFd);
+            if (childFd < 3 || childFd > 1023 || callerFd < 0) {
+                throw new IllegalArgumentException("extra fds are 3 to 1023: " + childFd + " <- " + callerFd);
             }
             extraFds.put(childFd, callerFd);
             return this;

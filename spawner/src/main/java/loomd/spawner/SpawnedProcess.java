@@ -54,8 +54,14 @@ public final class SpawnedProcess implements ChildProcess {
         signal(SIGKILL);
     }
 
-    /** Any signal to the process group; a no-op once the child has exited or the spawner is gone. */
+    /**
+     * Any signal (1 to 64) to the process group; a no-op once the child has exited or the spawner is gone.
+     * Checked here because the spawner treats a bad signal number as a broken daemon and ends (rule 10).
+     */
     public void signal(int signal) {
+        if (signal < 1 || signal > 64) {
+            throw new IllegalArgumentException("not a signal number: " + signal);
+        }
         if (!exit.isDone()) {
             client.signal(id, signal);
         }

@@ -29,6 +29,10 @@ class SpawnRequestTest {
                 .namespaces(Namespace.USER).build());
         assertThrows(IllegalArgumentException.class, () -> SpawnRequest.builder().argv("/bin/a\0b"));
         assertThrows(IllegalArgumentException.class, () -> SpawnRequest.builder().env("A=B", "c"));
+        // The spawner accepts child fds up to 1023 (MAX_TARGET_FD) and nothing at or below 2 as an extra.
+        assertThrows(IllegalArgumentException.class, () -> SpawnRequest.builder().extraFd(1024, 5));
+        assertThrows(IllegalArgumentException.class, () -> SpawnRequest.builder().extraFd(2, 5));
+        SpawnRequest.builder().extraFd(1023, 5);
         assertThrows(IllegalArgumentException.class, () -> SpawnRequest.builder().bind("relative", "/x", true));
         assertThrows(IllegalArgumentException.class, () -> SpawnRequest.builder().extraFd(2, 5));
         assertThrows(IllegalArgumentException.class, () -> new ResourceLimit(ResourceLimit.Resource.NOFILE, 10, 5));

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Tag;
@@ -26,6 +28,7 @@ import loomd.spawner.SpawnerClient;
 class SpawnerBench {
     static final int WARMUP = 200;
     static final int RUNS = 1000;
+    static final int BLOCK = 50;
 
     interface Run {
         void once() throws Exception;
@@ -38,24 +41,27 @@ class SpawnerBench {
         Files.createSymbolicLink(root.resolve("bin/true"), Path.of("busybox"));
         String spawnerBinary = System.getProperty("loomd.spawnerBinary");
         try (SpawnerClient client = SpawnerClient.launch(Path.of(spawnerBinary), temp.resolve("run"))) {
+            SpawnRequest plain = SpawnRequest.builder().argv("/bin/true").build();
             SpawnRequest lean = SpawnRequest.builder().argv("/bin/true").namespaces(Namespace.MOUNT, Namespace.PID)
                     .root(root.toString()).bind("/bin/busybox", true).build();
+            SpawnRequest fullButNet = SpawnRequest.builder().argv("/bin/true")
+                    .namespaces(Namespace.MOUNT, Namespace.PID, Namespace.IPC, Namespace.UTS)
+                    .root(root.toString()).bind("/bin/busybox", true).mountProc(true).minimalDev(true)
+                    .hostname("localhost").build();
             SpawnRequest full = SpawnRequest.builder().argv("/bin/true")
                     .namespaces(Namespace.MOUNT, Namespace.PID, Namespace.IPC, Namespace.UTS, Namespace.NET)
                     .root(root.toString()).bind("/bin/busybox", true).mountProc(true).minimalDev(true)
                     .hostname("localhost").build();
-            SpawnRequest plain = SpawnRequest.builder().argv("/bin/true").build();
-            measure("ProcessBuilder /bin/true", () -> {
+            Map<String, Run> cases = new LinkedHashMap<>();
+            cases.put("ProcessBuilder /bin/true", () -> {
                 Process p = new ProcessBuilder("/bin/true").start();
                 assertEquals(0, p.waitFor());
             });
-            measure("spawner, no namespaces, /bin/true", () -> spawn(client, plain));
-            measure("spawner, mnt+pid+root+bind", () -> spawn(client, lean));
-            measure("spawner, mnt+pid+ipc+uts+net+root+proc+dev", () -> spawn(client, full));
-            measure("ProcessBuilder /bin/true (again)", () -> {
-                Process p = new ProcessBuilder("/bin/true").start();
-                assertEquals(0, p.waitFor());
-            });
+            cases.put("spawner, no namespaces, /bin/true", () -> spawn(client, plain));
+            cases.put("spawner, lean: mnt+pid+root+bind", () -> spawn(client, lean));
+            cases.put("spawner, full but net", () -> spawn(client, fullButNet));
+            cases.put("spawner, full: mnt+pid+ipc+uts+net+root+proc+dev", () -> spawn(client, full));
+            measureInterleaved(cases);
         }
     }
 
@@ -64,18 +70,32 @@ class SpawnerBench {
         assertEquals(new ExitStatus.Exited(0), p.onExit().get(10, TimeUnit.SECONDS));
     }
 
-    private static void measure(String name, Run run) throws Exception {
-        for (int i = 0; i < WARMUP; i++) {
-            run.once();
+    /**
+     * Warms every case up, then runs them in interleaved blocks of {@code BLOCK}, so a load change on a
+     * shared machine hits all cases alike instead of skewing whichever ran during it.
+     */
+    private static void measureInterleaved(Map<String, Run> cases) throws Exception {
+        Map<String, long[]> nanos = new LinkedHashMap<>();
+        for (var c : cases.entrySet()) {
+            for (int i = 0; i < WARMUP; i++) {
+                c.getValue().once();
+            }
+            nanos.put(c.getKey(), new long[RUNS]);
         }
-        long[] nanos = new long[RUNS];
-        for (int i = 0; i < RUNS; i++) {
-            long t0 = System.nanoTime();
-            run.once();
-            nanos[i] = System.nanoTime() - t0;
+        for (int start = 0; start < RUNS; start += BLOCK) {
+            for (var c : cases.entrySet()) {
+                long[] times = nanos.get(c.getKey());
+                for (int i = start; i < start + BLOCK; i++) {
+                    long t0 = System.nanoTime();
+                    c.getValue().once();
+                    times[i] = System.nanoTime() - t0;
+                }
+            }
         }
-        Arrays.sort(nanos);
-        System.out.printf("BENCH %-45s median %.3f ms  p90 %.3f ms  p99 %.3f ms  (n=%d)%n", name,
-                nanos[RUNS / 2] / 1e6, nanos[RUNS * 90 / 100] / 1e6, nanos[RUNS * 99 / 100] / 1e6, RUNS);
+        nanos.forEach((name, times) -> {
+            Arrays.sort(times);
+            System.out.printf("BENCH %-50s median %.3f ms  p90 %.3f ms  p99 %.3f ms  (n=%d)%n", name,
+                    times[RUNS / 2] / 1e6, times[RUNS * 90 / 100] / 1e6, times[RUNS * 99 / 100] / 1e6, RUNS);
+        });
     }
 }

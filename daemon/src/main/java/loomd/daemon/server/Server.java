@@ -17,6 +17,8 @@ import java.util.function.Consumer;
 
 import loomd.daemon.session.Peer;
 import loomd.posix.PeerCredentials;
+import loomd.spawner.SpawnedProcess;
+import loomd.spawner.SpawnerClient;
 
 /**
  * Accept loops over the listeners, one virtual thread per connection, a connection limit and a
@@ -39,13 +41,16 @@ public final class Server {
     private final SessionMarkers markers;
 
     public Server(List<Listener> listeners, int maxConnections, ConnectionHandler handler, Consumer<String> log) {
-        this(listeners, maxConnections, false, handler, log);
+        this(listeners, maxConnections, null, handler, log);
     }
 
-    /** @param sessionMarkers start a {@code guix processes} marker per Unix session (see SessionMarkers) */
-    public Server(List<Listener> listeners, int maxConnections, boolean sessionMarkers, ConnectionHandler handler,
+    /**
+     * @param markerSpawner when not null, the spawner that starts a {@code guix processes} marker per
+     *     Unix session (see SessionMarkers); null: no markers
+     */
+    public Server(List<Listener> listeners, int maxConnections, SpawnerClient markerSpawner, ConnectionHandler handler,
             Consumer<String> log) {
-        this.markers = sessionMarkers ? new SessionMarkers(log) : null;
+        this.markers = markerSpawner != null ? new SessionMarkers(markerSpawner, log) : null;
         this.listeners = List.copyOf(listeners);
         this.handler = handler;
         this.log = log;
@@ -118,7 +123,7 @@ public final class Server {
 
     /** One connection: the one try/finally that always closes the channel and frees the slot. */
     private void serve(Listener listener, SocketChannel channel) {
-        Process marker = null;
+        SpawnedProcess marker = null;
         try {
             Peer peer = identify(listener, channel);
             log.accept("accepted connection from " + peer.description());
@@ -194,9 +199,6 @@ public final class Server {
                 }
             }
             waitForSessions(Duration.ofSeconds(5));
-        }
-        if (markers != null) {
-            markers.close();
         }
         synchronized (this) {
             state = State.STOPPED;

@@ -189,6 +189,8 @@ final class Dispatcher {
 
     private void ensurePath() throws Exception {
         String path = readStorePathThenStart();
+        // Upstream adds the temp root before looking, so the path cannot be collected in between.
+        s.roots().addTempRoot(path);
         if (!s.store.isValidPath(path)) {
             // No substituter and no builds yet: upstream's answer when substitution fails.
             throw new SessionError("path `" + path + "' does not exist and cannot be created");
@@ -289,9 +291,16 @@ final class Dispatcher {
 
     // --- helpers ---
 
-    /** The answer to an op whose machinery belongs to later work; the connection stays usable. */
+    /**
+     * The answer to an op whose machinery belongs to later work. Upstream guix-daemon performs every
+     * op of 0x164 and has exactly one text for an op it does not perform, its {@code default:} case,
+     * {@code invalid operation N} (status 1); that is the text used here. Upstream sends it before
+     * reading the request and so must close; here the request has been read completely and the
+     * work phase started, so, as after any other failure inside an op upstream performs, the
+     * connection stays usable.
+     */
     static SessionError unsupported(WorkerOp op) {
-        return new SessionError("operation `" + op.wireName() + "' is not supported by this daemon yet");
+        return new SessionError("invalid operation " + op.code());
     }
 
     private void start() {

@@ -41,7 +41,8 @@ final class Exporter {
 
     private void writeCheckedNar(String path, Hash stored, OutputStream out) throws IOException {
         MessageDigest digest = HashAlgorithm.SHA256.newDigest();
-        DigestOutputStream hashed = new DigestOutputStream(nonClosing(out), digest);
+        // Never closed: the NAR writer does not close what it writes to, and neither do we.
+        DigestOutputStream hashed = new DigestOutputStream(out, digest);
         nar.dump(config.physical(path), hashed);
         hashed.flush();
         Hash actual = Hash.finish(HashAlgorithm.SHA256, digest);
@@ -69,19 +70,5 @@ final class Exporter {
         if ((mode & 077) != 0) {
             throw new StoreException("file `" + key + "' should be secret (inaccessible to everybody else)!");
         }
-    }
-
-    private static OutputStream nonClosing(OutputStream out) {
-        return new java.io.FilterOutputStream(out) {
-            @Override
-            public void write(byte[] b, int off, int len) throws IOException {
-                out.write(b, off, len);
-            }
-
-            @Override
-            public void close() throws IOException {
-                flush();
-            }
-        };
     }
 }

@@ -10,6 +10,7 @@ import java.util.TreeSet;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import loomd.daemon.store.db.PathRow;
+import loomd.daemon.store.db.SqlWork;
 import loomd.daemon.store.db.StoreDatabase;
 import loomd.daemon.store.db.StoreQueries;
 import loomd.protocol.hash.Hash;
@@ -53,6 +54,9 @@ final class StoreReader {
         return answer;
     }
 
+    /** Most lookups one point read may do on the caller's (virtual) thread. */
+    static final int POINT_READ_LIMIT = 64;
+
     /** The valid ones among {@code paths}: cache first, the rest with one borrowed connection. */
     Set<String> validPaths(Collection<String> paths) {
         SortedSet<String> out = new TreeSet<>();
@@ -62,11 +66,14 @@ final class StoreReader {
             else unknown.add(p);
         }
         if (!unknown.isEmpty()) {
-            SortedSet<String> found = db.read(d -> {
+            SqlWork<SortedSet<String>> lookups = d -> {
                 SortedSet<String> f = new TreeSet<>();
                 for (String p : unknown) if (StoreQueries.isValid(d, p)) f.add(p);
                 return f;
-            });
+            };
+            // A client may ask about thousands of paths at once: that is a long native call, so
+            // it leaves the virtual thread like a scan; a handful stays a point read.
+            SortedSet<String> found = unknown.size() <= POINT_READ_LIMIT ? db.read(lookups) : db.scan(lookups);
             for (String p : found) valid.put(p, Boolean.TRUE);
             out.addAll(found);
         }

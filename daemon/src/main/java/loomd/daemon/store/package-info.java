@@ -10,7 +10,11 @@
  *       Only that connection has a busy timeout (1 h, as upstream).</li>
  *   <li>Point reads run on the caller's virtual thread with a pooled read-only connection (no busy
  *       timeout; SQLITE_BUSY is retried after a short sleep, which parks instead of pinning).</li>
- *   <li>Full scans ({@code queryAllValidPaths}) run on the {@code loomd-db-scan-*} platform threads.</li>
+ *   <li>Full scans ({@code queryAllValidPaths}) and validity checks of more than
+ *       {@code StoreReader.POINT_READ_LIMIT} paths at once run on the {@code loomd-db-scan-*}
+ *       platform threads.</li>
+ *   <li>Exchanges with {@code guix authenticate} (fork, request, blocking pipe read) run on one
+ *       platform thread, {@code loomd-authenticate}, which also serialises them.</li>
  *   <li>Waiting for a lock never happens on a virtual thread's carrier: it goes through the
  *       locker ({@link loomd.daemon.store.roots.FileLocker}).</li>
  * </ul>
@@ -23,9 +27,8 @@
  *   <li>{@code V/temproots/<file>}: shared for the owner's lifetime, exclusive while appending.</li>
  *   <li>{@code V/gc.lock}: shared, briefly, while a temp-roots file is created and by syncWithGC.</li>
  *   <li>{@code <db>/big-lock}: shared for the store's lifetime.</li>
- *   <li>In-process: {@code TempRoots.lock} serialises appends to one temp-roots file;
- *       {@code AuthenticateAgent.lock} serialises exchanges with the helper. Neither is held
- *       while taking another lock except the locker's file locks (leaf locks).</li>
+ *   <li>In-process: {@code TempRoots.lock} serialises appends to one temp-roots file; it is not
+ *       held while taking another lock except the locker's file locks (leaf locks).</li>
  * </ul>
  *
  * <h2>Durability order of an add</h2>

@@ -1,11 +1,13 @@
 package loomd.protocol.client;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.AbstractMap.SimpleImmutableEntry;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import loomd.protocol.wire.WireWriter;
 
 /**
  * The arguments of the Guix client's {@code set-build-options}, with its defaults (guix/store.scm):
@@ -140,6 +142,38 @@ public record BuildOptions(
                     maxSilentTime, offload, buildVerbosity, logType, printBuildTrace, userName,
                     printExtendedBuildTrace, multiplexedBuildOutput, buildCores, useSubstitutes, substituteUrls,
                     terminalColumns, locale);
+        }
+    }
+
+    /**
+     * The fields of {@code wopSetOptions} after the op code, exactly as the Guix client writes
+     * them for a daemon of minor version {@code minor} (protocol.md §6.19).
+     */
+    void writeFields(WireWriter w, int minor) throws IOException {
+        w.writeBool(keepFailed());
+        w.writeBool(keepGoing());
+        w.writeBool(fallback());
+        w.writeU64(verbosity());
+        if (minor < 0x61) {
+            w.writeU64(maxBuildJobs().orElse(1));
+            w.writeU64(maxSilentTime().orElse(3600));
+        }
+        if (minor >= 2) {
+            w.writeBool(offload());
+        }
+        if (minor >= 4) {
+            w.writeU64(buildVerbosity());
+            w.writeU64(logType());
+            w.writeBool(printBuildTrace());
+        }
+        if (minor >= 6 && minor < 0x61) {
+            w.writeU64(buildCores().orElse(Runtime.getRuntime().availableProcessors()));
+        }
+        if (minor >= 10) {
+            w.writeBool(useSubstitutes());
+        }
+        if (minor >= 12) {
+            w.writeStringPairs(overrides());
         }
     }
 }

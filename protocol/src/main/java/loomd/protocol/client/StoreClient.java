@@ -96,9 +96,7 @@ public final class StoreClient implements AutoCloseable {
 
     /** Op 1. A path outside the store gives a {@link DaemonException} (non-fatal). */
     public boolean isValidPath(String path) throws IOException {
-        begin(WorkerOp.IS_VALID_PATH).writeString(path);
-        call();
-        return conn.readBool();
+        return pathToBool(WorkerOp.IS_VALID_PATH, path);
     }
 
     /** Op 3. */
@@ -176,9 +174,7 @@ public final class StoreClient implements AutoCloseable {
 
     /** Op 23. */
     public List<String> queryAllValidPaths() throws IOException {
-        begin(WorkerOp.QUERY_ALL_VALID_PATHS);
-        call();
-        return readStrings();
+        return noArgToList(WorkerOp.QUERY_ALL_VALID_PATHS);
     }
 
     /** Op 31. */
@@ -210,16 +206,13 @@ public final class StoreClient implements AutoCloseable {
 
     /** Op 24. */
     public List<String> queryFailedPaths() throws IOException {
-        begin(WorkerOp.QUERY_FAILED_PATHS);
-        call();
-        return readStrings();
+        return noArgToList(WorkerOp.QUERY_FAILED_PATHS);
     }
 
     /** Op 25. */
     public boolean clearFailedPaths(Collection<String> paths) throws IOException {
         begin(WorkerOp.CLEAR_FAILED_PATHS).writeStrings(paths);
-        call();
-        return conn.readBool();
+        return callForBool();
     }
 
     // ---- adding to the store ----
@@ -288,8 +281,7 @@ public final class StoreClient implements AutoCloseable {
         if (conn.daemonMinor() >= 15) {
             w.writeU64(mode.code());
         }
-        call();
-        return conn.readBool();
+        return callForBool();
     }
 
     /** Op 10. */
@@ -312,8 +304,7 @@ public final class StoreClient implements AutoCloseable {
     /** Op 13 (not sent by the Guix client). */
     public boolean syncWithGC() throws IOException {
         begin(WorkerOp.SYNC_WITH_GC);
-        call();
-        return conn.readBool();
+        return callForBool();
     }
 
     /** Op 14. */
@@ -416,41 +407,14 @@ public final class StoreClient implements AutoCloseable {
 
     /** Op 19, with exactly the fields the client sends for the daemon's minor version. */
     public void setOptions(BuildOptions o) throws IOException {
-        WireWriter w = begin(WorkerOp.SET_OPTIONS);
-        int minor = conn.daemonMinor();
-        w.writeBool(o.keepFailed());
-        w.writeBool(o.keepGoing());
-        w.writeBool(o.fallback());
-        w.writeU64(o.verbosity());
-        if (minor < 0x61) {
-            w.writeU64(o.maxBuildJobs().orElse(1));
-            w.writeU64(o.maxSilentTime().orElse(3600));
-        }
-        if (minor >= 2) {
-            w.writeBool(o.offload());
-        }
-        if (minor >= 4) {
-            w.writeU64(o.buildVerbosity());
-            w.writeU64(o.logType());
-            w.writeBool(o.printBuildTrace());
-        }
-        if (minor >= 6 && minor < 0x61) {
-            w.writeU64(o.buildCores().orElse(Runtime.getRuntime().availableProcessors()));
-        }
-        if (minor >= 10) {
-            w.writeBool(o.useSubstitutes());
-        }
-        if (minor >= 12) {
-            w.writeStringPairs(o.overrides());
-        }
+        o.writeFields(begin(WorkerOp.SET_OPTIONS), conn.daemonMinor());
         call();
     }
 
     /** Op 34. */
     public boolean optimiseStore() throws IOException {
         begin(WorkerOp.OPTIMISE_STORE);
-        call();
-        return conn.readBool();
+        return callForBool();
     }
 
     /**
@@ -461,8 +425,7 @@ public final class StoreClient implements AutoCloseable {
         WireWriter w = begin(WorkerOp.VERIFY_STORE);
         w.writeBool(checkContents);
         w.writeBool(repair);
-        call();
-        return conn.readBool();
+        return callForBool();
     }
 
     /** Op 80; empty without asking when the daemon is older than 0x160, as the client does. */
@@ -470,9 +433,7 @@ public final class StoreClient implements AutoCloseable {
         if (conn.daemonVersion() < 0x160) {
             return List.of();
         }
-        begin(WorkerOp.BUILTIN_BUILDERS);
-        call();
-        return conn.in().readStrings(LimitKind.STRING);
+        return noArgToNames(WorkerOp.BUILTIN_BUILDERS);
     }
 
     /** Op 81; empty without asking when the daemon is older than 0x164. */
@@ -480,17 +441,32 @@ public final class StoreClient implements AutoCloseable {
         if (conn.daemonVersion() < 0x164) {
             return List.of();
         }
-        begin(WorkerOp.SUBSTITUTE_URLS);
-        call();
-        return conn.in().readStrings(LimitKind.STRING);
+        return noArgToNames(WorkerOp.SUBSTITUTE_URLS);
     }
 
     // ---- helpers ----
 
-    private boolean pathToBool(WorkerOp op, String path) throws IOException {
-        begin(op).writeString(path);
+    private boolean callForBool() throws IOException {
         call();
         return conn.readBool();
+    }
+
+    private boolean pathToBool(WorkerOp op, String path) throws IOException {
+        begin(op).writeString(path);
+        return callForBool();
+    }
+
+    private List<String> noArgToList(WorkerOp op) throws IOException {
+        begin(op);
+        call();
+        return readStrings();
+    }
+
+    /** A list of names, not paths: bounded like plain strings. */
+    private List<String> noArgToNames(WorkerOp op) throws IOException {
+        begin(op);
+        call();
+        return conn.in().readStrings(LimitKind.STRING);
     }
 
     private String pathToString(WorkerOp op, String path) throws IOException {

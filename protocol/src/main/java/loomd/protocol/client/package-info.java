@@ -2,7 +2,8 @@
  * The client side of worker protocol 0x164: {@link loomd.protocol.client.StoreClient} speaks every
  * operation exactly as the Guix client does, over a Unix socket, TCP, or given streams;
  * {@link loomd.protocol.client.Transcript} reads the recorded exchanges of
- * {@code spec/transcripts/} for replay tests.
+ * {@code spec/transcripts/} for replay tests; {@link loomd.protocol.client.BuildEvents} parses
+ * build traces as the client's {@code guix/status.scm} does.
  *
  * <p>Concurrency: no locks. A {@code StoreClient}/{@link loomd.protocol.client.StoreConnection}
  * belongs to one thread at a time (the protocol is strict request/response and the wire buffers

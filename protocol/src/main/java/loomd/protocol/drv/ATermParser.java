@@ -2,10 +2,6 @@ package loomd.protocol.drv;
 
 import loomd.protocol.wire.Utf8Order;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SortedSet;
@@ -16,9 +12,10 @@ import java.util.TreeSet;
  * Parses .drv text the way upstream's {@code parseDerivation} does (formats.md §4.4): literal
  * tokens, C-style strings with {@code \n \r \t} escapes (any other escaped byte stands for itself),
  * upstream's list rule ({@code ,} continues, {@code ]} ends), later duplicates replace earlier ones,
- * trailing bytes are ignored. Unlike upstream it stops at the end of the text instead of looping,
- * enforces {@link DerivationLimits}, and requires strings to be valid UTF-8. Not recursive: the
- * grammar has a fixed depth.
+ * trailing bytes are ignored. Unlike upstream it stops at the end of the text instead of looping and
+ * enforces {@link DerivationLimits}. Like upstream it takes any bytes in a string (see
+ * {@link DrvStrings} for how bytes that are not UTF-8 survive). Not recursive: the grammar has a
+ * fixed depth.
  */
 public final class ATermParser {
     private final byte[] text;
@@ -180,16 +177,7 @@ public final class ATermParser {
             }
             buf[len++] = c;
         }
-        return decode(buf, len, start);
-    }
-
-    private static boolean isAscii(byte[] buf, int len) {
-        for (int i = 0; i < len; i++) {
-            if (buf[i] < 0) {
-                return false;
-            }
-        }
-        return true;
+        return DrvStrings.decode(buf, len);
     }
 
     private static byte unescape(byte c) {
@@ -199,20 +187,5 @@ public final class ATermParser {
             case 't' -> '\t';
             default -> c;
         };
-    }
-
-    private static String decode(byte[] buf, int len, int start) throws DerivationFormatException {
-        if (isAscii(buf, len)) {
-            return new String(buf, 0, len, StandardCharsets.ISO_8859_1);
-        }
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(buf, 0, len))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            throw new DerivationFormatException("string in derivation is not valid UTF-8", start);
-        }
     }
 }

@@ -39,7 +39,7 @@ public final class NarRestorer {
     private final SymlinkCreator symlinks;
 
     public NarRestorer() {
-        this(SymlinkCreator.JDK);
+        this(SymlinkCreator.NATIVE);
     }
 
     public NarRestorer(SymlinkCreator symlinks) {

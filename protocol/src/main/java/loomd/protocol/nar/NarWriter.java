@@ -106,7 +106,7 @@ public final class NarWriter {
         } else if (attributes.isSymbolicLink()) {
             token(NarTokens.SYMLINK);
             token(NarTokens.TARGET);
-            token(NarNames.encode(Files.readSymbolicLink(path).toString()));
+            token(symlinkTarget(path, attributes.size()));
         } else if (attributes.isDirectory()) {
             if (depth > limits.maxDepth()) {
                 throw new IOException("directory `" + path + "' is nested deeper than " + limits.maxDepth() + " levels");
@@ -117,6 +117,20 @@ public final class NarWriter {
             throw new IOException("file `" + path + "' has an unsupported type");
         }
         token(NarTokens.CLOSE);
+    }
+
+    /**
+     * The target as the JDK reads it, checked against lstat's size (the exact target length): a
+     * target that is not valid UTF-8 comes back with replacement characters, and a NAR with a
+     * changed target would carry a wrong hash, so such a link is refused instead.
+     */
+    private static byte[] symlinkTarget(Path link, long exactLength) throws IOException {
+        byte[] target = NarNames.encode(Files.readSymbolicLink(link).toString());
+        if (target.length != exactLength) {
+            throw new IOException("symlink `" + link + "' has a target that is not valid UTF-8,"
+                    + " which loomd cannot read exactly");
+        }
+        return target;
     }
 
     private void directory(Path path, SecureDirectoryStream<Path> parent, int depth) throws IOException {

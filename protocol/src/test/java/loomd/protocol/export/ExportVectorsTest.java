@@ -202,4 +202,43 @@ class ExportVectorsTest {
         b[pathPad] = 1;
         assertEquals("non-zero padding", fail(b));
     }
+
+    /** A NAR of {@code depth} nested directories, written flat (no recursion in the test either). */
+    private static byte[] deepNar(int depth) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        loomd.protocol.wire.WireWriter w = new loomd.protocol.wire.WireWriter(out);
+        w.writeString("nix-archive-1");
+        for (int i = 0; i < depth; i++) {
+            for (String t : List.of("(", "type", "directory", "entry", "(", "name", "d", "node")) {
+                w.writeString(t);
+            }
+        }
+        for (String t : List.of("(", "type", "regular", "contents", "", ")")) {
+            w.writeString(t);
+        }
+        for (int i = 0; i < depth; i++) {
+            w.writeString(")");
+            w.writeString(")");
+        }
+        w.writeString(")");
+        w.flush();
+        return out.toByteArray();
+    }
+
+    @Test
+    void deeplyNestedNarInABundleIsAClearErrorAndLeavesNothing(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        byte[] nar = deepNar(50_000);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ExportWriter.writeMarker(out, true);
+        ExportWriter.writeItem(out, o -> o.write(nar), PATH, List.of(), "", null);
+        ExportWriter.writeMarker(out, false);
+        ExportReader r = new ExportReader(new ByteArrayInputStream(out.toByteArray()), WireLimits.DEFAULT, StoreDir.DEFAULT);
+        assertTrue(r.nextItem());
+        java.nio.file.Path target = dir.resolve("restored");
+        IOException e = assertThrows(IOException.class,
+                () -> r.readItem(in -> new loomd.protocol.nar.NarRestorer().restore(in, target)));
+        assertTrue(e.getMessage().contains("nested deeper than"), e.getMessage());
+        assertFalse(java.nio.file.Files.exists(target), "partial tree left behind");
+    }
 }

@@ -38,6 +38,10 @@ class NixBase32Test {
         assertEquals("iwjz551fyw0cxcjgf4l6c879zabd6wpm", Hash.of(HashAlgorithm.SHA1, hello).toNixBase32());
         assertEquals("00xyyr3fi8l6hb839bv3f7yb86yjv7xi1cgh1xnhipym4asvb4aq",
                 Hash.of(HashAlgorithm.SHA256, hello).toNixBase32());
+        assertEquals("e7c22b994c59d9cf2b48e549b1e24666636045930d3da7c1acb299d1c3b7f931f94aae41edda2c2b207a36e10f8bcb8d45223e54878f5b316e7ce3b6bc019629",
+                Hash.of(HashAlgorithm.SHA512, hello).toBase16());
+        assertEquals("0lrc0dwnvipqviibf7qfm1y492qvjwb1zhkcyi05cndmva1mr5gjcgrnz1x36djmk0sfg8djd2n0qv68vib2jg590mwznar9jcjphp7",
+                Hash.of(HashAlgorithm.SHA512, hello).toNixBase32());
     }
 
     @Test

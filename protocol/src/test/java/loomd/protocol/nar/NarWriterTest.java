@@ -57,4 +57,17 @@ class NarWriterTest {
         NarSummary summary = NarHasher.parse(NarTestSupport.stream(NarTestSupport.narOf(link)), NarOptions.DEFAULT);
         assertEquals(NarNodeType.SYMLINK, summary.rootType());
     }
+
+    @Test
+    void symlinkTargetsAreWrittenExactlyOrRefused() throws Exception {
+        // The shell makes the links: Java cannot name a target with "//" or bytes that are not UTF-8.
+        Path dir = Files.createDirectory(tmp.resolve("links"));
+        Process sh = new ProcessBuilder("sh", "-c", "ln -s 'a//b/' exact && ln -s \"$(printf 'x\\377')\" bad")
+                .directory(dir.toFile()).inheritIO().start();
+        assertEquals(0, sh.waitFor());
+        byte[] exact = NarTestSupport.narOf(dir.resolve("exact"));
+        assertTrue(new String(exact, java.nio.charset.StandardCharsets.ISO_8859_1).contains("a//b/"));
+        IOException e = assertThrows(IOException.class, () -> NarWriter.hash(dir.resolve("bad")));
+        assertTrue(e.getMessage().contains("not valid UTF-8"), e.getMessage());
+    }
 }

@@ -62,6 +62,24 @@ class StorePathComputerTest {
         assertEquals(expected, C.makeFixedOutputPath(recursive, content, name).toString());
     }
 
+    /** §3.4: the {@code fixed:} string and its sha256 (the inner hash) of every non-source case. */
+    @ParameterizedTest
+    @CsvSource({
+        "false, sha256:5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03, bc101cf2ad0f504c5dd74b9cce0a732e7157bfbddd2afec191aa0eecd3e252a9, hello.txt",
+        "false, sha1:f572d396fae9206628714fb2ce00f72e94f2258f, edbb6e551abd7c41bbf9ec9cea7b1c46ef852d0529a3748a606d937634f30da4, hello.txt",
+        "false, md5:b1946ac92492d2347c6235b4d2611184, c07a79708fde1eb3781a4baf1110c3e495414a492f43136059517895f8c41aa1, hello.txt",
+        "true, sha1:7a0fc9f1bc6148f0d699ca5094e7ffb36567cc64, bd136b998649645e8e75bc559a84fafbdc41a3874d2f98bddfbe9c8e95529fef, tree",
+        "true, sha512:098d9d63b290cc8dff5705019ac0b61fa6ed0b0b1a3d732ef91958c3e5b2d17e8b02b5ed8b01c0526e0e16708adcca96bbf1a906a105927ded24a2236e2a80b0, 94c8bd20a88a14f54734b0e2877e82a24195f2825219facd4ea04e7ff5f2708a, hello.txt",
+    })
+    void fixedStringsInnerHashesAndFingerprints(boolean recursive, String typed, String inner, String name) throws Exception {
+        Hash content = Hash.parse(typed);
+        String fixed = StorePathComputer.fixedOutputString(recursive, content);
+        assertEquals("fixed:out:" + (recursive ? "r:" : "") + typed + ":", fixed);
+        Hash innerHash = Hash.of(HashAlgorithm.SHA256, fixed.getBytes(StandardCharsets.US_ASCII));
+        assertEquals(inner, innerHash.toBase16());
+        assertEquals("output:out:sha256:" + inner + ":/gnu/store:" + name, C.fingerprint("output:out", innerHash, name));
+    }
+
     @Test
     void fixedOutputStringAndInnerHash() {
         Hash content = Hash.parse("sha256:5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");

@@ -116,7 +116,8 @@ class DaemonOperationsTest {
             assertEquals("path `" + MISSING + "' does not exist and cannot be created", e.getMessage());
             assertTrue(c.ensurePath(HELLO));
             e = assertThrows(DaemonException.class, () -> c.buildPaths(List.of(HELLO), BuildMode.NORMAL));
-            assertTrue(e.getMessage().contains("not supported"), e.getMessage());
+            assertEquals("invalid operation 9", e.getMessage(), "upstream's text; the connection stays usable");
+            assertEquals(1, e.status());
             e = assertThrows(DaemonException.class, () -> c.addTextToStore("x.txt", "x", List.of(MISSING)));
             assertTrue(e.getMessage().contains("is not valid"), e.getMessage());
             assertTrue(c.isValidPath(HELLO));

@@ -17,7 +17,7 @@ import loomd.test.support.DaemonProcess;
 /**
  * With {@code --session-markers}, each session shows up as {@code guix processes} looks for
  * upstream's: a process named guix-daemon whose argv[1] is the client's pid; it goes away with
- * the session.
+ * the session, and with the daemon even when it is killed (the spawner starts the markers).
  */
 class GuixProcessesTest {
     @TempDir Path root;
@@ -58,6 +58,21 @@ class GuixProcessesTest {
                 Thread.sleep(20);
             }
             assertFalse(markersFor(me).stream().anyMatch(ProcessHandle::isAlive), "marker gone with the session");
+        }
+    }
+
+    @Test
+    void markersDoNotOutliveAKilledDaemon() throws Exception {
+        long me = ProcessHandle.current().pid();
+        try (DaemonProcess daemon = DaemonProcess.builder(root).args("--session-markers").start();
+                StoreClient c = StoreClient.connectUnix(daemon.socketPath(), ClientOptions.DEFAULT)) {
+            c.isValidPath("/gnu/store/3qfa38x5ns7r5wn2mjnd2vnrsj1wircv-hello.txt");
+            List<ProcessHandle> markers = markersFor(me);
+            assertFalse(markers.isEmpty(), "a marker for this session");
+            daemon.process().destroyForcibly();
+            for (ProcessHandle marker : markers) {
+                marker.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS); // a timeout fails the test
+            }
         }
     }
 }

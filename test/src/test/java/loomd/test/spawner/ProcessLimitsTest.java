@@ -4,51 +4,33 @@ import static loomd.test.spawner.Sandboxes.sandbox;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import loomd.process.ExitStatus;
 import loomd.process.Limits;
 import loomd.process.MonitoredProcess;
 import loomd.process.ProcessMonitor;
 import loomd.process.TimeLimit;
-import loomd.spawner.SpawnerClient;
 
 /** Wall-clock and silence limits on real sandboxed children. */
 class ProcessLimitsTest {
-    static SpawnerClient client;
-    static ProcessMonitor monitor;
-    @TempDir
-    static Path temp;
-    static Path root;
-
-    @BeforeAll
-    static void launch() throws Exception {
-        assumeTrue(Sandboxes.isRoot(), "needs root");
-        client = SpawnerClient.launch(Sandboxes.binary(), temp.resolve("run"));
-        monitor = new ProcessMonitor();
-        root = Sandboxes.prepareRoot(Files.createDirectories(temp.resolve("root")));
-    }
+    @RegisterExtension
+    static final SpawnerFixture spawner = new SpawnerFixture();
+    static final ProcessMonitor monitor = new ProcessMonitor();
 
     @AfterAll
-    static void close() {
-        if (client != null) {
-            client.close();
-            monitor.close();
-        }
+    static void stopMonitor() {
+        monitor.close();
     }
 
     private static MonitoredProcess watch(Limits limits, String script) throws Exception {
-        return monitor.watch(client.spawn(sandbox(root, "/bin/sh", "-c", script).build()).get(10, TimeUnit.SECONDS), limits);
+        return monitor.watch(spawner.client().spawn(sandbox(spawner.root(), "/bin/sh", "-c", script).build()).get(10, TimeUnit.SECONDS), limits);
     }
 
     @Test

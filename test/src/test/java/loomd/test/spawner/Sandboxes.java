@@ -20,7 +20,7 @@ import loomd.spawner.SpawnerClient;
 final class Sandboxes {
     static final String BUSYBOX = "/bin/busybox";
     static final List<String> APPLETS = List.of("sh", "ls", "cat", "hostname", "id", "ip", "sleep", "true",
-            "echo", "touch", "mkdir", "wc", "false", "grep", "cut");
+            "echo", "touch", "mkdir", "wc", "false", "grep", "cut", "sed");
 
     private Sandboxes() {}
 

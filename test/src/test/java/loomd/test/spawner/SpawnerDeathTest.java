@@ -78,12 +78,23 @@ class SpawnerDeathTest {
         throw new AssertionError("pid " + pid + " never forked");
     }
 
+    /** A fresh spawner (as root) with one sandboxed {@code sleep 1000} running under it. */
+    private record Sleeping(SpawnerClient client, Path root, SpawnedProcess sleeper) {
+        static Sleeping start(Path temp) throws Exception {
+            assumeTrue(Sandboxes.isRoot(), "needs root");
+            Path root = Sandboxes.prepareRoot(Files.createDirectories(temp.resolve("root")));
+            SpawnerClient client = SpawnerClient.launch(Sandboxes.binary(), temp.resolve("run"));
+            return new Sleeping(client, root,
+                    client.spawn(Sandboxes.sandbox(root, "/bin/sleep", "1000").build()).get(10, TimeUnit.SECONDS));
+        }
+    }
+
     @Test
     void killingTheSpawnerIsDetectedAtOnceAndTheClientCanRelaunch(@TempDir Path temp) throws Exception {
-        assumeTrue(Sandboxes.isRoot(), "needs root");
-        Path root = Sandboxes.prepareRoot(Files.createDirectories(temp.resolve("root")));
-        SpawnerClient client = SpawnerClient.launch(Sandboxes.binary(), temp.resolve("run"));
-        SpawnedProcess sleeper = client.spawn(Sandboxes.sandbox(root, "/bin/sleep", "1000").build()).get(10, TimeUnit.SECONDS);
+        Sleeping started = Sleeping.start(temp);
+        SpawnerClient client = started.client();
+        Path root = started.root();
+        SpawnedProcess sleeper = started.sleeper();
         long t0 = System.nanoTime();
         Processes.kill((int) client.spawnerPid(), Processes.SIGKILL);
 
@@ -115,10 +126,9 @@ class SpawnerDeathTest {
 
     @Test
     void closingTheClientKillsItsChildren(@TempDir Path temp) throws Exception {
-        assumeTrue(Sandboxes.isRoot(), "needs root");
-        Path root = Sandboxes.prepareRoot(Files.createDirectories(temp.resolve("root")));
-        SpawnerClient client = SpawnerClient.launch(Sandboxes.binary(), temp.resolve("run"));
-        SpawnedProcess sleeper = client.spawn(Sandboxes.sandbox(root, "/bin/sleep", "1000").build()).get(10, TimeUnit.SECONDS);
+        Sleeping started = Sleeping.start(temp);
+        SpawnerClient client = started.client();
+        SpawnedProcess sleeper = started.sleeper();
         long spawner = client.spawnerPid();
         client.close();
         assertFalse(alive(spawner));

@@ -36,27 +36,34 @@ class SpawnerStressTest {
         // Sandboxed but lean: mount + PID namespaces and a pivot into the root.
         SpawnRequest discard = SpawnRequest.builder().argv("/bin/true").namespaces(Namespace.MOUNT, Namespace.PID)
                 .root(root.toString()).bind(Sandboxes.BUSYBOX, true).build();
+        // Every third run also gets a network namespace: spares are consumed and remade under load.
         SpawnRequest capture = SpawnRequest.builder().argv("/bin/echo", "x").namespaces(Namespace.MOUNT, Namespace.PID)
                 .root(root.toString()).bind(Sandboxes.BUSYBOX, true).output(Output.CAPTURE).build();
+        SpawnRequest networked = SpawnRequest.builder().argv("/bin/true")
+                .namespaces(Namespace.MOUNT, Namespace.PID, Namespace.NET)
+                .root(root.toString()).bind(Sandboxes.BUSYBOX, true).build();
         try (SpawnerClient client = SpawnerClient.launch(Sandboxes.binary(), temp.resolve("run"))) {
             // Warm up the same way, so lazily created JDK fds (virtual-thread pollers) exist before counting.
-            assertTrue(runConcurrently(client, 64, discard, capture).isEmpty());
+            assertTrue(runConcurrently(client, 64, discard, capture, networked).isEmpty());
             Map<String, String> jvmFdsBefore = fdTargets("self");
-            int spawnerFdsBefore = Sandboxes.fdCount(client.spawnerPid());
-            // stdin, stdout, stderr, the link and the signalfd: nothing of the JVM's leaked into the spawner.
-            assertEquals(5, spawnerFdsBefore);
+            Map<String, String> spawnerFdsBefore = spawnerFdsButNetworkNamespaces(client);
+            // stdin, stdout, stderr, the link and the signalfd (besides its own and the spare network
+            // namespaces, made while idle): nothing of the JVM's leaked into the spawner.
+            assertEquals(5, spawnerFdsBefore.size(), spawnerFdsBefore.toString());
             long t0 = System.nanoTime();
-            var problems = runConcurrently(client, RUNS, discard, capture);
+            var problems = runConcurrently(client, RUNS, discard, capture, networked);
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
             System.out.println("stress: " + RUNS + " sandboxed runs from " + THREADS + " virtual threads in " + millis + " ms");
             assertTrue(problems.isEmpty(), problems.toString());
             assertEquals(jvmFdsBefore, fdTargets("self"), "JVM fds leaked");
-            assertEquals(spawnerFdsBefore, Sandboxes.fdCount(client.spawnerPid()), "spawner fds leaked");
+            assertEquals(spawnerFdsBefore, spawnerFdsButNetworkNamespaces(client), "spawner fds leaked");
+            assertTrue(networkNamespaceFds(client) <= 2, "spare network namespaces pile up");
             assertTrue(Sandboxes.childrenOf(client.spawnerPid()).isEmpty(), "the spawner has children (zombies?) left");
         }
     }
 
-    private static List<String> runConcurrently(SpawnerClient client, int runs, SpawnRequest discard, SpawnRequest capture) {
+    private static List<String> runConcurrently(SpawnerClient client, int runs, SpawnRequest discard, SpawnRequest capture,
+            SpawnRequest networked) {
         AtomicInteger next = new AtomicInteger();
         ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
         try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -64,8 +71,9 @@ class SpawnerStressTest {
                 pool.execute(() -> {
                     for (int i; (i = next.getAndIncrement()) < runs; ) {
                         try {
-                            var result = Sandboxes.run(client, i % 2 == 0 ? discard : capture);
-                            String expected = i % 2 == 0 ? "" : "x\n";
+                            var request = i % 3 == 0 ? networked : i % 3 == 1 ? discard : capture;
+                            var result = Sandboxes.run(client, request);
+                            String expected = request == capture ? "x\n" : "";
                             if (!result.status().equals(new ExitStatus.Exited(0)) || !result.output().equals(expected)) {
                                 problems.add("run " + i + ": " + result);
                             }
@@ -77,6 +85,17 @@ class SpawnerStressTest {
             }
         }
         return List.copyOf(problems);
+    }
+
+    /** The spare network namespace comes and goes with the spawner's idle time; its home one stays. */
+    private static Map<String, String> spawnerFdsButNetworkNamespaces(SpawnerClient client) throws IOException {
+        Map<String, String> fds = fdTargets(Long.toString(client.spawnerPid()));
+        fds.values().removeIf(target -> target.startsWith("net:["));
+        return fds;
+    }
+
+    private static long networkNamespaceFds(SpawnerClient client) throws IOException {
+        return fdTargets(Long.toString(client.spawnerPid())).values().stream().filter(t -> t.startsWith("net:[")).count();
     }
 
     /** fd number -> what it points to, minus the directory stream used to list them. */

@@ -6,8 +6,11 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 
 import loomd.daemon.store.StoreException;
 
@@ -17,12 +20,16 @@ import loomd.daemon.store.StoreException;
  * {@code verify <n>:<sig>}), one reply {@code <code> <n>:<bytes>} read from the helper's merged
  * stdout/stderr. Strings travel as ISO-8859-1 so a signature may hold any byte.
  *
- * <p>Threads: callers are session virtual threads; {@link #lock} serialises whole exchanges.
+ * <p>Threads: callers are session virtual threads, but every exchange (starting the helper, a fork;
+ * writing the request; the blocking pipe read of the reply) runs on one platform thread, which also
+ * serialises the exchanges; the caller waits on a future, which does not pin its carrier.
  * A helper that dies is restarted on the next request.
  */
 public final class AuthenticateAgent implements AutoCloseable {
     private final List<String> command;
-    private final ReentrantLock lock = new ReentrantLock();
+    private final ExecutorService exchanges = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().name("loomd-authenticate").daemon(true).factory());
+    /** Touched only on the exchange thread. */
     private Process process;
 
     public AuthenticateAgent(List<String> command) {
@@ -51,21 +58,25 @@ public final class AuthenticateAgent implements AutoCloseable {
         if (!isConfigured()) {
             throw new StoreException("no `guix authenticate' program is configured");
         }
-        lock.lock();
         try {
-            Process p = started();
-            try {
-                OutputStream in = p.getOutputStream();
-                in.write((line + "\n").getBytes(StandardCharsets.ISO_8859_1));
-                in.flush();
-                return readReply(p.getInputStream());
-            } catch (IOException | StoreException e) {
-                if (!p.isAlive()) process = null;
-                throw e instanceof StoreException se ? se : new StoreException(
-                        "talking to `" + String.join(" ", command) + "': " + e.getMessage());
-            }
-        } finally {
-            lock.unlock();
+            return CompletableFuture.supplyAsync(() -> exchange(line), exchanges).join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+    }
+
+    /** One request and its reply; on the exchange thread. */
+    private String exchange(String line) {
+        Process p = started();
+        try {
+            OutputStream in = p.getOutputStream();
+            in.write((line + "\n").getBytes(StandardCharsets.ISO_8859_1));
+            in.flush();
+            return readReply(p.getInputStream());
+        } catch (IOException | StoreException e) {
+            if (!p.isAlive()) process = null;
+            throw e instanceof StoreException se ? se : new StoreException(
+                    "talking to `" + String.join(" ", command) + "': " + e.getMessage());
         }
     }
 
@@ -109,19 +120,24 @@ public final class AuthenticateAgent implements AutoCloseable {
 
     @Override
     public void close() {
-        lock.lock();
+        exchanges.execute(this::stopHelper);
+        exchanges.shutdown();
         try {
-            if (process != null) {
-                process.destroy();
-                try {
-                    if (!process.waitFor(2, TimeUnit.SECONDS)) process.destroyForcibly();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                process = null;
+            exchanges.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void stopHelper() {
+        if (process != null) {
+            process.destroy();
+            try {
+                if (!process.waitFor(2, TimeUnit.SECONDS)) process.destroyForcibly();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-        } finally {
-            lock.unlock();
+            process = null;
         }
     }
 }

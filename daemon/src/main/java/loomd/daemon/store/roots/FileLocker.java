@@ -4,16 +4,30 @@ import java.nio.file.Path;
 
 /**
  * Whole-file locks as the store needs them, held on behalf of an owner (a session, or one
- * operation) until released. Implemented over the locker process, so a lock survives any
- * descriptor the JVM closes and conflicts with other processes' fcntl locks. Waiting calls
- * never block a carrier thread.
+ * operation) until released. The only implementation, {@link LockerFileLocker}, holds them in the
+ * locker process, so a lock survives any descriptor the JVM closes, the JVM keeps no descriptor
+ * per lock, and the locks conflict with other processes' fcntl locks. Waiting calls never block a
+ * carrier thread.
  */
 public interface FileLocker {
-    /** A set of locks released together. Locking a file the owner already holds converts it. */
+    /**
+     * A set of locks released together. Locking a file the owner already holds converts it. An
+     * owner is used by one thread at a time: its users serialise their calls.
+     */
     interface Owner extends AutoCloseable {
         void lock(Path file, boolean exclusive);
 
         boolean tryLock(Path file, boolean exclusive);
+
+        /**
+         * True once the locker process that held this owner's locks died: they are gone (another
+         * process may have taken them since), and every further request of this owner fails. Its
+         * user must start over with a new owner.
+         */
+        boolean isLost();
+
+        /** Runs {@code action} (on a virtual thread) when the owner's locks are lost; see {@link #isLost}. */
+        void onLost(Runnable action);
 
         /** Releases every lock of this owner. */
         @Override
@@ -27,6 +41,12 @@ public interface FileLocker {
      * {@code <path>.lock}, stale-file check, deletion after the item became valid).
      */
     interface PathLock extends AutoCloseable {
+        /**
+         * Fails (a {@code StoreException} naming the locker) if the lock was lost because the
+         * locker died since it was taken: call it right before making the item valid.
+         */
+        void checkHeld();
+
         /** Delete the lock file on release: set once the item is valid. */
         void setDeletion(boolean delete);
 

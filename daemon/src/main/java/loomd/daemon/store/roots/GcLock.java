@@ -22,8 +22,16 @@ public final class GcLock {
         }
     }
 
+    /** Upstream's message (to the client's stderr) when a collector holds the lock. */
+    public static final String WAIT_MESSAGE = "waiting for the big garbage collector lock...";
+
     /** Waits until no garbage collection holds the lock ({@code wopSyncWithGC}). */
     public static void syncWithGC(Path stateDir, FileLocker locker) {
+        syncWithGC(stateDir, locker, () -> { });
+    }
+
+    /** As above; {@code onWait} runs first if a collector holds the lock (upstream prints {@link #WAIT_MESSAGE}). */
+    public static void syncWithGC(Path stateDir, FileLocker locker, Runnable onWait) {
         Path gcLock = path(stateDir);
         try {
             ensureExists(gcLock);
@@ -31,7 +39,10 @@ public final class GcLock {
             throw new loomd.daemon.store.StoreException("opening global GC lock `" + gcLock + "': " + e.getMessage());
         }
         try (FileLocker.Owner owner = locker.newOwner("sync-with-gc")) {
-            owner.lock(gcLock, false);
+            if (!owner.tryLock(gcLock, false)) {
+                onWait.run();
+                owner.lock(gcLock, false);
+            }
         }
     }
 }

@@ -1,31 +1,55 @@
 package loomd.daemon.store.roots;
 
+import java.io.IOException;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.ConcurrentHashMap;
 
 import loomd.daemon.store.StoreException;
 import loomd.locker.LockFileOption;
 import loomd.locker.LockMode;
 import loomd.locker.LockOwner;
 import loomd.locker.LockerClient;
+import loomd.locker.LockerUnavailableException;
 import loomd.locker.Wait;
 
 /**
  * {@link FileLocker} over the locker process: the locks live in the locker (so no JVM descriptor
- * close can drop them), every wait is a future the calling virtual thread parks on. A store
- * item's lock uses upstream's stale-file rule ({@code REOPEN_IF_STALE}) and, once the item is
- * valid, {@code unlockAndDelete}.
+ * close can drop them, and the JVM holds no descriptor per lock), every wait is a future the
+ * calling virtual thread parks on. A store item's lock uses upstream's stale-file rule
+ * ({@code REOPEN_IF_STALE}) and, once the item is valid, {@code unlockAndDelete}.
+ *
+ * <p>When the locker dies its locks are gone: owners report {@link Owner#isLost()} and refuse
+ * further requests (their users re-establish what they need, see {@link TempRoots}); item locks
+ * fail {@link FileLocker.PathLock#checkHeld()}. The client starts a new locker for new requests.
  */
-public final class LockerFileLocker implements FileLocker {
+public final class LockerFileLocker implements FileLocker, AutoCloseable {
     private final LockerClient client;
+    private final boolean ownsClient;
 
+    /** Over the daemon's locker client; the caller closes the client. */
     public LockerFileLocker(LockerClient client) {
+        this(client, false);
+    }
+
+    private LockerFileLocker(LockerClient client, boolean ownsClient) {
         this.client = client;
+        this.ownsClient = ownsClient;
+    }
+
+    /**
+     * Starts a locker process of its own (for tools and tests that open a store without a daemon);
+     * {@link #close} stops it. {@code runtimeDir} briefly holds the connection socket.
+     */
+    public static LockerFileLocker launch(Path runtimeDir) {
+        try {
+            return new LockerFileLocker(LockerClient.launch(runtimeDir), true);
+        } catch (IOException e) {
+            throw new StoreException("starting the locker process: " + e.getMessage(), e);
+        }
     }
 
     @Override
@@ -47,13 +71,31 @@ public final class LockerFileLocker implements FileLocker {
         }
     }
 
+    /** Stops the locker if this instance started it. */
+    @Override
+    public void close() {
+        if (ownsClient) client.close();
+    }
+
     private static <T> T join(CompletableFuture<T> future, Path file) {
         try {
             return future.join();
         } catch (CompletionException | CancellationException e) {
-            Throwable cause = e.getCause() == null ? e : e.getCause();
-            throw new StoreException("acquiring lock on `" + file + "': " + cause.getMessage());
+            throw failure(file, e.getCause() == null ? e : e.getCause());
         }
+    }
+
+    private static StoreException failure(Path file, Throwable cause) {
+        String why = cause instanceof LockerUnavailableException
+                ? "the locker process is unavailable: " + cause.getMessage()
+                : cause.getMessage();
+        return new StoreException("acquiring lock on `" + file + "': " + why, cause);
+    }
+
+    private static StoreException lost(LockOwner owner) {
+        LockerUnavailableException cause = owner.whenLost().getNow(null);
+        return new StoreException("the locks of " + owner.description() + " were lost: the locker process died"
+                + (cause == null ? "" : " (" + cause.getMessage() + ")"), cause);
     }
 
     private final class ItemLock implements FileLocker.PathLock {
@@ -65,6 +107,11 @@ public final class LockerFileLocker implements FileLocker {
         ItemLock(LockOwner owner, loomd.locker.PathLock.Held held) {
             this.owner = owner;
             this.held = held;
+        }
+
+        @Override
+        public void checkHeld() {
+            if (owner.isLost()) throw lost(owner);
         }
 
         @Override
@@ -86,8 +133,7 @@ public final class LockerFileLocker implements FileLocker {
 
     private final class LockerOwner implements Owner {
         private final LockOwner owner;
-        private final ReentrantLock mutex = new ReentrantLock();
-        private final Map<Path, loomd.locker.PathLock.Held> held = new HashMap<>();
+        private final ConcurrentHashMap<Path, loomd.locker.PathLock.Held> held = new ConcurrentHashMap<>();
 
         LockerOwner(LockOwner owner) {
             this.owner = owner;
@@ -106,33 +152,35 @@ public final class LockerFileLocker implements FileLocker {
         }
 
         private boolean request(Path file, boolean exclusive, Wait wait) {
+            if (owner.isLost()) throw lost(owner);
             LockMode mode = exclusive ? LockMode.EXCLUSIVE : LockMode.SHARED;
-            mutex.lock();
-            try {
-                loomd.locker.PathLock.Held current = held.get(file);
-                loomd.locker.PathLock result = current == null
-                        ? join(client.lock(owner, file, mode, wait), file)
-                        : join(client.relock(current, mode, wait), file);
-                if (result instanceof loomd.locker.PathLock.Held h) {
-                    held.put(file, h);
-                    return true;
-                }
-                return false;
-            } finally {
-                mutex.unlock();
+            loomd.locker.PathLock result = Optional.ofNullable(held.get(file))
+                    .map(current -> join(client.relock(current, mode, wait), file))
+                    .orElseGet(() -> join(client.lock(owner, file, mode, wait), file));
+            if (result instanceof loomd.locker.PathLock.Held h) {
+                held.put(file, h);
+                return true;
             }
+            return false;
+        }
+
+        @Override
+        public boolean isLost() {
+            return owner.isLost();
+        }
+
+        @Override
+        public void onLost(Runnable action) {
+            owner.whenLost().thenRunAsync(action, r -> Thread.ofVirtual().name("locks-lost").start(r));
         }
 
         @Override
         public void close() {
-            mutex.lock();
+            held.clear();
             try {
-                held.clear();
                 client.releaseAll(owner).join();
             } catch (CompletionException e) {
                 // the locker is gone: so are the locks
-            } finally {
-                mutex.unlock();
             }
         }
     }

@@ -40,7 +40,9 @@ class AuthenticateAgentTest {
         }
         try (AuthenticateAgent dead = new AuthenticateAgent(List.of("/bin/true"))) {
             var e = assertThrows(StoreException.class, () -> dead.verify("x"));
-            assertTrue(e.getMessage().contains("EOF") || e.getMessage().contains("Broken pipe"), e.getMessage());
+            // Which one depends on when the JDK notices the exit: EOF, EPIPE, or the pipe already closed.
+            assertTrue(e.getMessage().contains("EOF") || e.getMessage().contains("Broken pipe")
+                    || e.getMessage().contains("Stream closed"), e.getMessage());
         }
     }
 

@@ -26,53 +26,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class StoreDatabaseTest {
-    /** Upstream's nix/libstore/schema.sql, verbatim (what guix-daemon runs on a new store). */
-    static final String UPSTREAM_SCHEMA = """
-            create table if not exists ValidPaths (
-                id               integer primary key autoincrement not null,
-                path             text unique not null,
-                hash             text not null,
-                registrationTime integer not null,
-                deriver          text,
-                narSize          integer
-            );
+    /**
+     * Upstream's nix/libstore/schema.sql, verbatim (what guix-daemon runs on a new store): the one
+     * reference copy in the tests, kept apart from loomd's own {@link Schema} so that a drift fails.
+     * The integration tests in {@code test/} read the same file.
+     */
+    static final String UPSTREAM_SCHEMA = upstreamSchema();
 
-            create table if not exists Refs (
-                referrer  integer not null,
-                reference integer not null,
-                primary key (referrer, reference),
-                foreign key (referrer) references ValidPaths(id) on delete cascade,
-                foreign key (reference) references ValidPaths(id) on delete restrict
-            );
-
-            create index if not exists IndexReferrer on Refs(referrer);
-            create index if not exists IndexReference on Refs(reference);
-
-            -- Paths can refer to themselves, causing a tuple (N, N) in the Refs
-            -- table.  This causes a deletion of the corresponding row in
-            -- ValidPaths to cause a foreign key constraint violation (due to `on
-            -- delete restrict' on the `reference' column).  Therefore, explicitly
-            -- get rid of self-references.
-            create trigger if not exists DeleteSelfRefs before delete on ValidPaths
-              begin
-                delete from Refs where referrer = old.id and reference = old.id;
-              end;
-
-            create table if not exists DerivationOutputs (
-                drv  integer not null,
-                id   text not null, -- symbolic output id, usually "out"
-                path text not null,
-                primary key (drv, id),
-                foreign key (drv) references ValidPaths(id) on delete cascade
-            );
-
-            create index if not exists IndexDerivationOutputs on DerivationOutputs(path);
-
-            create table if not exists FailedPaths (
-                path text primary key not null,
-                time integer not null
-            );
-            """;
+    static String upstreamSchema() {
+        try (var in = StoreDatabaseTest.class.getResourceAsStream("upstream-schema.sql")) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 
     static final String HASH_A = "a".repeat(64);
     static final String HASH_B = "b".repeat(64);

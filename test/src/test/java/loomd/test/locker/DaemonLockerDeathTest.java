@@ -1,0 +1,96 @@
+package loomd.test.locker;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import loomd.posix.Processes;
+import loomd.protocol.client.ClientOptions;
+import loomd.protocol.client.DaemonException;
+import loomd.protocol.client.StoreClient;
+import loomd.test.support.DaemonProcess;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static loomd.test.locker.LockProbe.writeLockable;
+
+/**
+ * kill -9 of the real daemon's locker child: the daemon survives, restarts its locker, and adds keep working
+ * (the first one after the kill may fail, with an error naming the locker); the sessions' temp-roots files are
+ * locked again by the new locker, so a collector still sees them as live. Then kill -9 of the daemon: its
+ * locker exits within a second and every lock is free.
+ */
+class DaemonLockerDeathTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void theDaemonSurvivesItsLockerBeingKilled() throws Exception {
+        try (DaemonProcess daemon = DaemonProcess.builder(dir.resolve("d")).start();
+                StoreClient session = StoreClient.connectUnix(daemon.socketPath(), ClientOptions.DEFAULT)) {
+            session.addTextToStore("before", "before the kill", List.of());
+            long locker = lockerOf(daemon);
+
+            Processes.kill((int) locker, Processes.SIGKILL);
+            ProcessHandle.of(locker).ifPresent(p -> p.onExit().orTimeout(5, TimeUnit.SECONDS).join());
+            try {
+                session.addTextToStore("during", "right after the kill", List.of());
+                System.out.println("locker killed: the next add worked");
+            } catch (DaemonException e) {
+                System.out.println("locker killed: the next add failed with: " + e.getMessage());
+                assertTrue(e.getMessage().contains("locker"), "unclear error: " + e.getMessage());
+            }
+            String after = session.addTextToStore("after", "after the restart", List.of());
+            assertTrue(Files.exists(daemon.physicalStoreDir().resolve(Path.of(after).getFileName())));
+            try (StoreClient other = StoreClient.connectUnix(daemon.socketPath(), ClientOptions.DEFAULT)) {
+                other.addTextToStore("other", "a new session", List.of());
+                assertEveryTempRootsFileIsLocked(daemon.stateDir().resolve("temproots"));
+            }
+
+            assertTrue(daemon.isAlive());
+            long restarted = lockerOf(daemon);
+            assertNotEquals(locker, restarted);
+
+            List<Path> tempRootsFiles = filesIn(daemon.stateDir().resolve("temproots"));
+            Processes.kill((int) daemon.pid(), Processes.SIGKILL);
+            long killed = System.nanoTime();
+            LockProbe.await(() -> tempRootsFiles.stream().allMatch(LockProbe::writeLockable));
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
+            System.out.println("kill -9 of the daemon: every temp-roots lock free after " + ms + " ms");
+            assertTrue(tempRootsFiles.stream().allMatch(LockProbe::writeLockable),
+                    "temp-roots files still locked 20 s after the daemon died");
+            assertTrue(ms < 1000, "the locks outlived the daemon by " + ms + " ms");
+        }
+    }
+
+    /** Exactly one locker child, the one running now (the killed one has been reaped). */
+    private static long lockerOf(DaemonProcess daemon) {
+        List<ProcessHandle> lockers = daemon.process().children()
+                .filter(p -> p.info().arguments().map(a -> List.of(a).contains("loomd.locker.LockerMain")).orElse(false))
+                .toList();
+        assertEquals(1, lockers.size(), "locker children: " + lockers);
+        return lockers.getFirst().pid();
+    }
+
+    /** Upstream's collector test for a live temp-roots file: a write lock must be refused. */
+    private static void assertEveryTempRootsFileIsLocked(Path tempRoots) throws IOException {
+        for (Path file : filesIn(tempRoots)) {
+            assertFalse(writeLockable(file), "temp-roots file not held by anyone: " + file);
+        }
+    }
+
+    private static List<Path> filesIn(Path dir) throws IOException {
+        try (Stream<Path> list = Files.list(dir)) {
+            List<Path> files = list.toList();
+            assertFalse(files.isEmpty(), "no temp-roots file in " + dir);
+            return files;
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package loomd.test.locker;
+
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import loomd.posix.Fds;
+import loomd.posix.LockKind;
+import loomd.posix.OfdLocks;
+import loomd.posix.PosixException;
+
+/** How the tests look at locks from outside the locker: as another process (a collector) would. */
+final class LockProbe {
+    private LockProbe() {}
+
+    /** Whether nobody holds any lock on the file: upstream's collector test for a dead temp-roots owner. */
+    static boolean writeLockable(Path file) {
+        try {
+            int fd = Fds.open(file.toString(), Fds.O_RDWR | Fds.O_CLOEXEC, 0);
+            try {
+                return OfdLocks.tryLock(fd, LockKind.WRITE);
+            } finally {
+                Fds.closeQuietly(fd);
+            }
+        } catch (PosixException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Polls {@code condition} every 2 ms for up to 20 s. */
+    static boolean await(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(2);
+        }
+        return true;
+    }
+}
