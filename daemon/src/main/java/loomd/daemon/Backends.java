@@ -24,14 +24,20 @@ import loomd.protocol.store.StoreDir;
 final class Backends {
     private Backends() { }
 
-    static StoreBackend open(DaemonConfig config, Map<String, String> env, Consumer<String> log) throws IOException {
+    /** Starts the locker process; the store opened on it with {@link #open} closes it. */
+    static LockerClient launchLocker(Layout layout, Consumer<String> log) throws IOException {
+        LockerClient locker = LockerClient.launch(layout.stateDir());
+        log.accept("locker started (pid " + locker.lockerPid() + ")");
+        return locker;
+    }
+
+    /** Opens the store on {@code locker}, which it owns from now on (closed here on failure). */
+    static StoreBackend open(DaemonConfig config, Map<String, String> env, LockerClient locker) throws IOException {
         Layout layout = config.layout();
         Settings settings = config.settings();
         StoreConfig storeConfig = new StoreConfig(new StoreDir(layout.storeDir()), Optional.ofNullable(layout.storeRoot()),
                 layout.stateDir(), layout.dbDir(), layout.logDir(), layout.confDir(), authenticateCommand(env),
                 settings.fsyncMetadata, settings.useSQLiteWAL, 4, 100_000);
-        LockerClient locker = LockerClient.launch(layout.stateDir());
-        log.accept("locker started");
         try {
             return new LocalStoreBackend(LocalStore.open(storeConfig, locker), locker);
         } catch (StoreException e) {

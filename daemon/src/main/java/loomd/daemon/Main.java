@@ -13,6 +13,7 @@ import loomd.daemon.server.Server;
 import loomd.daemon.server.SocketActivation;
 import loomd.daemon.session.Session;
 import loomd.daemon.session.StoreBackend;
+import loomd.locker.LockerClient;
 import loomd.protocol.wire.WireLimits;
 
 /**
@@ -58,8 +59,10 @@ public final class Main {
             Files.createDirectories(layout.stateDir());
             Files.createDirectories(layout.dbDir());
             config.settings().update();
-            store = Backends.open(config, env, log);
+            LockerClient locker = Backends.launchLocker(layout, log);
+            store = Backends.open(config, env, locker);
             processes = ProcessServices.start(config.spawnerBinary(), layout, log);
+            processes.watchLocker(locker);
             listeners = listen(config, env, log);
             if (ProcessHandle.current().info().user().orElse("").equals("root")
                     && config.settings().buildUsersGroup.isEmpty()) {

@@ -3,9 +3,14 @@ package loomd.daemon;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
+import loomd.locker.LockerClient;
+import loomd.process.Limits;
+import loomd.process.MonitoredProcess;
 import loomd.process.ProcessMonitor;
 import loomd.spawner.SpawnerBinary;
 import loomd.spawner.SpawnerClient;
@@ -22,14 +27,22 @@ import loomd.spawner.SpawnerClient;
  *
  * <p>The spawner dies with the daemon even on SIGKILL (its parent-death signal), so no builder
  * outlives a killed daemon.
+ *
+ * <p>The daemon's own JDK-started helpers (the locker, each one the locker client starts) are watched
+ * by the same monitor, without limits; an unexpected exit is logged once. {@link #close} kills
+ * builders, never a helper: the locker's owner stops it cleanly after the store is closed.
  */
 public final class ProcessServices implements AutoCloseable {
     private final SpawnerClient spawner;
     private final ProcessMonitor monitor = new ProcessMonitor();
     private final AtomicBoolean closing = new AtomicBoolean();
+    private final Set<MonitoredProcess> helpers = ConcurrentHashMap.newKeySet();
+    private final Set<Long> helperPids = ConcurrentHashMap.newKeySet();
+    private final Consumer<String> log;
 
     private ProcessServices(SpawnerClient spawner, Consumer<String> log) {
         this.spawner = spawner;
+        this.log = log;
         spawner.terminated().thenAccept(gone -> {
             if (!closing.get()) {
                 log.accept("error: " + gone.message() + "; builds will fail until the daemon is restarted");
@@ -63,11 +76,34 @@ public final class ProcessServices implements AutoCloseable {
 
     public ProcessMonitor monitor() { return monitor; }
 
-    /** Kills what the monitor still watches, stops its timers, then closes the spawner link. */
+    /** Watches every locker process {@code locker} runs, the current one and each restarted one. */
+    void watchLocker(LockerClient locker) {
+        locker.onLockerStarted(this::watchLockerProcess);
+    }
+
+    private void watchLockerProcess(Process process) {
+        if (!helperPids.add(process.pid())) return;
+        MonitoredProcess watched = monitor.watch(process, Limits.NONE);
+        helpers.add(watched);
+        log.accept("watching the locker (pid " + process.pid() + ")");
+        watched.onExit().whenComplete((status, error) -> {
+            helpers.remove(watched);
+            helperPids.remove(process.pid());
+            if (!closing.get()) {
+                log.accept("error: the locker (pid " + process.pid() + ") exited unexpectedly ("
+                        + (error == null ? status : error.getMessage()) + "); its locks are lost, a new locker takes over");
+            }
+        });
+    }
+
+    /**
+     * Kills what the monitor still watches except the helpers (their owners stop them), stops its
+     * timers, then closes the spawner link.
+     */
     @Override
     public void close() {
         closing.set(true);
-        monitor.killAll();
+        monitor.live().stream().filter(p -> !helpers.contains(p)).forEach(MonitoredProcess::kill);
         monitor.close();
         spawner.close();
     }

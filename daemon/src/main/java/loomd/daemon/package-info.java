@@ -10,8 +10,9 @@
  * template in {@link loomd.daemon.DaemonConfig} is frozen once the server starts: sessions only
  * read it through {@link loomd.daemon.Settings#copy()} (made on the session's own thread), so it
  * needs no lock. The shutdown hook runs on its own thread and only calls
- * {@link loomd.daemon.server.Server#shutdown}, then {@code ProcessServices.close()}, then the
- * store's {@code close()}. The spawner link and the process monitor have their own platform
+ * {@link loomd.daemon.server.Server#shutdown}, then {@code ProcessServices.close()} (which kills
+ * builders but never the locker, a watched helper), then the store's {@code close()}, which stops
+ * the locker cleanly last. The spawner link and the process monitor have their own platform
  * threads (see {@code loomd.spawner} and {@code loomd.process}); nothing here waits for a child
  * on a virtual thread.
  */

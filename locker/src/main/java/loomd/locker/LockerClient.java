@@ -8,9 +8,11 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 import loomd.posix.Fds;
 
@@ -36,6 +38,7 @@ public final class LockerClient implements AutoCloseable {
     private final AtomicInteger generations = new AtomicInteger();
     private final ConcurrentHashMap<Long, LockOwner> owners = new ConcurrentHashMap<>();
     private final AtomicReference<CompletableFuture<LockerLink>> link = new AtomicReference<>();
+    private final CopyOnWriteArrayList<Consumer<Process>> startListeners = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
 
     /** What the locker holds right now, and its own descriptor count. */
@@ -159,6 +162,18 @@ public final class LockerClient implements AutoCloseable {
         return currentLink().join().pid();
     }
 
+    /**
+     * Calls {@code listener} with the locker process serving now (if one is up) and with every locker started
+     * after a death, on the thread that connected to it: it must not block. For the daemon's process monitor.
+     */
+    public void onLockerStarted(Consumer<Process> listener) {
+        startListeners.add(listener);
+        CompletableFuture<LockerLink> current = link.get();
+        if (current != null && current.isDone() && !current.isCompletedExceptionally()) {
+            listener.accept(current.join().process());
+        }
+    }
+
     /** Counts locker processes started so far; each restart after a death adds one. */
     public int generation() {
         return generations.get();
@@ -252,6 +267,13 @@ public final class LockerClient implements AutoCloseable {
             if (usable) {
                 return current;
             }
+            if (!current.isCompletedExceptionally()) {
+                // Whoever notices a death first marks its locks lost, before a new generation
+                // exists: otherwise a lock of the dead locker could pass for held meanwhile.
+                LockerLink dead = current.join();
+                markOwnersLost(dead, dead.death().getNow(
+                        new LockerUnavailableException("the locker process died")));
+            }
             CompletableFuture<LockerLink> next = new CompletableFuture<>();
             if (link.compareAndSet(current, next)) {
                 Thread.ofPlatform().name("locker-launch").daemon(true).start(() -> connect(next));
@@ -265,6 +287,7 @@ public final class LockerClient implements AutoCloseable {
             LockerLink l = LockerLink.launch(runtimeDir, generations.incrementAndGet());
             l.death().thenAccept(cause -> onDeath(l, cause));
             target.complete(l);
+            startListeners.forEach(listener -> listener.accept(l.process()));
         } catch (IOException | RuntimeException e) {
             target.completeExceptionally(e instanceof LockerUnavailableException u ? u
                     : new LockerUnavailableException("cannot start the locker: " + e.getMessage(), e));
@@ -272,11 +295,15 @@ public final class LockerClient implements AutoCloseable {
     }
 
     private void onDeath(LockerLink dead, LockerUnavailableException cause) {
-        for (LockOwner owner : owners.values()) {
-            owner.markLost(dead.generation, cause);
-        }
+        markOwnersLost(dead, cause);
         if (!closed) {
             currentLink();
+        }
+    }
+
+    private void markOwnersLost(LockerLink dead, LockerUnavailableException cause) {
+        for (LockOwner owner : owners.values()) {
+            owner.markLost(dead.generation, cause);
         }
     }
 

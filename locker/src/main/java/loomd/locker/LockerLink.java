@@ -59,6 +59,11 @@ final class LockerLink {
         this.fd = Fds.fdOf(channel);
     }
 
+    /** The locker process behind this link. */
+    Process process() {
+        return process;
+    }
+
     /** The link must never leak into a child: a copy held elsewhere would hide the daemon's death from the locker. */
     private static SocketChannel privateLink(SocketChannel channel) throws IOException {
         Fds.setCloexec(Fds.fdOf(channel), true);

@@ -25,13 +25,12 @@
  *       byte order, each with the stale check, released with deletion once the path is registered.</li>
  *   <li>{@code V/gc.lock}: exclusive for the collector during marking and deletion; shared, momentarily, by a
  *       session creating its temp-roots file or syncing with the GC. Owner: the collector / the session.</li>
- *   <li>{@code V/temproots/<n>}: shared by its session for the session's life, upgraded to exclusive while
+ *   <li>{@code V/temproots/<name>}: shared by its session for the session's life, upgraded to exclusive while
  *       appending (so it waits while a collector holds its shared read lock), downgraded after. The collector
  *       takes it exclusive with TRY to test for a dead owner, then shared while reading.
- *       Naming: loomd names its files by a number above the kernel's largest pid (4194304, {@code PID_MAX_LIMIT}),
- *       chosen fresh per session and created with O_EXCL: upstream's GC reads every file in the directory and
- *       parses no name, tools that parse the name as a pid still get a number, and an upstream session never
- *       unlinks a live loomd file when it clears "its own" stale {@code temproots/<pid>}.</li>
+ *       Naming and protocol: {@code loomd.daemon.store.roots.TempRoots} (files {@code loomd-<pid>-<label>-<n>},
+ *       created 0600 with O_EXCL): upstream's GC reads every file in the directory and parses no name, and an
+ *       upstream session, which clears only a stale {@code temproots/<its pid>}, never unlinks a loomd file.</li>
  *   <li>{@code V/userpool/<uid>}: exclusive, TRY only; guards one build user. Owner: the build.</li>
  * </ul>
  * Order, to stay deadlock-free: gc.lock before any temp-roots file; path locks in sorted order and never while

@@ -65,7 +65,7 @@ final class Dispatcher {
             }
             case SYNC_WITH_GC -> {
                 start();
-                s.store.syncWithGC();
+                s.store.syncWithGC(this::errorMessage);
                 one();
             }
             case FIND_ROOTS -> findRoots();
@@ -196,6 +196,15 @@ final class Dispatcher {
             throw new SessionError("path `" + path + "' does not exist and cannot be created");
         }
         one();
+    }
+
+    /** A store message at upstream's {@code lvlError}, sent as STDERR_NEXT in the work phase. */
+    private void errorMessage(String text) {
+        try {
+            s.stderr.message(0, text);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private void findRoots() throws Exception {

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 
 import loomd.daemon.store.LocalStore;
 import loomd.daemon.store.PathInfo;
@@ -93,7 +94,7 @@ public final class LocalStoreBackend implements StoreBackend {
 
     @Override public Map<String, String> findRoots() { return store.findRoots(); }
 
-    @Override public void syncWithGC() { store.syncWithGC(); }
+    @Override public void syncWithGC(Consumer<String> info) { store.syncWithGC(info); }
 
     @Override public SortedSet<String> queryFailedPaths() { return store.queryFailedPaths(); }
 

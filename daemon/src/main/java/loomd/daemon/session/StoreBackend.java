@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedSet;
+import java.util.function.Consumer;
 
 import loomd.daemon.store.PathInfo;
 
@@ -76,7 +77,8 @@ public interface StoreBackend extends AutoCloseable {
     /** Link file name to store path, sorted by link name. */
     Map<String, String> findRoots() throws IOException;
 
-    void syncWithGC() throws IOException;
+    /** Waits for a running collector; {@code info} gets the wait message (the client's STDERR_NEXT) first. */
+    void syncWithGC(Consumer<String> info) throws IOException;
 
     SortedSet<String> queryFailedPaths();
 

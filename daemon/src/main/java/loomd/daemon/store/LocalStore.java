@@ -25,7 +25,6 @@ import loomd.daemon.store.roots.FileLocker;
 import loomd.daemon.store.roots.GcLock;
 import loomd.daemon.store.roots.IndirectRoots;
 import loomd.daemon.store.roots.LockerFileLocker;
-import loomd.daemon.store.roots.OfdFileLocker;
 import loomd.daemon.store.roots.RootFinder;
 import loomd.daemon.store.roots.StagingRoots;
 import loomd.daemon.store.roots.TempRoots;
@@ -123,8 +122,8 @@ public final class LocalStore implements AutoCloseable {
     }
 
     /**
-     * Opens the store with locks taken in this process (OFD locks, waits on platform threads):
-     * for tools and tests without a locker process.
+     * Opens the store with a locker process of its own, started here and stopped by {@link #close}
+     * (its socket is made briefly under the state directory): for tools and tests without a daemon.
      */
     public static LocalStore open(StoreConfig config) {
         return open(config, StoreObserver.NONE);
@@ -132,7 +131,8 @@ public final class LocalStore implements AutoCloseable {
 
     /** As {@link #open(StoreConfig)}, reporting the steps of every add to {@code observer}. */
     public static LocalStore open(StoreConfig config, StoreObserver observer) {
-        OfdFileLocker locker = new OfdFileLocker();
+        createDirectories(config);
+        LockerFileLocker locker = LockerFileLocker.launch(config.stateDir());
         try {
             return new LocalStore(config, locker, new NarCodec(), observer, locker);
         } catch (RuntimeException e) {
@@ -343,7 +343,12 @@ public final class LocalStore implements AutoCloseable {
 
     /** {@code wopSyncWithGC}: take and release the GC lock (shared). */
     public void syncWithGC() {
-        GcLock.syncWithGC(config.stateDir(), locker);
+        syncWithGC(msg -> LOG.log(Level.INFO, msg));
+    }
+
+    /** As {@link #syncWithGC()}; {@code info} gets upstream's message first if a collector holds the lock. */
+    public void syncWithGC(Consumer<String> info) {
+        GcLock.syncWithGC(config.stateDir(), locker, () -> info.accept(GcLock.WAIT_MESSAGE));
     }
 
     private void assertStorePath(String path) {

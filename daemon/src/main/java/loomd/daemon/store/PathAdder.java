@@ -202,6 +202,9 @@ final class PathAdder {
                 Files.move(physical(temp), destPhysical, StandardCopyOption.ATOMIC_MOVE);
                 if (config.fsyncMetadata()) Canonicaliser.fsync(config.physicalStore());
                 observer.renamed(dest);
+                // A lock lost with its locker may already be another adder's: leave the unregistered
+                // tree (invalid, so garbage) to that adder or the collector rather than delete its work.
+                lock.checkHeld();
                 try {
                     registrar.register(java.util.List.of(registration));
                 } catch (RuntimeException e) {

@@ -112,7 +112,7 @@ final class FakeStore implements StoreBackend {
 
     @Override public Map<String, String> findRoots() { return new TreeMap<>(Map.of("/tmp/r", "/gnu/store/x")); }
 
-    @Override public void syncWithGC() { }
+    @Override public void syncWithGC(java.util.function.Consumer<String> info) { }
 
     @Override public SortedSet<String> queryFailedPaths() { return new TreeSet<>(); }
 

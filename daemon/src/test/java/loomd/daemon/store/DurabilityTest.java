@@ -142,4 +142,31 @@ class DurabilityTest {
             assertEquals(Set.of(), new TreeSet<>(store.queryAllValidPaths()));
         }
     }
+
+    /** The item lock lost between rename and registration (its locker killed): the add fails, nothing is registered. */
+    @Test
+    void anAddWhoseItemLockWasLostFailsBeforeRegistering() throws Exception {
+        StoreConfig config = TestStores.config(dir);
+        try (loomd.locker.LockerClient client = loomd.locker.LockerClient.launch(dir)) {
+            List<Process> lockers = new java.util.concurrent.CopyOnWriteArrayList<>();
+            client.onLockerStarted(lockers::add);
+            StoreObserver killLocker = new StoreObserver() {
+                @Override
+                public void renamed(String destination) {
+                    Process locker = lockers.getFirst();
+                    locker.destroyForcibly();
+                    locker.onExit().join();
+                    // The client marks every owner lost before it starts the next locker.
+                    long deadline = System.nanoTime() + 10_000_000_000L;
+                    while (client.generation() < 2 && System.nanoTime() < deadline) Thread.onSpinWait();
+                }
+            };
+            try (LocalStore store = LocalStore.open(config, client, killLocker); SessionRoots roots = store.openSessionRoots()) {
+                StoreException e = assertThrows(StoreException.class,
+                        () -> store.addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots));
+                assertTrue(e.getMessage().contains("the locker process died"), e.getMessage());
+                assertTrue(store.queryPathInfo(LocalStoreTest.HELLO_TEXT).isEmpty(), "not registered");
+            }
+        }
+    }
 }

@@ -213,6 +213,30 @@ class LocalStoreTest {
                 assertThrows(StoreException.class, () -> store.pathInfoOrThrow(HELLO_SOURCE)).getMessage());
     }
 
+    private static List<ProcessHandle> lockers() {
+        return ProcessHandle.current().children()
+                .filter(p -> p.info().arguments().map(a -> List.of(a).contains("loomd.locker.LockerMain")).orElse(false))
+                .toList();
+    }
+
+    /** Without a daemon's locker the store starts a locker process of its own and stops it on close. */
+    @Test
+    void aStoreOpenedWithoutALockerRunsItsOwnLockerProcess() throws Exception {
+        roots.close();
+        store.close();
+        List<ProcessHandle> before = lockers();
+        store = LocalStore.open(config);
+        roots = store.openSessionRoots();
+        List<ProcessHandle> own = lockers().stream().filter(p -> !before.contains(p)).toList();
+        assertEquals(1, own.size(), "one locker of its own: " + lockers());
+        assertEquals(HELLO_TEXT, store.addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots));
+        roots.close();
+        store.close();
+        own.getFirst().onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        store = TestStores.open(config);
+        roots = store.openSessionRoots();
+    }
+
     @Test
     void syncWithGCAndNewTempRootFilesWaitWhileACollectorHoldsTheGcLock() throws Exception {
         Path gcLock = config.stateDir().resolve("gc.lock");

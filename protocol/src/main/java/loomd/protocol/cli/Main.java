@@ -62,9 +62,33 @@ public final class Main {
         System.exit(code);
     }
 
+    private static final List<String> COMMANDS =
+            List.of("ping", "valid", "info", "add-text", "add", "export", "import", "roots", "all", "hash-part");
+
+    private static final String HELP = """
+            usage: loomd-store [--socket PATH|URI] COMMAND ARGS...
+              ping                       handshake only; prints the daemon's protocol version
+              valid PATH                 prints true or false
+              info PATH                  deriver, NAR hash, references, registration time, NAR size
+              add-text NAME FILE [REF..] adds FILE's bytes as a text path; prints the path
+              add FILE [--flat] [--algo A] [--name N]
+                                         adds a file or tree (NAR streamed inline); prints the path
+              export PATH [--unsigned]   writes an export bundle of PATH to stdout
+              import                     imports a bundle from stdin; prints the imported paths
+              roots                      GC roots, one "link target" a line
+              all                        every valid path
+              hash-part HASH             the valid path with this hash part, or nothing
+            The socket is --socket, else GUIX_DAEMON_SOCKET, else /var/guix/daemon-socket/socket.
+            """;
+
     /** Runs one command; returns the exit code. */
     public int run(String... argv) {
         List<String> args = new ArrayList<>(List.of(argv));
+        if (args.isEmpty() || args.contains("--help") || args.contains("-h") || "help".equals(args.getFirst())) {
+            // Help never needs a daemon: answer before connecting.
+            (args.isEmpty() ? stderr : stdout).print(HELP);
+            return args.isEmpty() ? 2 : 0;
+        }
         DaemonAddress address;
         try {
             address = takeSocket(args);
@@ -75,6 +99,9 @@ public final class Main {
             return usage("no command given");
         }
         String command = args.removeFirst();
+        if (!COMMANDS.contains(command)) {
+            return usage("unknown command `" + command + "'");
+        }
         ClientOptions options = ClientOptions.DEFAULT.withLog(stderr::print);
         try (StoreClient client = connector.connect(address, options)) {
             return execute(client, command, args);

@@ -166,4 +166,17 @@ class MainTest {
         assertEquals(1, main.run("ping"));
         assertTrue(stderr.toString(StandardCharsets.UTF_8).startsWith("error: "));
     }
+
+    @Test
+    void helpAndUnknownCommandsNeedNoDaemon() {
+        Main main = new Main(Map.of("GUIX_DAEMON_SOCKET", "/nonexistent/socket"), InputStream.nullInputStream(),
+                new PrintStream(stdout, true), new PrintStream(stderr, true), (address, options) -> {
+                    throw new AssertionError("help must not connect");
+                });
+        assertEquals(0, main.run("--help"));
+        assertTrue(out().startsWith("usage: loomd-store"), out());
+        assertTrue(out().contains("hash-part HASH"), out());
+        assertEquals(2, main.run("frobnicate"));
+        assertTrue(stderr.toString(StandardCharsets.UTF_8).contains("unknown command `frobnicate'"));
+    }
 }

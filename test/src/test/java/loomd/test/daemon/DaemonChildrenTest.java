@@ -51,6 +51,7 @@ class DaemonChildrenTest {
         assertFalse(spawner.isAlive());
         assertTrue(daemon.log().contains("stopped"), daemon.log());
         assertFalse(daemon.log().contains("the spawner is gone"), "a deliberate close is not an error: " + daemon.log());
+        assertFalse(daemon.log().contains("exited unexpectedly"), "the locker is closed, not killed: " + daemon.log());
     }
 
     @Test

@@ -13,6 +13,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.io.UncheckedIOException;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,6 +33,11 @@ import loomd.protocol.client.DaemonException;
 import loomd.protocol.client.GcRoot;
 import loomd.protocol.client.PathInfo;
 import loomd.protocol.client.StoreClient;
+import loomd.locker.LockMode;
+import loomd.locker.LockOwner;
+import loomd.locker.LockerClient;
+import loomd.locker.PathLock;
+import loomd.locker.Wait;
 import loomd.test.support.DaemonProcess;
 import loomd.test.support.TestNar;
 
@@ -190,6 +200,31 @@ class DaemonOperationsTest {
         }
         try (StoreClient c = connect(Transport.TCP)) {
             assertTrue(c.isValidPath(HELLO));
+        }
+    }
+
+    /** Upstream's wait message reaches the client (STDERR_NEXT) while a collector holds gc.lock exclusively. */
+    @Test
+    void syncWithGCTellsTheClientItWaitsForACollector() throws Exception {
+        try (LockerClient collector = LockerClient.launch(root)) {
+            LockOwner gc = collector.newOwner("test collector");
+            PathLock held = collector.lock(gc, daemon.stateDir().resolve("gc.lock"), LockMode.EXCLUSIVE, Wait.TRY).join();
+            assertTrue(held instanceof PathLock.Held, held.toString());
+            BlockingQueue<String> messages = new LinkedBlockingQueue<>();
+            try (StoreClient c = StoreClient.connectUnix(daemon.socketPath(), ClientOptions.DEFAULT.withLog(messages::add))) {
+                CompletableFuture<Boolean> sync = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return c.syncWithGC();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }, r -> Thread.ofVirtual().start(r));
+                assertEquals("waiting for the big garbage collector lock...\n", messages.poll(10, TimeUnit.SECONDS));
+                Thread.sleep(100);
+                assertFalse(sync.isDone(), "syncWithGC waits while the collector runs");
+                collector.releaseAll(gc).join();
+                assertTrue(sync.get(10, TimeUnit.SECONDS));
+            }
         }
     }
 }

@@ -37,6 +37,7 @@ class DaemonLockerDeathTest {
                 StoreClient session = StoreClient.connectUnix(daemon.socketPath(), ClientOptions.DEFAULT)) {
             session.addTextToStore("before", "before the kill", List.of());
             long locker = lockerOf(daemon);
+            assertTrue(daemon.log().contains("watching the locker (pid " + locker + ")"), daemon.log());
 
             Processes.kill((int) locker, Processes.SIGKILL);
             ProcessHandle.of(locker).ifPresent(p -> p.onExit().orTimeout(5, TimeUnit.SECONDS).join());
@@ -57,6 +58,11 @@ class DaemonLockerDeathTest {
             assertTrue(daemon.isAlive());
             long restarted = lockerOf(daemon);
             assertNotEquals(locker, restarted);
+            LockProbe.await(() -> daemon.log().contains("watching the locker (pid " + restarted + ")"));
+            assertTrue(daemon.log().contains("watching the locker (pid " + restarted + ")"), daemon.log());
+            LockProbe.await(() -> daemon.log().contains("(pid " + locker + ") exited unexpectedly"));
+            assertEquals(1, daemon.log().split("the locker \\(pid " + locker + "\\) exited unexpectedly", -1).length - 1,
+                    "the process monitor reports the locker's death once: " + daemon.log());
 
             List<Path> tempRootsFiles = filesIn(daemon.stateDir().resolve("temproots"));
             Processes.kill((int) daemon.pid(), Processes.SIGKILL);

@@ -22,7 +22,7 @@ class StagingRootsTest {
 
     @Test
     void filesRotateAndRetiredOnesGoOnceTheirLeasesClose() throws Exception {
-        try (OfdFileLocker locker = new OfdFileLocker(); StagingRoots roots = new StagingRoots(state, locker, 10)) {
+        try (LockerFileLocker locker = LockerFileLocker.launch(state); StagingRoots roots = new StagingRoots(state, locker, 10)) {
             List<StagingRoots.Lease> first = new ArrayList<>();
             for (int i = 0; i < 10; i++) first.add(roots.protect("/gnu/store/.loomd-tmp-a" + i));
             StagingRoots.Lease eleventh = roots.protect("/gnu/store/.loomd-tmp-b");
