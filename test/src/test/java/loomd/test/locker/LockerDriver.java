@@ -1,6 +1,5 @@
 package loomd.test.locker;
 
-import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +9,7 @@ import loomd.locker.LockOwner;
 import loomd.locker.LockerClient;
 import loomd.locker.Wait;
 import loomd.posix.FdPassing;
+import loomd.test.support.ChildJvm;
 
 /**
  * A stand-in daemon for the kill -9 test: launches a locker, takes an exclusive lock on every file named on
@@ -33,21 +33,10 @@ public final class LockerDriver {
 
     /** The command line that runs this driver in a fresh JVM. */
     static List<String> command(Path runtimeDir, List<Path> files) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "--add-exports", "java.base/sun.nio.ch=ALL-UNNAMED",
-                "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-Xshare:auto", "-XX:+UseSerialGC",
-                "-cp", String.join(":", location(LockerDriver.class), location(LockerClient.class),
-                        location(FdPassing.class)),
-                LockerDriver.class.getName(), runtimeDir.toString()));
+        List<String> cmd = ChildJvm.command(LockerDriver.class, List.of("-XX:+UseSerialGC"),
+                LockerClient.class, FdPassing.class);
+        cmd.add(runtimeDir.toString());
         files.forEach(f -> cmd.add(f.toString()));
         return cmd;
-    }
-
-    private static String location(Class<?> c) {
-        try {
-            return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
