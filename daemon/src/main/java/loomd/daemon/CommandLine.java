@@ -72,7 +72,7 @@ public final class CommandLine {
             new Option("gc-keep-derivations", '\0', Arg.OPTIONAL, false, "yes/no",
                     "tell whether the GC must keep derivations corresponding to live outputs"),
             new Option("listen", '\0', Arg.REQUIRED, false, "SOCKET", "listen for connections on SOCKET"),
-            new Option("debug", '\0', Arg.NONE, false, null, "produce debugging output"),
+            new Option("debug", '\0', Arg.NONE, false, null, "start every session at debug verbosity (4) until its client sets its own"),
             new Option("max-connections", '\0', Arg.REQUIRED, false, "N",
                     "[loomd] serve at most N connections at once (default 4096); further clients wait in the "
                             + "listen backlog"),
@@ -268,7 +268,7 @@ public final class CommandLine {
         }
 
         DaemonConfig build() throws UsageException {
-            int max = positive("max-connections", maxConnections);
+            int max = atLeastOne("max-connections", maxConnections);
             int grace = positive("shutdown-grace", shutdownGrace);
             Path root = storeRoot == null || storeRoot.isEmpty() ? null : Path.of(storeRoot).toAbsolutePath().normalize();
             Layout layout;
@@ -281,6 +281,15 @@ public final class CommandLine {
                     ? Optional.empty() : Optional.of(Path.of(spawner).toAbsolutePath());
             return new DaemonConfig(settings, layout, List.copyOf(listen), max, Duration.ofSeconds(grace), verbosity,
                     sessionMarkers, spawnerBinary);
+        }
+
+        private static int atLeastOne(String option, String v) throws UsageException {
+            int n = positive(option, v);
+            if (n < 1) {
+                // A zero limit would leave the accept loop waiting forever for a token.
+                throw new UsageException("--" + option + ": `" + v + "' must be at least 1");
+            }
+            return n;
         }
 
         private static int positive(String option, String v) throws UsageException {

@@ -43,6 +43,8 @@ class CommandLineTest {
         assertFalse(run(Map.of(), "--disable-ch").settings().useChroot);
         assertThrows(CommandLine.UsageException.class, () -> CommandLine.parse(List.of("--no"), Map.of()));
         assertThrows(CommandLine.UsageException.class, () -> CommandLine.parse(List.of("--frobnicate"), Map.of()));
+        assertThrows(CommandLine.UsageException.class,
+                () -> CommandLine.parse(List.of("--max-connections=0"), Map.of()), "a zero limit would hang accept");
         CommandLine.UsageException e = assertThrows(CommandLine.UsageException.class,
                 () -> CommandLine.parse(List.of("--gc-keep-outputs=maybe"), Map.of()));
         assertEquals("'maybe': invalid Boolean value", e.getMessage());

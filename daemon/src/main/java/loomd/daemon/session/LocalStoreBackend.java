@@ -96,6 +96,8 @@ public final class LocalStoreBackend implements StoreBackend {
 
     @Override public void syncWithGC(Consumer<String> info) { store.syncWithGC(info); }
 
+    @Override public void reserveSpace(boolean reserve) { store.reserveSpace(reserve); }
+
     @Override public SortedSet<String> queryFailedPaths() { return store.queryFailedPaths(); }
 
     @Override public void clearFailedPaths(Collection<String> paths) { store.clearFailedPaths(paths); }

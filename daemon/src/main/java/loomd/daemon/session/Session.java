@@ -45,6 +45,8 @@ public final class Session {
     private final ByteBuffer opCode = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
     private InputStream rawIn;
     private OutputStream rawOut;
+    /** The handshake's reserveSpace flag (true when the client is too old to send it). */
+    private boolean reserveSpace = true;
 
     /**
      * @param settings the daemon's template; the session takes its own copy
@@ -118,7 +120,7 @@ public final class Session {
             in.readUInt(); // CPU affinity: read, not honoured (protocol.md §3 allows that)
         }
         if (minor >= 11) {
-            in.readBool(); // reserveSpace: the store keeps db/reserved itself
+            reserveSpace = in.readBool();
         }
         return clientVersion;
     }
@@ -127,6 +129,8 @@ public final class Session {
     private boolean open(SessionContext s) throws IOException {
         try {
             s.stderr.startWork();
+            // Upstream opens its store here: it keeps <db>/reserved, so GC can run on a full disk.
+            store.reserveSpace(reserveSpace);
             if (peer.uidKnown()) {
                 Passwd.Entry user = Passwd.byUid(peer.uid());
                 if (user == null) {

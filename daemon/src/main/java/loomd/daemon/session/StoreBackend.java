@@ -77,6 +77,9 @@ public interface StoreBackend extends AutoCloseable {
     /** Link file name to store path, sorted by link name. */
     Map<String, String> findRoots() throws IOException;
 
+    /** Session start: keep {@code <db>/reserved} (the client asked to reserve space) or delete it. */
+    void reserveSpace(boolean reserve);
+
     /** Waits for a running collector; {@code info} gets the wait message (the client's STDERR_NEXT) first. */
     void syncWithGC(Consumer<String> info) throws IOException;
 

@@ -92,7 +92,10 @@ public final class LocalStore implements AutoCloseable {
     private static void takeBigLock(StoreConfig config, FileLocker.Owner owner) {
         Path bigLockFile = config.dbDir().resolve("big-lock");
         try {
-            if (!Files.exists(bigLockFile)) Files.createFile(bigLockFile);
+            if (!Files.exists(bigLockFile)) {
+                Files.createFile(bigLockFile, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+            }
         } catch (java.nio.file.FileAlreadyExistsException e) {
             // created meanwhile
         } catch (IOException e) {

@@ -93,8 +93,9 @@ final class StoreReader {
         return pathInfo(path).orElseThrow(() -> StoreException.notValid(path));
     }
 
+    /** A scan: the referrers of a core library can be a large part of the store. */
     SortedSet<String> referrers(String path) {
-        return db.read(d -> StoreQueries.referrers(d, path));
+        return db.scan(d -> StoreQueries.referrers(d, path));
     }
 
     SortedSet<String> validDerivers(String path) {
@@ -116,7 +117,7 @@ final class StoreReader {
     }
 
     SortedSet<String> failedPaths() {
-        return db.read(StoreQueries::failedPaths);
+        return db.scan(StoreQueries::failedPaths);
     }
 
     private PathInfo toInfo(PathRow row) {

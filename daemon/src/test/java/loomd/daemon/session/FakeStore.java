@@ -114,6 +114,8 @@ final class FakeStore implements StoreBackend {
 
     @Override public void syncWithGC(java.util.function.Consumer<String> info) { }
 
+    @Override public void reserveSpace(boolean reserve) { }
+
     @Override public SortedSet<String> queryFailedPaths() { return new TreeSet<>(); }
 
     @Override public void clearFailedPaths(Collection<String> ps) { }

@@ -1,6 +1,7 @@
 package loomd.daemon.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -52,7 +53,10 @@ class SessionTest {
     @AfterEach
     void tearDown() throws Exception {
         if (client != null) client.close();
-        if (sessionThread != null) sessionThread.join(5000);
+        if (sessionThread != null) {
+            sessionThread.join(5000);
+            assertFalse(sessionThread.isAlive(), "the session ends when its client hangs up");
+        }
         server.close();
     }
 

@@ -32,6 +32,7 @@ import loomd.protocol.hash.HashAlgorithm;
 import loomd.protocol.store.StoreDir;
 import loomd.protocol.store.StorePathComputer;
 import loomd.test.support.DaemonProcess;
+import loomd.test.support.RawClient;
 import loomd.test.support.TestNar;
 
 /**
@@ -221,5 +222,18 @@ class DaemonMoreOperationsTest {
         try (Stream<Path> entries = Files.list(daemon.physicalStoreDir())) {
             assertFalse(entries.anyMatch(p -> p.getFileName().toString().startsWith(".loomd-tmp")), "no temporary left");
         }
+    }
+
+    @Test
+    void theHandshakeKeepsOrDropsTheReservedSpaceFile() throws IOException {
+        Path reserved = daemon.dbDir().resolve("reserved");
+        try (RawClient c = new RawClient(daemon.connectUnix())) {
+            c.handshake(false);
+        }
+        assertFalse(Files.exists(reserved), "reserveSpace=0 deletes <db>/reserved");
+        try (RawClient c = new RawClient(daemon.connectUnix())) {
+            c.handshake(true);
+        }
+        assertEquals(8L << 20, Files.size(reserved), "reserveSpace=1 keeps 8 MiB in <db>/reserved");
     }
 }

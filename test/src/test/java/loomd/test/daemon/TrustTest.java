@@ -102,8 +102,7 @@ class TrustTest {
                 """, output);
         assertTrue(daemon.log().contains("user nobody") || daemon.log().contains("user 65534"), daemon.log());
         Path perUser = daemon.stateDir().resolve("profiles/per-user/nobody");
-        if (Files.exists(perUser)) {
-            assertEquals(65534, Files.getAttribute(perUser, "unix:uid"));
-        }
+        assertTrue(Files.isDirectory(perUser), "the session start creates the user's profile directory");
+        assertEquals(65534, Files.getAttribute(perUser, "unix:uid"));
     }
 }

@@ -29,6 +29,11 @@ public final class RawClient implements AutoCloseable {
 
     /** The client side of the handshake for version 0x164; throws unless it ends with LAST. */
     public RawClient handshake() throws IOException {
+        return handshake(true);
+    }
+
+    /** As {@link #handshake()}, with the client's reserveSpace flag. */
+    public RawClient handshake(boolean reserveSpace) throws IOException {
         out.writeU64(0x6e697863L);
         out.flush();
         if (in.readU64() != 0x6478696fL || in.readU64() != 0x164) {
@@ -36,7 +41,7 @@ public final class RawClient implements AutoCloseable {
         }
         out.writeU64(0x164);
         out.writeU64(0);
-        out.writeU64(1);
+        out.writeBool(reserveSpace);
         out.flush();
         String error = awaitReply();
         if (error != null) {

@@ -3,8 +3,9 @@ package loomd.daemon.store.db;
 /**
  * The store database schema, as upstream's {@code nix/libstore/schema.sql} (also shipped as
  * {@code guix/store/schema.sql} for the Scheme tools). SQLite keeps each statement's text in
- * {@code sqlite_master}, so the text, comments inside statements included, is reproduced as
- * upstream writes it: a database created by loomd is byte-for-byte the schema upstream creates.
+ * {@code sqlite_master}, so each statement's text, comments inside statements included, is
+ * reproduced as upstream writes it: a database created by loomd has exactly the schema upstream
+ * creates. (Comments between statements are not stored; the one here is ours.)
  */
 public final class Schema {
     /** Content of the {@code schema} file; Guix has always used 7. */
@@ -31,11 +32,8 @@ public final class Schema {
             create index if not exists IndexReferrer on Refs(referrer);
             create index if not exists IndexReference on Refs(reference);
 
-            -- Paths can refer to themselves, causing a tuple (N, N) in the Refs
-            -- table.  This causes a deletion of the corresponding row in
-            -- ValidPaths to cause a foreign key constraint violation (due to `on
-            -- delete restrict' on the `reference' column).  Therefore, explicitly
-            -- get rid of self-references.
+            -- A self-reference (N, N) would make "on delete restrict" refuse to
+            -- delete path N, so the trigger drops it first.
             create trigger if not exists DeleteSelfRefs before delete on ValidPaths
               begin
                 delete from Refs where referrer = old.id and reference = old.id;

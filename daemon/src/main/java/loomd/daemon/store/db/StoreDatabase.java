@@ -156,12 +156,15 @@ public final class StoreDatabase implements AutoCloseable {
 
     /** A point read on the calling thread with a pooled read-only connection. */
     public <T> T read(SqlWork<T> work) {
-        Db db = borrow();
-        try {
-            return retryBusy(() -> work.run(db));
-        } finally {
-            readers.add(db);
-        }
+        // The connection goes back to the pool between busy retries, so a wait cannot starve it.
+        return retryBusy(() -> {
+            Db db = borrow();
+            try {
+                return work.run(db);
+            } finally {
+                readers.add(db);
+            }
+        });
     }
 
     /** A long read (full scans): runs on a platform thread; the caller waits. */

@@ -1,3 +1,7 @@
+-- Reference data, not loomd's code: the schema an upstream guix-daemon creates (upstream
+-- nix/libstore/schema.sql, plus the FailedPaths table of formats.md 7.3), with each statement
+-- as upstream writes it. Tests compare what loomd creates against this text, so a change to
+-- loomd's Schema that drifts from upstream fails them.
 create table if not exists ValidPaths (
     id               integer primary key autoincrement not null,
     path             text unique not null,
