@@ -2,7 +2,6 @@ package loomd.locker;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -346,14 +345,5 @@ public final class LockerClient implements AutoCloseable {
         return new LockerUnavailableException("lock " + lock.id() + " on "
                 + lock.file().map(Path::toString).orElse("an fd")
                 + " is not held: it was released, or lost when its locker process died");
-    }
-
-    /** For tests of the death path: kills the current locker process. */
-    void killLockerForTest() {
-        currentLink().join().killProcess();
-    }
-
-    List<LockOwner> ownersForTest() {
-        return List.copyOf(owners.values());
     }
 }

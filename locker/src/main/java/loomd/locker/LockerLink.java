@@ -311,9 +311,4 @@ final class LockerLink {
             Thread.currentThread().interrupt();
         }
     }
-
-    /** Kills the locker process (tests of the death path). */
-    void killProcess() {
-        process.destroyForcibly();
-    }
 }

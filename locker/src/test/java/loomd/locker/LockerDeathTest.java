@@ -34,7 +34,7 @@ class LockerDeathTest {
             Thread.sleep(100);
 
             long killed = System.nanoTime();
-            client.killLockerForTest();
+            ProcessHandle.of(oldPid).orElseThrow().destroyForcibly();
             ExecutionException e = assertThrows(ExecutionException.class, () -> waiting.get(5, TimeUnit.SECONDS));
             long noticedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
             assertInstanceOf(LockerUnavailableException.class, e.getCause());

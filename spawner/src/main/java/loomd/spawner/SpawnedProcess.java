@@ -5,6 +5,7 @@ import java.nio.channels.Channels;
 import java.nio.channels.Pipe;
 import java.util.concurrent.CompletableFuture;
 
+import loomd.posix.Processes;
 import loomd.process.ChildProcess;
 import loomd.process.ExitStatus;
 
@@ -13,7 +14,6 @@ import loomd.process.ExitStatus;
  * completed by the spawner link's reader thread.
  */
 public final class SpawnedProcess implements ChildProcess {
-    static final int SIGKILL = 9;
 
     private final SpawnerClient client;
     private final long id;
@@ -51,7 +51,7 @@ public final class SpawnedProcess implements ChildProcess {
     /** SIGKILL to the process group (or the child alone with {@link ProcessGroup#SHARED}). */
     @Override
     public void kill() {
-        signal(SIGKILL);
+        signal(Processes.SIGKILL);
     }
 
     /**

@@ -81,11 +81,9 @@ public final class SpawnerClient implements AutoCloseable {
         } catch (ExecutionException e) {
             throw e.getCause() instanceof IOException io ? io : new IOException("starting the spawner", e.getCause());
         } catch (TimeoutException e) {
-            server.close();
             ready.thenAccept(SpawnerClient::close); // a late connection is not leaked
             throw new IOException("the spawner " + binary + " did not connect within " + LAUNCH_TIMEOUT_SECONDS + " s");
         } catch (InterruptedException e) {
-            server.close();
             ready.thenAccept(SpawnerClient::close);
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while starting the spawner", e);
@@ -357,7 +355,7 @@ public final class SpawnerClient implements AutoCloseable {
         try {
             spawner.onExit().get(2, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException e) {
-            return "the spawner (pid " + spawner.pid() + ") closed the link";
+            // still alive: describeExit says so
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
+import loomd.daemon.session.Passwd;
 import loomd.daemon.session.Peer;
 import loomd.posix.PeerCredentials;
 import loomd.spawner.SpawnedProcess;
@@ -161,7 +162,7 @@ public final class Server {
             } catch (IOException e) {
                 throw new IOException("getting peer credentials: " + e.getMessage(), e);
             }
-            return Peer.local(cred.pid(), cred.uid(), cred.gid(), UserNames.nameOf(cred.uid()));
+            return Peer.local(cred.pid(), cred.uid(), cred.gid(), Passwd.nameOf(cred.uid()));
         }
         try {
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);

@@ -211,11 +211,7 @@ final class Dispatcher {
         start();
         Map<String, String> roots = s.store.findRoots();
         done();
-        s.out.writeUInt(roots.size());
-        for (Map.Entry<String, String> root : roots.entrySet()) {
-            s.out.writeString(root.getKey());
-            s.out.writeString(root.getValue());
-        }
+        s.out.writeStringPairs(roots.entrySet());
     }
 
     private void exportPath() throws Exception {

@@ -32,7 +32,7 @@ public final class LocalStoreBackend implements StoreBackend {
     @Override public boolean isValidPath(String path) { return store.isValidPath(path); }
 
     @Override public SortedSet<String> queryValidPaths(Collection<String> paths) {
-        return new TreeSet<>(store.queryValidPaths(paths));
+        return store.queryValidPaths(paths);
     }
 
     @Override public Optional<PathInfo> queryPathInfo(String path) { return store.queryPathInfo(path); }

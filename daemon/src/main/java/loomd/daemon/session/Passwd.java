@@ -9,7 +9,7 @@ import java.util.List;
  * Look-ups in {@code /etc/passwd} (the JDK has no getpwuid). Files only: like upstream on a
  * system without NSS modules. Read on each call; used once per session start at most.
  */
-final class Passwd {
+public final class Passwd {
     record Entry(String name, int uid, int gid) { }
 
     private static final Path FILE = Path.of("/etc/passwd");
@@ -31,6 +31,12 @@ final class Passwd {
             }
         }
         return null;
+    }
+
+    /** The login name of {@code uid}, or the number itself when unknown (as upstream logs it). */
+    public static String nameOf(int uid) {
+        Entry e = byUid(uid);
+        return e == null ? Integer.toString(uid) : e.name();
     }
 
     static Entry byName(String name) {

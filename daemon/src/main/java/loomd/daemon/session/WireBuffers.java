@@ -41,11 +41,7 @@ final class WireBuffers {
 
     /** True if no received byte is waiting in the reader's buffer (a well-behaved client). */
     boolean drained() {
-        try {
-            return reader.rawInput().available() == 0;
-        } catch (IOException e) {
-            return false;
-        }
+        return reader.bufferedByteCount() == 0;
     }
 
     /** Idle pairs kept for reuse, at most {@code maxIdle}; more are left to the garbage collector. */
@@ -99,12 +95,6 @@ final class WireBuffers {
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
             return target.read(b, off, len);
-        }
-
-        /** Only what the reader itself buffered counts (see {@link #drained()}). */
-        @Override
-        public int available() {
-            return 0;
         }
     }
 

@@ -4,15 +4,12 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestOutputStream;
-import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HexFormat;
 
 import loomd.daemon.store.auth.AuthenticateAgent;
 import loomd.protocol.export.ExportWriter;
 import loomd.protocol.hash.Hash;
-import loomd.protocol.hash.HashAlgorithm;
 
 /**
  * {@code wopExportPath} (protocol.md §6.16): one export item, the NAR streamed straight from the
@@ -40,12 +37,7 @@ final class Exporter {
     }
 
     private void writeCheckedNar(String path, Hash stored, OutputStream out) throws IOException {
-        MessageDigest digest = HashAlgorithm.SHA256.newDigest();
-        // Never closed: the NAR writer does not close what it writes to, and neither do we.
-        DigestOutputStream hashed = new DigestOutputStream(out, digest);
-        nar.dump(config.physical(path), hashed);
-        hashed.flush();
-        Hash actual = Hash.finish(HashAlgorithm.SHA256, digest);
+        Hash actual = nar.dump(config.physical(path), out).narHash();
         boolean unknown = Arrays.equals(stored.bytes(), new byte[stored.bytes().length]);
         if (!unknown && !actual.equals(stored)) {
             throw new StoreException("hash of path `" + path + "' has changed from `" + stored.toBase16()

@@ -15,6 +15,7 @@ import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 
+import loomd.protocol.wire.Utf8Order;
 import loomd.daemon.store.auth.AuthenticateAgent;
 import loomd.daemon.store.db.StoreDatabase;
 import loomd.daemon.store.db.StoreQueries;
@@ -92,12 +93,7 @@ public final class LocalStore implements AutoCloseable {
     private static void takeBigLock(StoreConfig config, FileLocker.Owner owner) {
         Path bigLockFile = config.dbDir().resolve("big-lock");
         try {
-            if (!Files.exists(bigLockFile)) {
-                Files.createFile(bigLockFile, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-            }
-        } catch (java.nio.file.FileAlreadyExistsException e) {
-            // created meanwhile
+            GcLock.ensureExists(bigLockFile);
         } catch (IOException e) {
             throw new StoreException("opening lock file `" + bigLockFile + "': " + e.getMessage());
         }
@@ -176,7 +172,7 @@ public final class LocalStore implements AutoCloseable {
         return reader.isValid(path);
     }
 
-    public Set<String> queryValidPaths(Collection<String> paths) {
+    public SortedSet<String> queryValidPaths(Collection<String> paths) {
         return reader.validPaths(paths);
     }
 
@@ -198,11 +194,17 @@ public final class LocalStore implements AutoCloseable {
     }
 
     public SortedSet<String> queryDerivationOutputs(String drvPath) {
-        return new TreeSet<>(reader.derivationOutputs(drvPath).values());
+        return byteOrdered(reader.derivationOutputs(drvPath).values());
     }
 
     public SortedSet<String> queryDerivationOutputNames(String drvPath) {
-        return new TreeSet<>(reader.derivationOutputs(drvPath).keySet());
+        return byteOrdered(reader.derivationOutputs(drvPath).keySet());
+    }
+
+    private static SortedSet<String> byteOrdered(Collection<String> strings) {
+        SortedSet<String> out = new TreeSet<>(Utf8Order.COMPARATOR);
+        out.addAll(strings);
+        return out;
     }
 
     /** The valid path starting with {@code <store>/<hashPart>}, or ""; "invalid hash part" unless 32 chars. */

@@ -65,7 +65,8 @@ final class NarCodec {
     }
 
     /** Writes the NAR of the tree at {@code source}. */
-    void dump(Path source, OutputStream out) throws IOException {
-        new NarWriter().write(source, out);
+    /** Writes the NAR of {@code source}; returns its SHA-256 and size, computed in the same pass. */
+    NarResult dump(Path source, OutputStream out) throws IOException {
+        return new NarWriter().write(source, out);
     }
 }

@@ -2,7 +2,9 @@ package loomd.daemon.store;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -40,31 +42,41 @@ final class Registrar {
         return ATermParser.parse(Files.readAllBytes(config.physical(drvPath)), drvPath);
     }
 
-    /** For a {@code .drv}: the registration with its outputs (the file must be in place). */
-    Registration withOutputs(Registration r) {
-        if (!DerivationPaths.isDerivationPath(r.path())) return r;
-        try {
-            Derivation drv = readDerivation(r.path());
-            SortedMap<String, String> outs = new TreeMap<>();
-            for (var e : drv.outputs().entrySet()) outs.put(e.getKey(), e.getValue().path());
-            return r.withDerivationOutputs(outs);
-        } catch (IOException | DerivationException e) {
-            throw new StoreException(e.getMessage());
-        }
-    }
-
     void register(List<Registration> batch) {
-        List<Registration> full = batch.stream().map(this::withOutputs).toList();
+        // Each .drv of the batch is read once, before the write transaction: the output rows and
+        // the output check both use it, and no file I/O happens while the write lock is held.
+        Map<String, Derivation> drvs = new HashMap<>();
+        for (Registration r : batch) {
+            if (DerivationPaths.isDerivationPath(r.path())) drvs.put(r.path(), parse(r.path()));
+        }
+        List<Registration> full = batch.stream().map(r -> withOutputs(r, drvs.get(r.path()))).toList();
         try {
-            db.write(d -> StoreQueries.register(d, full, this::checkOutputs, System.currentTimeMillis() / 1000));
+            db.write(d -> StoreQueries.register(d, full, r -> checkOutputs(r, drvs.get(r.path())),
+                    System.currentTimeMillis() / 1000));
         } finally {
             reader.forgetAll(full.stream().map(Registration::path).toList());
         }
     }
 
-    private void checkOutputs(Registration r) {
+    /** For a {@code .drv}: the registration with its outputs. */
+    private static Registration withOutputs(Registration r, Derivation drv) {
+        if (drv == null) return r;
+        SortedMap<String, String> outs = new TreeMap<>();
+        for (var e : drv.outputs().entrySet()) outs.put(e.getKey(), e.getValue().path());
+        return r.withDerivationOutputs(outs);
+    }
+
+    private void checkOutputs(Registration r, Derivation drv) {
         try {
-            DerivationPaths.checkOutputs(r.path(), readDerivation(r.path()), config.storeDir(), hasher);
+            DerivationPaths.checkOutputs(r.path(), drv != null ? drv : parse(r.path()), config.storeDir(), hasher);
+        } catch (IOException | DerivationException e) {
+            throw new StoreException(e.getMessage());
+        }
+    }
+
+    private Derivation parse(String drvPath) {
+        try {
+            return readDerivation(drvPath);
         } catch (IOException | DerivationException e) {
             throw new StoreException(e.getMessage());
         }

@@ -45,11 +45,6 @@ public record StoreConfig(StoreDir storeDir, Optional<Path> physicalRoot, Path s
                 fsyncMetadata, useSqliteWal, readConnections, pathInfoCacheSize);
     }
 
-    public StoreConfig withDbDir(Path dir) {
-        return new StoreConfig(storeDir, physicalRoot, stateDir, dir, logDir, configDir, authenticateCommand,
-                fsyncMetadata, useSqliteWal, readConnections, pathInfoCacheSize);
-    }
-
     /** The physical location of logical path {@code logical} (a store path or the store itself). */
     public Path physical(String logical) {
         return physicalRoot.map(root -> Path.of(root + logical)).orElseGet(() -> Path.of(logical));

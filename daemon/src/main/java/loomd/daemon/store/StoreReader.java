@@ -9,6 +9,7 @@ import java.util.TreeSet;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import loomd.protocol.wire.Utf8Order;
 import loomd.daemon.store.db.PathRow;
 import loomd.daemon.store.db.SqlWork;
 import loomd.daemon.store.db.StoreDatabase;
@@ -58,8 +59,8 @@ final class StoreReader {
     static final int POINT_READ_LIMIT = 64;
 
     /** The valid ones among {@code paths}: cache first, the rest with one borrowed connection. */
-    Set<String> validPaths(Collection<String> paths) {
-        SortedSet<String> out = new TreeSet<>();
+    SortedSet<String> validPaths(Collection<String> paths) {
+        SortedSet<String> out = new TreeSet<>(Utf8Order.COMPARATOR);
         java.util.List<String> unknown = new java.util.ArrayList<>();
         for (String p : paths) {
             if (valid.getIfPresent(p) != null || infos.getIfPresent(p) != null) out.add(p);

@@ -188,7 +188,7 @@ public final class Main {
 
     private int usage(String message) {
         stderr.println("loomd-store: " + message);
-        stderr.println("usage: loomd-store [--socket PATH] ping|valid|info|add-text|add|export|import|roots|all|hash-part ARGS...");
+        stderr.print(HELP);
         return 2;
     }
 

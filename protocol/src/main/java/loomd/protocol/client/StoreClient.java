@@ -12,6 +12,7 @@ import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import loomd.protocol.export.ExportWriter;
 import loomd.protocol.nar.NarWriter;
 import loomd.protocol.wire.LimitKind;
 import loomd.protocol.wire.WireWriter;
@@ -381,14 +382,13 @@ public final class StoreClient implements AutoCloseable {
             Set<String> wanted = new HashSet<>(paths);
             ordered.removeIf(p -> !wanted.contains(p));
         }
-        byte[] one = {1, 0, 0, 0, 0, 0, 0, 0};
         for (String path : ordered) {
-            sink.write(one);
+            ExportWriter.writeMarker(sink, true);
             if (!exportPath(path, sign, sink)) {
                 return;
             }
         }
-        sink.write(new byte[8]);
+        ExportWriter.writeMarker(sink, false);
     }
 
     /** The client's {@code topologically-sorted}: depth-first over references, dependencies first. */

@@ -125,13 +125,13 @@ public final class StoreConnection implements Closeable {
      */
     public void processStderr(OutputStream sink, InputStream source) throws IOException {
         while (true) {
-            long code = in.readU64() & 0xffffffffL;
+            long code = readInt();
             if (code == StderrCode.LAST) {
                 return;
             } else if (code == StderrCode.NEXT) {
                 options.log().accept(new String(in.readBytes(LimitKind.BYTES), StandardCharsets.UTF_8));
             } else if (code == StderrCode.READ) {
-                answerRead(source, in.readU64() & 0xffffffffL);
+                answerRead(source, readInt());
             } else if (code == StderrCode.WRITE) {
                 byte[] data = in.readBytes(LimitKind.BYTES);
                 if (sink == null) {

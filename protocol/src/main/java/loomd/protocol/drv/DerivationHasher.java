@@ -56,6 +56,11 @@ public final class DerivationHasher {
 
     /** The 32-byte SHA-256 modulo hash of {@code drv}. */
     public byte[] hashModulo(Derivation drv) throws IOException, DerivationException {
+        return hashModulo(drv, new HashMap<>());
+    }
+
+    /** As {@link #hashModulo(Derivation)}; inputs found in {@code known} are not looked up again. */
+    private byte[] hashModulo(Derivation drv, Map<String, byte[]> known) throws IOException, DerivationException {
         if (drv.isFixedOutput()) {
             DerivationOutput out = drv.outputs().get("out");
             String s = "fixed:out:" + out.hashAlgo() + ":" + out.hash() + ":" + out.path();
@@ -64,7 +69,8 @@ public final class DerivationHasher {
         // Later keys replace earlier ones on a clash, as upstream's std::map assignment does.
         TreeMap<String, SortedSet<String>> inputs = new TreeMap<>(Utf8Order.COMPARATOR);
         for (Map.Entry<String, SortedSet<String>> e : drv.inputDrvs().entrySet()) {
-            inputs.put(HexFormat.of().formatHex(hashOfInput(e.getKey())), e.getValue());
+            byte[] input = known.get(e.getKey());
+            inputs.put(HexFormat.of().formatHex(input != null ? input : hashOfInput(e.getKey())), e.getValue());
         }
         return sha256(ATermPrinter.print(drv.withInputDrvs(inputs)));
     }
@@ -72,19 +78,20 @@ public final class DerivationHasher {
     /**
      * The modulo hash of a stored input derivation, memoised. Walks the input graph with an
      * explicit stack (no recursion), so deep graphs cannot overflow a thread's stack; a cycle,
-     * which a real store cannot hold, is reported instead of looping.
+     * which a real store cannot hold, is reported instead of looping. The walk keeps its own
+     * results in {@code known}: a bounded memo may evict an entry right after it is put.
      */
     public byte[] hashOfInput(String drvPath) throws IOException, DerivationException {
-        byte[] cached = memo.get(drvPath);
-        if (cached != null) {
-            return cached.clone();
+        Map<String, byte[]> known = new HashMap<>();
+        if (recall(drvPath, known)) {
+            return known.get(drvPath).clone();
         }
         Deque<String> stack = new ArrayDeque<>();
         Map<String, Derivation> inProgress = new HashMap<>();
         stack.push(drvPath);
         while (!stack.isEmpty()) {
             String path = stack.peek();
-            if (memo.containsKey(path)) {
+            if (recall(path, known)) {
                 stack.pop();
                 inProgress.remove(path);
                 continue;
@@ -94,22 +101,38 @@ public final class DerivationHasher {
                 drv = resolver.read(path);
                 inProgress.put(path, drv);
             }
-            List<String> missing = drv.isFixedOutput() ? List.of() : missingInputs(drv, inProgress);
+            List<String> missing = drv.isFixedOutput() ? List.of() : missingInputs(drv, inProgress, known);
             if (missing.isEmpty()) {
-                memo.put(path, hashModulo(drv));
+                byte[] hash = hashModulo(drv, known);
+                known.put(path, hash);
+                memo.put(path, hash);
                 stack.pop();
                 inProgress.remove(path);
             } else {
                 missing.forEach(stack::push);
             }
         }
-        return memo.get(drvPath).clone();
+        return known.get(drvPath).clone();
     }
 
-    private List<String> missingInputs(Derivation drv, Map<String, Derivation> inProgress) throws DerivationException {
+    /** True if {@code path}'s hash is known to this walk, taking it from the memo if there. */
+    private boolean recall(String path, Map<String, byte[]> known) {
+        if (known.containsKey(path)) {
+            return true;
+        }
+        byte[] memoised = memo.get(path);
+        if (memoised == null) {
+            return false;
+        }
+        known.put(path, memoised);
+        return true;
+    }
+
+    private List<String> missingInputs(Derivation drv, Map<String, Derivation> inProgress, Map<String, byte[]> known)
+            throws DerivationException {
         List<String> missing = new ArrayList<>();
         for (String input : drv.inputDrvs().keySet()) {
-            if (!memo.containsKey(input)) {
+            if (!recall(input, known)) {
                 if (inProgress.containsKey(input)) {
                     throw new DerivationFormatException("derivation `" + input + "' depends on itself", -1);
                 }

@@ -51,4 +51,29 @@ class DerivationHasherTest {
         var e = assertThrows(DerivationException.class, () -> new DerivationHasher(store::get).hashOfInput("/a"));
         assertTrue(e.getMessage().contains("depends on itself"));
     }
+
+    @Test
+    void aMemoThatEvictsAtOnceChangesNothing() throws Exception {
+        int depth = 50;
+        Map<String, Derivation> store = new HashMap<>();
+        for (int i = 0; i < depth; i++) {
+            store.put("/gnu/store/d" + i + ".drv", chainLink(i == 0 ? null : "/gnu/store/d" + (i - 1) + ".drv"));
+        }
+        String top = "/gnu/store/d" + (depth - 1) + ".drv";
+        byte[] expected = new DerivationHasher(store::get).hashOfInput(top);
+        // A bounded cache such as the daemon's may drop what was just put (here: keeps nothing).
+        Map<String, byte[]> forgetful = new java.util.LinkedHashMap<>() {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, byte[]> eldest) {
+                return true;
+            }
+        };
+        AtomicInteger reads = new AtomicInteger();
+        DerivationHasher hasher = new DerivationHasher(p -> {
+            reads.incrementAndGet();
+            return store.get(p);
+        }, forgetful);
+        assertArrayEquals(expected, hasher.hashOfInput(top));
+        assertEquals(depth, reads.get(), "each input read once within a walk, whatever the memo keeps");
+    }
 }

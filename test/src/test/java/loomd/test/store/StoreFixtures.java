@@ -20,44 +20,19 @@ final class StoreFixtures {
         }
     }
 
-    /**
-     * A stand-in {@code guix} whose {@code authenticate} speaks the real helper's protocol: it signs
-     * by embedding the hash in an s-expression and verifies only signatures it made.
-     */
-    static final String FAKE_AUTHENTICATE = """
-            import sys, os, re
-            def field(s, i):
-                j = s.index(':', i)
-                n = int(s[i:j])
-                return s[j+1:j+1+n], j+1+n
-            def reply(code, text):
-                b = text.encode('latin-1')
-                sys.stdout.buffer.write(str(code).encode() + b' ' + str(len(b)).encode() + b':' + b)
-                sys.stdout.buffer.flush()
-            if sys.argv[1:] != ['authenticate']:
-                sys.exit(2)
-            for raw in sys.stdin.buffer:
-                line = raw.decode('latin-1').rstrip('\\n')
-                if line.startswith('sign '):
-                    key, i = field(line, 5)
-                    hexhash, i = field(line, i + 1)
-                    if not os.path.exists(key):
-                        reply(500, "cannot read key '%s'" % key); continue
-                    reply(0, '(signature (data (hash sha256 #%s#)) (sig-val (ecdsa)) (public-key (ecc)))' % hexhash.upper())
-                elif line.startswith('verify '):
-                    sig, i = field(line, 7)
-                    m = re.search(r'\\(hash sha256 #([0-9A-F]{64})#\\)', sig)
-                    reply(0, m.group(1).lower()) if m else reply(500, 'invalid signature')
-                else:
-                    reply(404, 'unknown command')
-            """;
 
     private StoreFixtures() {}
 
-    /** Writes the fake {@code guix} and the daemon's signing key; returns the program to put in GUIX. */
+    /**
+     * Writes a stand-in {@code guix} (it runs the daemon module's fake {@code authenticate} and
+     * refuses any other subcommand) and the daemon's signing key; returns the program for GUIX.
+     */
     static Path fakeGuix(Path root) throws IOException {
-        Path script = Files.createDirectories(root.resolve("bin")).resolve("guix");
-        Files.writeString(script, "#!/usr/bin/env python3\n" + FAKE_AUTHENTICATE);
+        Path bin = Files.createDirectories(root.resolve("bin"));
+        Path authenticate = Files.writeString(bin.resolve("fake-authenticate.py"), readRepoFile(
+                "daemon/src/test/resources/loomd/daemon/store/auth/fake-authenticate.py"));
+        Path script = bin.resolve("guix");
+        Files.writeString(script, "#!/bin/sh\n[ \"$*\" = authenticate ] || exit 2\nexec python3 " + authenticate + "\n");
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path key = Files.createDirectories(root.resolve("etc/guix")).resolve("signing-key.sec");
         Files.writeString(key, "(private-key)");

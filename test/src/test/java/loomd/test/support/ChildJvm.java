@@ -14,9 +14,9 @@ public final class ChildJvm {
 
     /** {@code java <flags> <jvmOptions> -cp <where each class comes from> main}; append main's args. */
     public static List<String> command(Class<?> main, List<String> jvmOptions, Class<?>... onClasspath) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "--add-exports", "java.base/sun.nio.ch=ALL-UNNAMED",
-                "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "-Xshare:auto"));
+        List<String> cmd = new ArrayList<>();
+        cmd.add(DaemonProcess.javaBinary().toString());
+        cmd.addAll(DaemonProcess.JVM_FLAGS);
         cmd.addAll(jvmOptions);
         List<String> classpath = new ArrayList<>(List.of(location(main)));
         for (Class<?> c : onClasspath) {

@@ -244,17 +244,21 @@ public final class DaemonProcess implements AutoCloseable {
                         + " before answering; its output:\n" + log());
             }
             if (Files.exists(socket)) {
+                long code;
                 try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
                     ch.connect(UnixDomainSocketAddress.of(socket));
-                    long code = handshake(ch);
-                    if (code == 0x616c7473L) {
-                        return;
-                    }
-                    throw new IOException("daemon handshake ended with code 0x" + Long.toHexString(code)
-                            + "; its output:\n" + log());
+                    code = handshake(ch);
                 } catch (IOException e) {
-                    last = e;
+                    last = e; // not listening yet: try again
+                    sleep(50);
+                    continue;
                 }
+                if (code == 0x616c7473L) {
+                    return;
+                }
+                // A daemon that answers with an error will not get better: fail now, not at the timeout.
+                throw new IOException("daemon handshake ended with code 0x" + Long.toHexString(code)
+                        + "; its output:\n" + log());
             }
             sleep(50);
         }

@@ -42,10 +42,6 @@ public final class Db implements AutoCloseable {
         }
     }
 
-    Connection connection() {
-        return connection;
-    }
-
     @Override
     public void close() {
         for (PreparedStatement ps : statements.values()) {

@@ -18,6 +18,7 @@ import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
+import loomd.protocol.wire.Utf8Order;
 import loomd.daemon.store.StoreException;
 
 /**
@@ -287,7 +288,8 @@ public final class StoreQueries {
     }
 
     private static SortedSet<String> strings(PreparedStatement ps, int column) throws SQLException {
-        SortedSet<String> out = new TreeSet<>();
+        // Byte order, as the wire sends path sets: the session need not sort them again.
+        SortedSet<String> out = new TreeSet<>(Utf8Order.COMPARATOR);
         try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) out.add(rs.getString(column));
         }

@@ -28,9 +28,4 @@ public final class FileTrees {
         }
         Files.deleteIfExists(path);
     }
-
-    /** True if something (even a dangling symlink) exists at {@code path}. */
-    public static boolean exists(Path path) {
-        return Files.exists(path, LinkOption.NOFOLLOW_LINKS);
-    }
 }

@@ -14,7 +14,8 @@ public final class GcLock {
         return stateDir.resolve("gc.lock");
     }
 
-    static void ensureExists(Path gcLock) throws IOException {
+    /** Creates a lock file (mode 0600, as upstream) unless it exists. */
+    public static void ensureExists(Path gcLock) throws IOException {
         try {
             Files.createFile(gcLock, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         } catch (FileAlreadyExistsException e) {
@@ -25,12 +26,10 @@ public final class GcLock {
     /** Upstream's message (to the client's stderr) when a collector holds the lock. */
     public static final String WAIT_MESSAGE = "waiting for the big garbage collector lock...";
 
-    /** Waits until no garbage collection holds the lock ({@code wopSyncWithGC}). */
-    public static void syncWithGC(Path stateDir, FileLocker locker) {
-        syncWithGC(stateDir, locker, () -> { });
-    }
-
-    /** As above; {@code onWait} runs first if a collector holds the lock (upstream prints {@link #WAIT_MESSAGE}). */
+    /**
+     * Waits until no garbage collection holds the lock ({@code wopSyncWithGC}); {@code onWait} runs
+     * first if a collector holds it (upstream prints {@link #WAIT_MESSAGE}).
+     */
     public static void syncWithGC(Path stateDir, FileLocker locker, Runnable onWait) {
         Path gcLock = path(stateDir);
         try {

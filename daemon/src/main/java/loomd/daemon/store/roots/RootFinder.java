@@ -95,9 +95,9 @@ public final class RootFinder {
         if (storeDir.isInStore(target2)) foundRoot(resolved.toString(), target2, roots);
     }
 
-    private void foundRoot(String link, String target, SortedMap<String, String> roots) {
-        int slash = target.indexOf('/', storeDir.path().length() + 1);
-        String storePath = slash < 0 ? target : target.substring(0, slash);
+    /** {@code target} is in the store (the callers checked), so toStorePath cannot refuse it. */
+    private void foundRoot(String link, String target, SortedMap<String, String> roots) throws IOException {
+        String storePath = storeDir.toStorePath(target);
         if (isValid.test(storePath)) {
             roots.put(link, storePath);
         } else {

@@ -83,16 +83,6 @@ public final class StagingRoots implements AutoCloseable {
         }
     }
 
-    /** Files currently kept (tests). */
-    public int liveFiles() {
-        mutex.lock();
-        try {
-            return retired.size() + (current == null ? 0 : 1);
-        } finally {
-            mutex.unlock();
-        }
-    }
-
     @Override
     public void close() {
         mutex.lock();
