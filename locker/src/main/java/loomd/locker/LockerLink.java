@@ -2,28 +2,21 @@ package loomd.locker;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import loomd.posix.FdPassing;
 import loomd.posix.Fds;
-import loomd.posix.PeerCredentials;
+import loomd.posix.HelperSocket;
 import loomd.posix.PosixException;
 
 /**
@@ -64,29 +57,17 @@ final class LockerLink {
         return process;
     }
 
-    /** The link must never leak into a child: a copy held elsewhere would hide the daemon's death from the locker. */
-    private static SocketChannel privateLink(SocketChannel channel) throws IOException {
-        Fds.setCloexec(Fds.fdOf(channel), true);
-        return channel;
-    }
-
-    /** Starts a locker process and connects to it through a socket in a fresh 0700 directory. */
+    /** Starts a locker process and connects to it through a one-shot socket in a fresh 0700 directory. */
     static LockerLink launch(Path runtimeDir, int generation) throws IOException {
-        Files.createDirectories(runtimeDir);
-        Path dir = Files.createTempDirectory(runtimeDir, "locker-",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        Path socket = dir.resolve("link");
         Process process = null;
-        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-            server.bind(UnixDomainSocketAddress.of(socket), 1);
-            process = new ProcessBuilder(command(socket))
+        try (HelperSocket socket = HelperSocket.bind(runtimeDir, "locker")) {
+            process = new ProcessBuilder(command(socket.path()))
                     .redirectInput(ProcessBuilder.Redirect.PIPE)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .redirectError(ProcessBuilder.Redirect.INHERIT)
                     .start();
             process.getOutputStream().close();
-            SocketChannel channel = privateLink(acceptFrom(server, process));
-            LockerLink link = new LockerLink(generation, process, channel);
+            LockerLink link = new LockerLink(generation, process, socket.accept(process, START_TIMEOUT));
             link.start();
             return link;
         } catch (IOException | RuntimeException e) {
@@ -94,9 +75,6 @@ final class LockerLink {
                 process.destroyForcibly();
             }
             throw e;
-        } finally {
-            Files.deleteIfExists(socket);
-            Files.deleteIfExists(dir);
         }
     }
 
@@ -115,39 +93,6 @@ final class LockerLink {
         command.addAll(List.of("-cp", System.getProperty("loomd.locker.classpath",
                 System.getProperty("java.class.path")), LockerMain.class.getName(), socket.toString()));
         return command;
-    }
-
-    /** Accepts the one connection, which must come from the child itself (SO_PEERCRED pid). */
-    private static SocketChannel acceptFrom(ServerSocketChannel server, Process process) throws IOException {
-        CompletableFuture<SocketChannel> accepted = new CompletableFuture<>();
-        Thread.ofPlatform().name("locker-accept").daemon(true).start(() -> {
-            try {
-                accepted.complete(server.accept());
-            } catch (IOException e) {
-                accepted.completeExceptionally(e);
-            }
-        });
-        process.onExit().thenRun(() -> accepted.completeExceptionally(new LockerUnavailableException(
-                "the locker process exited with code " + process.exitValue() + " before connecting")));
-        SocketChannel channel;
-        try {
-            channel = accepted.get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            throw new LockerUnavailableException("the locker did not connect within " + START_TIMEOUT, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new LockerUnavailableException("interrupted while starting the locker", e);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof IOException io ? io
-                    : new LockerUnavailableException("cannot start the locker", e.getCause());
-        }
-        int peer = PeerCredentials.of(channel).pid();
-        if (peer != process.pid()) {
-            channel.close();
-            throw new LockerUnavailableException("locker socket: connection from pid " + peer
-                    + ", expected the locker child " + process.pid());
-        }
-        return channel;
     }
 
     private void start() {

@@ -2,7 +2,8 @@
  * The one package that calls native code (through {@code java.lang.foreign}): the Linux system calls
  * the JDK lacks. Nothing here keeps state; every call allocates its native memory in a confined
  * arena and frees it before returning, and reports failure as a {@link loomd.posix.PosixException}
- * (call name, errno, strerror text).
+ * (call name, errno, strerror text). {@link loomd.posix.HelperSocket}, the one-shot link to a helper
+ * process (locker, spawner), sits here because it is built on {@link loomd.posix.PeerCredentials}.
  *
  * <p>Threading rules. A downcall pins its carrier while it runs, so:
  * <ul>

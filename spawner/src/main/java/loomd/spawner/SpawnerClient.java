@@ -2,16 +2,12 @@ package loomd.spawner;
 
 import java.io.EOFException;
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.Pipe;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import loomd.posix.FdPassing;
 import loomd.posix.Fds;
-import loomd.posix.PeerCredentials;
+import loomd.posix.HelperSocket;
 import loomd.posix.PosixException;
 import loomd.process.ExitStatus;
 
@@ -36,7 +32,7 @@ import loomd.process.ExitStatus;
  * {@link SpawnedProcess} objects and exit statuses. See package-info for the threads.
  */
 public final class SpawnerClient implements AutoCloseable {
-    private static final long LAUNCH_TIMEOUT_SECONDS = 10;
+    private static final Duration LAUNCH_TIMEOUT = Duration.ofSeconds(10);
 
     private final Process spawner;
     private final SocketChannel link;
@@ -64,49 +60,37 @@ public final class SpawnerClient implements AutoCloseable {
      * parent-death signal follows the thread that forked it.
      */
     public static SpawnerClient launch(Path binary, Path runtimeDir) throws IOException {
-        Files.createDirectories(runtimeDir);
-        Path dir = Files.createTempDirectory(runtimeDir, "spawner-",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        Path socket = dir.resolve("link");
-        if (socket.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 107) {
-            Files.delete(dir);
-            throw new IOException("runtime directory " + runtimeDir + " is too deep for a Unix socket path (108 bytes)");
-        }
-        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        HelperSocket socket = HelperSocket.bind(runtimeDir, "spawner");
         CompletableFuture<SpawnerClient> ready = new CompletableFuture<>();
         try {
-            server.bind(UnixDomainSocketAddress.of(socket), 1);
-            Thread.ofPlatform().daemon().name("loomd-spawner-reader").start(() -> runLink(binary, server, socket, ready));
-            return ready.get(LAUNCH_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            Thread.ofPlatform().daemon().name("loomd-spawner-reader").start(() -> runLink(binary, socket, ready));
+            return ready.get(LAUNCH_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             throw e.getCause() instanceof IOException io ? io : new IOException("starting the spawner", e.getCause());
         } catch (TimeoutException e) {
             ready.thenAccept(SpawnerClient::close); // a late connection is not leaked
-            throw new IOException("the spawner " + binary + " did not connect within " + LAUNCH_TIMEOUT_SECONDS + " s");
+            throw new IOException("the spawner " + binary + " did not start within " + LAUNCH_TIMEOUT);
         } catch (InterruptedException e) {
             ready.thenAccept(SpawnerClient::close);
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while starting the spawner", e);
         } finally {
-            server.close();
-            Files.deleteIfExists(socket);
-            Files.deleteIfExists(dir);
+            socket.close();
         }
     }
 
-    private static void runLink(Path binary, ServerSocketChannel server, Path socket, CompletableFuture<SpawnerClient> ready) {
+    private static void runLink(Path binary, HelperSocket socket, CompletableFuture<SpawnerClient> ready) {
         SpawnerClient client;
         Process process = null;
         try {
-            process = new ProcessBuilder(binary.toString(), socket.toString(),
+            process = new ProcessBuilder(binary.toString(), socket.path().toString(),
                     Long.toString(ProcessHandle.current().pid()))
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .redirectError(ProcessBuilder.Redirect.INHERIT)
                     .start();
             Process started = process;
             started.getOutputStream().close();
-            started.onExit().thenRun(() -> closeQuietly(server));
-            client = new SpawnerClient(started, acceptFrom(server, started));
+            client = new SpawnerClient(started, socket.accept(started, LAUNCH_TIMEOUT));
             started.onExit().thenRun(() -> client.linkBroken(describeExit(started)));
         } catch (IOException | RuntimeException e) {
             if (process != null) {
@@ -117,22 +101,6 @@ public final class SpawnerClient implements AutoCloseable {
         }
         ready.complete(client);
         client.readReplies();
-    }
-
-    private static SocketChannel acceptFrom(ServerSocketChannel server, Process process) throws IOException {
-        SocketChannel channel;
-        try {
-            channel = server.accept();
-        } catch (IOException e) {
-            throw new IOException("the spawner exited before connecting: " + describeExit(process), e);
-        }
-        long peer = PeerCredentials.of(channel).pid();
-        if (peer != process.pid()) {
-            channel.close();
-            process.destroyForcibly();
-            throw new IOException("spawner link accepted from pid " + peer + ", expected " + process.pid());
-        }
-        return channel;
     }
 
     /** The spawner's pid (for tests and diagnostics). */

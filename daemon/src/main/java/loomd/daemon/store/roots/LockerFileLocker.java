@@ -2,6 +2,7 @@ package loomd.daemon.store.roots;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -9,11 +10,12 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 
 import loomd.daemon.store.StoreException;
-import loomd.locker.LockFileOption;
 import loomd.locker.LockMode;
 import loomd.locker.LockOwner;
 import loomd.locker.LockerClient;
+import loomd.locker.LockerException;
 import loomd.locker.LockerUnavailableException;
+import loomd.locker.PathLocks;
 import loomd.locker.Wait;
 
 /**
@@ -59,12 +61,14 @@ public final class LockerFileLocker implements FileLocker, AutoCloseable {
 
     @Override
     public FileLocker.PathLock lockPath(Path physicalPath) {
-        Path lockFile = Path.of(physicalPath + ".lock");
         LockOwner owner = client.newOwner("store item " + physicalPath);
         try {
-            loomd.locker.PathLock.Held held = join(client.lock(owner, lockFile, LockMode.EXCLUSIVE, Wait.WAIT,
-                    LockFileOption.REOPEN_IF_STALE), lockFile).held();
-            return new ItemLock(owner, held);
+            // Upstream's path-lock algorithm (lock file name, stale-file reopen, deletion), for one path.
+            return new ItemLock(owner, PathLocks.lock(client, owner, List.of(physicalPath), Wait.WAIT, p -> { })
+                    .orElseThrow());
+        } catch (LockerException e) {
+            client.releaseAll(owner);
+            throw failure(PathLocks.lockFileOf(physicalPath), e);
         } catch (RuntimeException e) {
             client.releaseAll(owner);
             throw e;
@@ -100,13 +104,12 @@ public final class LockerFileLocker implements FileLocker, AutoCloseable {
 
     private final class ItemLock implements FileLocker.PathLock {
         private final LockOwner owner;
-        private final loomd.locker.PathLock.Held held;
-        private boolean delete;
+        private final PathLocks locks;
         private boolean closed;
 
-        ItemLock(LockOwner owner, loomd.locker.PathLock.Held held) {
+        ItemLock(LockOwner owner, PathLocks locks) {
             this.owner = owner;
-            this.held = held;
+            this.locks = locks;
         }
 
         @Override
@@ -116,7 +119,7 @@ public final class LockerFileLocker implements FileLocker, AutoCloseable {
 
         @Override
         public void setDeletion(boolean delete) {
-            this.delete = delete;
+            locks.setDeletion(delete);
         }
 
         @Override
@@ -124,7 +127,9 @@ public final class LockerFileLocker implements FileLocker, AutoCloseable {
             if (closed) return;
             closed = true;
             try {
-                join(delete ? client.unlockAndDelete(held) : client.unlock(held), held.file().orElseThrow());
+                locks.release();
+            } catch (CompletionException e) {
+                throw failure(PathLocks.lockFileOf(locks.paths().getFirst()), e.getCause() == null ? e : e.getCause());
             } finally {
                 client.releaseAll(owner);
             }
