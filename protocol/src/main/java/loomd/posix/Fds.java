@@ -51,8 +51,6 @@ public final class Fds {
 
     private static final MethodHandle CLOSE = Libc.function("close", FunctionDescriptor.of(INT, INT));
     private static final MethodHandle DUP = Libc.function("dup", FunctionDescriptor.of(INT, INT));
-    private static final MethodHandle DUP3 =
-            Libc.function("dup3", FunctionDescriptor.of(INT, INT, INT, INT));
     private static final MethodHandle DUP2 = Libc.function("dup2", FunctionDescriptor.of(INT, INT, INT));
     private static final MethodHandle OPEN =
             Libc.variadic("open", FunctionDescriptor.of(INT, POINTER, INT, INT), 2);
@@ -156,11 +154,6 @@ public final class Fds {
                 throw Libc.rethrow(t);
             }
         }
-    }
-
-    /** Like {@link #dup2} but sets close-on-exec on {@code to} atomically (dup3). */
-    public static void dup3Cloexec(int from, int to) throws PosixException {
-        intCall("dup3", DUP3, from, to, O_CLOEXEC);
     }
 
     public static int open(String path, int flags, int mode) throws PosixException {

@@ -12,10 +12,12 @@ public final class PosixException extends IOException {
     private final String errorText;
 
     public PosixException(String call, int errno, String detail) {
-        super(message(call, errno, detail));
+        String text = Libc.strerror(errno);
+        String where = detail == null || detail.isEmpty() ? "" : " (" + detail + ")";
+        super(call + where + ": " + text + " [errno " + errno + "]");
         this.call = call;
         this.errno = errno;
-        this.errorText = Libc.strerror(errno);
+        this.errorText = text;
     }
 
     public PosixException(String call, int errno) {
@@ -34,8 +36,8 @@ public final class PosixException extends IOException {
         return errorText;
     }
 
-    private static String message(String call, int errno, String detail) {
-        String where = detail == null || detail.isEmpty() ? "" : " (" + detail + ")";
-        return call + where + ": " + Libc.strerror(errno) + " [errno " + errno + "]";
+    /** The C library's text for {@code errno} and the number, as every message here ends. */
+    public static String describe(int errno) {
+        return Libc.strerror(errno) + " [errno " + errno + "]";
     }
 }

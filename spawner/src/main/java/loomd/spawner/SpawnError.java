@@ -31,6 +31,6 @@ public sealed interface SpawnError permits SpawnError.SetupFailure, SpawnError.E
     }
 
     private static String errorText(int errno) {
-        return new loomd.posix.PosixException("", errno).errorText() + " [errno " + errno + "]";
+        return loomd.posix.PosixException.describe(errno);
     }
 }

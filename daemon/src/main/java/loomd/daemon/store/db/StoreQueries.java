@@ -192,29 +192,32 @@ public final class StoreQueries {
      */
     public static Void register(Db db, List<Registration> batch, DerivationCheck drvCheck, long now)
             throws SQLException {
-        Set<String> paths = new HashSet<>();
+        // Row ids of the batch, looked up (or inserted) once: references within the batch reuse them.
+        Map<String, Long> ids = new HashMap<>();
         for (Registration r : batch) {
-            if (isValid(db, r.path())) updatePathInfo(db, r);
-            else addValidPath(db, r, now);
-            paths.add(r.path());
+            Optional<Long> existing = pathId(db, r.path());
+            if (existing.isPresent()) updatePathInfo(db, r);
+            ids.put(r.path(), existing.isPresent() ? existing.get() : addValidPath(db, r, now));
         }
         for (Registration r : batch) {
-            long referrer = validPathId(db, r.path());
+            long referrer = ids.get(r.path());
             for (String ref : r.references()) {
+                Long known = ids.get(ref);
                 PreparedStatement ps = db.stmt(ADD_REFERENCE);
                 ps.setLong(1, referrer);
-                ps.setLong(2, validPathId(db, ref));
+                ps.setLong(2, known != null ? known : validPathId(db, ref));
                 ps.executeUpdate();
             }
         }
         for (Registration r : batch) {
             if (r.path().endsWith(".drv")) drvCheck.check(r);
         }
-        checkNoCycle(batch, paths);
+        checkNoCycle(batch, ids.keySet());
         return null;
     }
 
-    private static void addValidPath(Db db, Registration r, long now) throws SQLException {
+    /** Inserts the row (and a {@code .drv}'s output rows); returns its id. */
+    private static long addValidPath(Db db, Registration r, long now) throws SQLException {
         PreparedStatement ps = db.stmt(REGISTER_VALID_PATH);
         ps.setString(1, r.path());
         ps.setString(2, "sha256:" + r.narHashBase16());
@@ -224,16 +227,15 @@ public final class StoreQueries {
         if (r.narSize() == 0) ps.setNull(5, Types.INTEGER);
         else ps.setLong(5, r.narSize());
         ps.executeUpdate();
-        if (!r.derivationOutputs().isEmpty()) {
-            long id = validPathId(db, r.path());
-            for (Map.Entry<String, String> out : r.derivationOutputs().entrySet()) {
-                PreparedStatement po = db.stmt(ADD_DERIVATION_OUTPUT);
-                po.setLong(1, id);
-                po.setString(2, out.getKey());
-                po.setString(3, out.getValue());
-                po.executeUpdate();
-            }
+        long id = validPathId(db, r.path());
+        for (Map.Entry<String, String> out : r.derivationOutputs().entrySet()) {
+            PreparedStatement po = db.stmt(ADD_DERIVATION_OUTPUT);
+            po.setLong(1, id);
+            po.setString(2, out.getKey());
+            po.setString(3, out.getValue());
+            po.executeUpdate();
         }
+        return id;
     }
 
     private static void updatePathInfo(Db db, Registration r) throws SQLException {
@@ -246,11 +248,14 @@ public final class StoreQueries {
     }
 
     static long validPathId(Db db, String path) throws SQLException {
+        return pathId(db, path).orElseThrow(() -> StoreException.notValidId(path));
+    }
+
+    private static Optional<Long> pathId(Db db, String path) throws SQLException {
         PreparedStatement ps = db.stmt(QUERY_PATH_INFO);
         ps.setString(1, path);
         try (ResultSet rs = ps.executeQuery()) {
-            if (!rs.next()) throw StoreException.notValidId(path);
-            return rs.getLong(1);
+            return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
         }
     }
 
