@@ -8,6 +8,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
+import loomd.daemon.server.ConnectionLimits;
+
 /**
  * guix-daemon's command line (daemon.md §2.2), parsed argp-style: {@code --opt=V} or
  * {@code --opt V}, unambiguous abbreviations of long options, {@code -c N}/{@code -cN},
@@ -74,8 +76,20 @@ public final class CommandLine {
             new Option("listen", '\0', Arg.REQUIRED, false, "SOCKET", "listen for connections on SOCKET"),
             new Option("debug", '\0', Arg.NONE, false, null, "start every session at debug verbosity (4) until its client sets its own"),
             new Option("max-connections", '\0', Arg.REQUIRED, false, "N",
-                    "[loomd] serve at most N connections at once (default 4096); further clients wait in the "
-                            + "listen backlog"),
+                    "[loomd] serve at most N connections at once (default 4096); a client over the limit, or "
+                            + "over its user's share, is disconnected at once"),
+            new Option("max-user-connections", '\0', Arg.REQUIRED, false, "N",
+                    "[loomd] let each user other than root hold at most N connections (default: a quarter of "
+                            + "--max-connections); all TCP clients together count as one user"),
+            new Option("root-connections", '\0', Arg.REQUIRED, false, "N",
+                    "[loomd] keep N of the --max-connections slots for root (default: a quarter of them, at most "
+                            + "64)"),
+            new Option("handshake-timeout", '\0', Arg.REQUIRED, false, "SECONDS",
+                    "[loomd] close a connection that has not completed its handshake within SECONDS (default 60; "
+                            + "0: never)"),
+            new Option("first-op-timeout", '\0', Arg.REQUIRED, false, "SECONDS",
+                    "[loomd] close a connection that sends no operation within SECONDS of its handshake (default "
+                            + "0: never; `guix publish' keeps an unused connection until its first request)"),
             new Option("store-root", '\0', Arg.REQUIRED, false, "DIR",
                     "[loomd] keep the store, state and log directories physically under DIR "
                             + "(env LOOMD_STORE_ROOT)"),
@@ -200,8 +214,12 @@ public final class CommandLine {
         private final Settings settings = new Settings();
         private final List<String> listen = new ArrayList<>();
         private int verbosity = 1;
-        private String maxConnections = "4096";
+        private String maxConnections = Integer.toString(ConnectionLimits.DEFAULT_MAX);
         private String shutdownGrace = "10";
+        private String maxUserConnections;
+        private String rootConnections;
+        private String handshakeTimeout = Long.toString(ConnectionLimits.DEFAULT_HANDSHAKE_TIMEOUT.toSeconds());
+        private String firstOpTimeout = "0";
         private String storeRoot;
         private boolean sessionMarkers;
         private String spawner;
@@ -255,6 +273,10 @@ public final class CommandLine {
                 case "listen" -> listen.add(v);
                 case "debug" -> verbosity = 4;
                 case "max-connections" -> maxConnections = v;
+                case "max-user-connections" -> maxUserConnections = v;
+                case "root-connections" -> rootConnections = v;
+                case "handshake-timeout" -> handshakeTimeout = v;
+                case "first-op-timeout" -> firstOpTimeout = v;
                 case "store-root" -> storeRoot = v;
                 case "shutdown-grace" -> shutdownGrace = v;
                 case "session-markers" -> sessionMarkers = true;
@@ -268,7 +290,7 @@ public final class CommandLine {
         }
 
         DaemonConfig build() throws UsageException {
-            int max = atLeastOne("max-connections", maxConnections);
+            ConnectionLimits connections = connectionLimits();
             int grace = positive("shutdown-grace", shutdownGrace);
             Path root = storeRoot == null || storeRoot.isEmpty() ? null : Path.of(storeRoot).toAbsolutePath().normalize();
             Layout layout;
@@ -279,14 +301,30 @@ public final class CommandLine {
             }
             Optional<Path> spawnerBinary = spawner == null || spawner.isEmpty()
                     ? Optional.empty() : Optional.of(Path.of(spawner).toAbsolutePath());
-            return new DaemonConfig(settings, layout, List.copyOf(listen), max, Duration.ofSeconds(grace), verbosity,
+            return new DaemonConfig(settings, layout, List.copyOf(listen), connections, Duration.ofSeconds(grace), verbosity,
                     sessionMarkers, spawnerBinary);
+        }
+
+        private ConnectionLimits connectionLimits() throws UsageException {
+            int max = atLeastOne("max-connections", maxConnections);
+            int perUser = maxUserConnections == null ? ConnectionLimits.defaultPerUser(max)
+                    : atLeastOne("max-user-connections", maxUserConnections);
+            int reserved = rootConnections == null ? ConnectionLimits.defaultRootReserved(max)
+                    : positive("root-connections", rootConnections);
+            if (reserved >= max) {
+                // Nobody but root could ever connect.
+                throw new UsageException("--root-connections: `" + rootConnections
+                        + "' must be fewer than --max-connections (" + max + ")");
+            }
+            return new ConnectionLimits(max, perUser, reserved,
+                    Duration.ofSeconds(positive("handshake-timeout", handshakeTimeout)),
+                    Duration.ofSeconds(positive("first-op-timeout", firstOpTimeout)));
         }
 
         private static int atLeastOne(String option, String v) throws UsageException {
             int n = positive(option, v);
             if (n < 1) {
-                // A zero limit would leave the accept loop waiting forever for a token.
+                // A zero limit would refuse every client.
                 throw new UsageException("--" + option + ": `" + v + "' must be at least 1");
             }
             return n;

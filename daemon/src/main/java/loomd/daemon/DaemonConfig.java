@@ -5,17 +5,19 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
+import loomd.daemon.server.ConnectionLimits;
+
 /**
  * Everything the command line and the environment decided, before the daemon starts.
  *
  * @param settings the template settings; sessions copy them and never touch this object
  * @param layout the directories
  * @param listen the {@code --listen} values in order (empty: the default socket)
- * @param maxConnections connections served at once; the accept loop waits for a free slot
+ * @param connections the connection limit, each user's share of it, root's reserve and the idle time-outs
  * @param shutdownGrace how long SIGTERM lets open sessions finish
  * @param verbosity the daemon's own verbosity and every session's initial one (1 info, 4 debug)
  * @param sessionMarkers start a marker process per session for {@code guix processes}
  * @param spawnerBinary the native spawner to run ({@code --spawner}, env {@code LOOMD_SPAWNER}); empty: the jar's copy
  */
-public record DaemonConfig(Settings settings, Layout layout, List<String> listen, int maxConnections,
+public record DaemonConfig(Settings settings, Layout layout, List<String> listen, ConnectionLimits connections,
         Duration shutdownGrace, int verbosity, boolean sessionMarkers, Optional<Path> spawnerBinary) { }

@@ -100,10 +100,10 @@ public final class Main {
     private static int serve(DaemonConfig config, StoreBackend store, ProcessServices processes,
             List<Listener> listeners, Consumer<String> log) {
         WireLimits limits = WireLimits.DEFAULT;
-        Server server = new Server(listeners, config.maxConnections(),
+        Server server = new Server(listeners, config.connections(),
                 config.sessionMarkers() ? processes.spawner() : null,
-                (channel, peer) -> new Session(channel, peer, config.settings(), store, config.layout(),
-                        config.verbosity(), limits, log).run(),
+                (channel, peer, progress) -> new Session(channel, peer, config.settings(), store, config.layout(),
+                        config.verbosity(), limits, log, progress).run(),
                 log);
         Thread hook = new Thread(() -> {
             log.accept("shutting down: draining " + server.activeConnections() + " connection(s)");

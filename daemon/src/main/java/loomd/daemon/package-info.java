@@ -1,7 +1,9 @@
 /**
  * The daemon's entry point ({@link loomd.daemon.Main}), its command line
- * ({@link loomd.daemon.CommandLine}, guix-daemon's options plus loomd's {@code --max-connections},
- * {@code --store-root}, {@code --shutdown-grace}, {@code --session-markers}, {@code --spawner}), the
+ * ({@link loomd.daemon.CommandLine}, guix-daemon's options plus loomd's connection limits
+ * ({@code --max-connections}, {@code --max-user-connections}, {@code --root-connections},
+ * {@code --handshake-timeout}, {@code --first-op-timeout}), {@code --store-root},
+ * {@code --shutdown-grace}, {@code --session-markers}, {@code --spawner}), the
  * directory {@link loomd.daemon.Layout}, upstream's {@link loomd.daemon.Settings}, and the helpers
  * started once at startup ({@link loomd.daemon.Backends}: locker and store;
  * {@link loomd.daemon.ProcessServices}: spawner and process monitor).

@@ -7,10 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+
+import loomd.daemon.server.ConnectionLimits;
 
 class CommandLineTest {
     static DaemonConfig run(Map<String, String> env, String... args) throws Exception {
@@ -44,12 +47,35 @@ class CommandLineTest {
         assertThrows(CommandLine.UsageException.class, () -> CommandLine.parse(List.of("--no"), Map.of()));
         assertThrows(CommandLine.UsageException.class, () -> CommandLine.parse(List.of("--frobnicate"), Map.of()));
         assertThrows(CommandLine.UsageException.class,
-                () -> CommandLine.parse(List.of("--max-connections=0"), Map.of()), "a zero limit would hang accept");
+                () -> CommandLine.parse(List.of("--max-connections=0"), Map.of()), "a zero limit would refuse every client");
         CommandLine.UsageException e = assertThrows(CommandLine.UsageException.class,
                 () -> CommandLine.parse(List.of("--gc-keep-outputs=maybe"), Map.of()));
         assertEquals("'maybe': invalid Boolean value", e.getMessage());
         assertInstanceOf(CommandLine.Print.class, CommandLine.parse(List.of("--help"), Map.of()));
         assertTrue(((CommandLine.Print) CommandLine.parse(List.of("--help"), Map.of())).text().contains("[pending]"));
+    }
+
+    @Test
+    void connectionLimitOptions() throws Exception {
+        ConnectionLimits d = run(Map.of()).connections();
+        assertEquals(new ConnectionLimits(4096, 1024, 64, Duration.ofSeconds(60), Duration.ZERO), d);
+        assertEquals(new ConnectionLimits(100, 25, 25, Duration.ofSeconds(60), Duration.ZERO),
+                run(Map.of(), "--max-connections=100").connections(), "defaults follow --max-connections");
+        ConnectionLimits c = run(Map.of(), "--max-connections=50", "--max-user-connections", "5",
+                "--root-connections=0", "--handshake-timeout=3", "--first-op-timeout=7").connections();
+        assertEquals(new ConnectionLimits(50, 5, 0, Duration.ofSeconds(3), Duration.ofSeconds(7)), c);
+        CommandLine.UsageException e = assertThrows(CommandLine.UsageException.class,
+                () -> CommandLine.parse(List.of("--max-connections=4", "--root-connections=4"), Map.of()));
+        assertEquals("--root-connections: `4' must be fewer than --max-connections (4)", e.getMessage());
+        assertThrows(CommandLine.UsageException.class,
+                () -> CommandLine.parse(List.of("--max-user-connections=0"), Map.of()));
+        assertThrows(CommandLine.UsageException.class,
+                () -> CommandLine.parse(List.of("--first-op-timeout=-1"), Map.of()));
+        String help = ((CommandLine.Print) CommandLine.parse(List.of("--help"), Map.of())).text();
+        for (String option : List.of("--max-user-connections=N", "--root-connections=N",
+                "--handshake-timeout=SECONDS", "--first-op-timeout=SECONDS")) {
+            assertTrue(help.contains(option), option);
+        }
     }
 
     @Test

@@ -16,8 +16,9 @@ import java.util.List;
 /** Opens the sockets of {@code --listen} (or the default one), daemon.md §3.1. */
 public final class Listeners {
     /**
-     * Upstream listens with a backlog of 5; we allow more so that bursts of clients (or the
-     * connection limit) make them wait in the kernel queue rather than fail to connect.
+     * Upstream listens with a backlog of 5; we allow more so that a burst of clients waits in the
+     * kernel queue rather than fails to connect. The connection limit never holds clients there:
+     * the accept loops accept at once and refuse what is over the limit (see Admission).
      */
     public static final int BACKLOG = 1024;
 

@@ -9,10 +9,13 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 import loomd.daemon.session.Passwd;
@@ -22,40 +25,52 @@ import loomd.spawner.SpawnedProcess;
 import loomd.spawner.SpawnerClient;
 
 /**
- * Accept loops over the listeners, one virtual thread per connection, a connection limit and a
- * draining shutdown (daemon.md §3.2). See package-info for the threads and state.
+ * Accept loops over the listeners, one virtual thread per connection, per-user connection
+ * accounting with idle time-outs, and a draining shutdown (daemon.md §3.2). See package-info for
+ * the threads and state.
  */
 public final class Server {
     private enum State { NEW, RUNNING, DRAINING, STOPPED }
 
+    /** How long shutdown waits for sessions to clean up once their connections are closed. */
+    private static final Duration FORCED_CLOSE_WAIT = Duration.ofSeconds(5);
+    private static final Duration INTERRUPTED_WAIT = Duration.ofSeconds(1);
+    private static final long REFUSAL_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     private final List<Listener> listeners;
     private final ConnectionHandler handler;
     private final Consumer<String> log;
-    private final Semaphore slots;
-    private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
-    /** Session threads started and not yet through their cleanup (what shutdown waits for). */
-    private final AtomicInteger running = new AtomicInteger();
-    private final ThreadFactory sessionThreads = Thread.ofVirtual().name("session-", 0).factory();
+    private final ConnectionLimits limits;
+    private final Admission admission;
+    private final Set<Connection> open = ConcurrentHashMap.newKeySet();
+    private final ExecutorService sessions =
+            Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("session-", 0).factory());
+    private final ScheduledThreadPoolExecutor timers;
+    private final AtomicLong lastRefusalLog = new AtomicLong(System.nanoTime() - REFUSAL_LOG_INTERVAL_NANOS);
+    private final AtomicInteger refusedSinceLog = new AtomicInteger();
+    private final SessionMarkers markers;
     private volatile State state = State.NEW;
     private List<Thread> acceptors = List.of();
 
-    private final SessionMarkers markers;
-
-    public Server(List<Listener> listeners, int maxConnections, ConnectionHandler handler, Consumer<String> log) {
-        this(listeners, maxConnections, null, handler, log);
+    public Server(List<Listener> listeners, ConnectionLimits limits, ConnectionHandler handler, Consumer<String> log) {
+        this(listeners, limits, null, handler, log);
     }
 
     /**
      * @param markerSpawner when not null, the spawner that starts a {@code guix processes} marker per
      *     Unix session (see SessionMarkers); null: no markers
      */
-    public Server(List<Listener> listeners, int maxConnections, SpawnerClient markerSpawner, ConnectionHandler handler,
-            Consumer<String> log) {
+    public Server(List<Listener> listeners, ConnectionLimits limits, SpawnerClient markerSpawner,
+            ConnectionHandler handler, Consumer<String> log) {
         this.markers = markerSpawner != null ? new SessionMarkers(markerSpawner, log) : null;
         this.listeners = List.copyOf(listeners);
         this.handler = handler;
         this.log = log;
-        this.slots = new Semaphore(maxConnections);
+        this.limits = limits;
+        this.admission = new Admission(limits);
+        this.timers = new ScheduledThreadPoolExecutor(1,
+                Thread.ofPlatform().name("connection-timeouts").daemon(true).factory());
+        timers.setRemoveOnCancelPolicy(true);
     }
 
     /** Starts one accept loop per listener. */
@@ -71,7 +86,7 @@ public final class Server {
 
     /** Connections being served right now. */
     public int activeConnections() {
-        return open.size();
+        return admission.total();
     }
 
     /** Blocks until {@link #shutdown} has finished. */
@@ -86,82 +101,90 @@ public final class Server {
         }
     }
 
+    /**
+     * Accepts without waiting for a free slot: the slot depends on the peer's uid, known only
+     * after {@code accept}, and a user over its share must not fill the backlog in front of others.
+     */
     private void acceptLoop(Listener listener) {
         while (state == State.RUNNING) {
-            // Over the limit, clients wait in the listen backlog: we take a slot before accepting.
-            try {
-                slots.acquire();
-            } catch (InterruptedException e) {
-                return;
-            }
             SocketChannel channel;
             try {
                 channel = listener.channel().accept();
             } catch (ClosedChannelException e) {
-                slots.release();
                 return;
             } catch (IOException e) {
-                slots.release();
                 log.accept("error processing connection: " + e.getMessage());
                 pauseAfterAcceptError();
                 continue;
             }
-            dispatch(listener, channel);
+            admit(listener, channel);
         }
     }
 
-    private void dispatch(Listener listener, SocketChannel channel) {
-        open.add(channel);
-        running.incrementAndGet();
+    /** Identifies the peer's account, then starts its session or closes the connection at once. */
+    private void admit(Listener listener, SocketChannel channel) {
+        PeerCredentials cred = null;
+        if (listener.unix()) {
+            try {
+                cred = PeerCredentials.of(channel);
+            } catch (IOException e) {
+                log.accept("error processing connection: getting peer credentials: " + e.getMessage());
+                Connection.closeQuietly(channel);
+                return;
+            }
+        }
+        int account = cred == null ? Admission.REMOTE : cred.uid();
+        Admission.Verdict verdict = admission.admit(account);
+        if (verdict != Admission.Verdict.ADMITTED) {
+            Connection.closeQuietly(channel);
+            logRefusal(account, verdict);
+            return;
+        }
+        String who = cred == null ? "a remote peer" : "pid " + cred.pid() + ", uid " + cred.uid();
+        Connection connection = new Connection(channel, account, who, limits, timers, log);
+        open.add(connection);
+        PeerCredentials peer = cred;
         try {
-            sessionThreads.newThread(() -> serve(listener, channel)).start();
-        } catch (RuntimeException | OutOfMemoryError e) {
-            log.accept("error processing connection: " + e);
-            close(channel);
-            running.decrementAndGet();
+            sessions.execute(() -> serve(connection, peer));
+        } catch (RejectedExecutionException | OutOfMemoryError e) {
+            if (state == State.RUNNING) {
+                log.accept("error processing connection: " + e);
+            }
+            finish(connection);
         }
     }
 
     /** One connection: the one try/finally that always closes the channel and frees the slot. */
-    private void serve(Listener listener, SocketChannel channel) {
+    private void serve(Connection connection, PeerCredentials cred) {
         SpawnedProcess marker = null;
         try {
-            Peer peer = identify(listener, channel);
+            connection.arm();
+            Peer peer = identify(connection.channel, cred);
+            connection.describe(peer.description());
             log.accept("accepted connection from " + peer.description());
             if (markers != null) {
                 marker = markers.start(peer.pid());
             }
-            handler.serve(channel, peer);
+            handler.serve(connection.channel, peer, connection);
         } catch (IOException e) {
             log.accept("error processing connection: " + e.getMessage());
         } catch (RuntimeException | Error e) {
             log.accept("unexpected build daemon error: " + e);
         } finally {
             SessionMarkers.stop(marker);
-            close(channel);
-            running.decrementAndGet();
+            finish(connection);
         }
     }
 
-    private void close(SocketChannel channel) {
-        if (open.remove(channel)) {
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // the peer may be gone already
-            }
-            slots.release();
+    private void finish(Connection connection) {
+        connection.close();
+        if (open.remove(connection)) {
+            admission.release(connection.account);
         }
     }
 
-    private static Peer identify(Listener listener, SocketChannel channel) throws IOException {
-        if (listener.unix()) {
-            PeerCredentials cred;
-            try {
-                cred = PeerCredentials.of(channel);
-            } catch (IOException e) {
-                throw new IOException("getting peer credentials: " + e.getMessage(), e);
-            }
+    private static Peer identify(SocketChannel channel, PeerCredentials cred) throws IOException {
+        if (cred != null) {
             return Peer.local(cred.pid(), cred.uid(), cred.gid(), Passwd.nameOf(cred.uid()));
         }
         try {
@@ -175,9 +198,22 @@ public final class Server {
         return Peer.remote(address);
     }
 
+    /** At most one line a second: a client looping on connect must not flood the log. */
+    private void logRefusal(int account, Admission.Verdict verdict) {
+        refusedSinceLog.incrementAndGet();
+        long now = System.nanoTime();
+        long last = lastRefusalLog.get();
+        if (now - last >= REFUSAL_LOG_INTERVAL_NANOS && lastRefusalLog.compareAndSet(last, now)) {
+            int refused = refusedSinceLog.getAndSet(0);
+            log.accept("refusing connection from " + Admission.describe(account) + ": " + verdict.reason
+                    + (refused > 1 ? " (" + refused + " connections refused since the last such message)" : ""));
+        }
+    }
+
     /**
-     * Stops accepting, lets open sessions finish for {@code grace}, then closes the remaining
-     * connections (their sessions end at their next read or write) and waits briefly for them.
+     * Stops accepting, lets open sessions finish for {@code grace} (the session executor's own
+     * termination), then closes the remaining connections, which ends each session at its next
+     * read or write, and waits briefly for their cleanup; sessions stuck even then are interrupted.
      */
     public void shutdown(Duration grace) {
         synchronized (this) {
@@ -188,39 +224,31 @@ public final class Server {
         }
         listeners.forEach(Listener::close);
         acceptors.forEach(Thread::interrupt);
-        boolean drained = waitForSessions(grace);
-        if (!drained) {
+        sessions.shutdown();
+        if (!awaitSessions(grace)) {
             log.accept("closing " + open.size() + " connection(s) still open after " + grace.toSeconds() + "s");
-            // Only the channel: each session's own finally frees its slot and runs its cleanup.
-            for (SocketChannel channel : open) {
-                try {
-                    channel.close();
-                } catch (IOException ignored) {
-                    // closing anyway
-                }
+            // Only the channels: each session's own finally frees its slot and runs its cleanup.
+            open.forEach(Connection::closeChannel);
+            if (!awaitSessions(FORCED_CLOSE_WAIT)) {
+                log.accept("interrupting " + open.size() + " session(s) still running after their connection closed");
+                sessions.shutdownNow();
+                awaitSessions(INTERRUPTED_WAIT);
             }
-            waitForSessions(Duration.ofSeconds(5));
         }
+        timers.shutdownNow();
         synchronized (this) {
             state = State.STOPPED;
             notifyAll();
         }
     }
 
-    private boolean waitForSessions(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (running.get() > 0) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            try {
-                TimeUnit.MILLISECONDS.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
+    private boolean awaitSessions(Duration timeout) {
+        try {
+            return sessions.awaitTermination(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
-        return true;
     }
 
     private static void pauseAfterAcceptError() {

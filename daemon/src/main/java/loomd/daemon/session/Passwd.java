@@ -3,34 +3,39 @@ package loomd.daemon.session;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.function.Predicate;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 
 /**
  * Look-ups in {@code /etc/passwd} (the JDK has no getpwuid). Files only: like upstream on a
- * system without NSS modules. Read on each call; used once per session start at most.
+ * system without NSS modules.
+ *
+ * <p>Upstream looks the user up on each connection, so a user created while the daemon runs is
+ * found by its next connection. Here users found are cached briefly (every connection of a busy
+ * user would otherwise re-read the file, twice); a uid not found is never cached, so it is looked
+ * up again on its next connection.
  */
 public final class Passwd {
     record Entry(String name, int uid, int gid) { }
 
-    private static final Path FILE = Path.of("/etc/passwd");
+    private static final int MAX_CACHED = 1024;
+    private static final Duration FOUND_TTL = Duration.ofSeconds(30);
+    private static final Passwd SYSTEM = new Passwd(Path.of("/etc/passwd"), FOUND_TTL);
 
-    private Passwd() { }
+    private final Path file;
+    private final Cache<Integer, Entry> foundByUid;
 
-    private static final java.util.concurrent.ConcurrentHashMap<Integer, java.util.Optional<Entry>> BY_UID =
-            new java.util.concurrent.ConcurrentHashMap<>();
-
-    /** Cached per uid: a session start must not re-read the file (10,000 connections...). */
-    static Entry byUid(int uid) {
-        return BY_UID.computeIfAbsent(uid, u -> java.util.Optional.ofNullable(lookUpUid(u))).orElse(null);
+    Passwd(Path file, Duration foundTtl) {
+        this.file = file;
+        this.foundByUid = Caffeine.newBuilder().maximumSize(MAX_CACHED).expireAfterWrite(foundTtl).build();
     }
 
-    private static Entry lookUpUid(int uid) {
-        for (Entry e : entries()) {
-            if (e.uid == uid) {
-                return e;
-            }
-        }
-        return null;
+    static Entry byUid(int uid) {
+        return SYSTEM.user(uid);
     }
 
     /** The login name of {@code uid}, or the number itself when unknown (as upstream logs it). */
@@ -40,17 +45,31 @@ public final class Passwd {
     }
 
     static Entry byName(String name) {
+        return SYSTEM.user(name);
+    }
+
+    /** The user of {@code uid}, or null; a null is not cached (Caffeine stores no null). */
+    Entry user(int uid) {
+        return foundByUid.get(uid, u -> find(e -> e.uid == u));
+    }
+
+    /** Not cached: only {@code wopSetOptions} with a {@code user-name} asks. */
+    Entry user(String name) {
+        return find(e -> e.name.equals(name));
+    }
+
+    private Entry find(Predicate<Entry> wanted) {
         for (Entry e : entries()) {
-            if (e.name.equals(name)) {
+            if (wanted.test(e)) {
                 return e;
             }
         }
         return null;
     }
 
-    private static List<Entry> entries() {
+    private List<Entry> entries() {
         try {
-            return Files.readAllLines(FILE).stream()
+            return Files.readAllLines(file).stream()
                     .map(line -> line.split(":", -1))
                     .filter(f -> f.length >= 4 && f[2].matches("[0-9]{1,10}") && f[3].matches("[0-9]{1,10}"))
                     .map(f -> new Entry(f[0], (int) Long.parseLong(f[2]), (int) Long.parseLong(f[3])))

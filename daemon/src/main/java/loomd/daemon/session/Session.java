@@ -30,6 +30,21 @@ import loomd.protocol.wire.WireWriter;
  * code with an 8-byte read of its own and borrows a {@link WireBuffers} pair for the operation.
  */
 public final class Session {
+    /** The points of a session's start the server times out (see Progress). */
+    public enum Phase { HANDSHAKEN, OPERATING }
+
+    /**
+     * Told when the client has completed its handshake and when it sends its first operation, so
+     * the server can close connections that stay idle before either. False: the connection was
+     * timed out and closed, the session ends.
+     */
+    @FunctionalInterface
+    public interface Progress {
+        Progress NONE = phase -> true;
+
+        boolean reached(Phase phase);
+    }
+
     private static final int MAX_IDLE_BUFFERS = 256;
     private static final ConcurrentHashMap<WireLimits, WireBuffers.Pool> POOLS = new ConcurrentHashMap<>();
 
@@ -42,6 +57,7 @@ public final class Session {
     private final WireLimits limits;
     private final Consumer<String> log;
     private final WireBuffers.Pool pool;
+    private final Progress progress;
     private final ByteBuffer opCode = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
     private InputStream rawIn;
     private OutputStream rawOut;
@@ -55,6 +71,13 @@ public final class Session {
      */
     public Session(SocketChannel channel, Peer peer, Settings settings, StoreBackend store, Layout layout,
             int verbosity, WireLimits limits, Consumer<String> log) {
+        this(channel, peer, settings, store, layout, verbosity, limits, log, Progress.NONE);
+    }
+
+    /** @param progress told of the handshake's end and of the first operation */
+    public Session(SocketChannel channel, Peer peer, Settings settings, StoreBackend store, Layout layout,
+            int verbosity, WireLimits limits, Consumer<String> log, Progress progress) {
+        this.progress = progress;
         this.channel = channel;
         this.peer = peer;
         this.settings = settings.copy();
@@ -74,7 +97,7 @@ public final class Session {
         SessionContext context = null;
         try {
             long clientVersion = handshake(buffers.reader, buffers.writer);
-            if (clientVersion < 0) {
+            if (clientVersion < 0 || !progress.reached(Phase.HANDSHAKEN)) {
                 return;
             }
             StderrChannel stderr = new StderrChannel(buffers.reader, buffers.writer, (int) (clientVersion & 0xff),
@@ -157,6 +180,7 @@ public final class Session {
     private WireBuffers serve(SessionContext s, WireBuffers held) throws IOException {
         Dispatcher dispatcher = new Dispatcher(s);
         WireBuffers buffers = held;
+        boolean operating = false;
         while (true) {
             long op;
             if (buffers != null && buffers.reusable()) {
@@ -182,6 +206,12 @@ public final class Session {
                     return buffers;
                 }
                 op = next.getAsLong();
+            }
+            if (!operating) {
+                if (!progress.reached(Phase.OPERATING)) {
+                    return buffers;
+                }
+                operating = true;
             }
             try {
                 buffers.flushed = false;

@@ -6,8 +6,8 @@
  * <p>Concurrency: a {@link loomd.daemon.session.Session} and everything it creates (reader,
  * writer, {@link loomd.daemon.session.StderrChannel}, its settings copy, its temp roots) are
  * confined to the connection's virtual thread; nothing here is shared between sessions except
- * the {@link loomd.daemon.session.StoreBackend}, which is thread-safe by contract, two
- * read-mostly caches of {@code /etc/passwd} look-ups (ConcurrentHashMap), and the pool of wire
+ * the {@link loomd.daemon.session.StoreBackend}, which is thread-safe by contract, a small
+ * cache of the {@code /etc/passwd} users found by uid (Caffeine, 30 s), and the pool of wire
  * buffers ({@code WireBuffers.Pool}, a lock-free deque): a session borrows a reader/writer pair
  * for one operation and gives it back only if it was flushed and fully read, so an idle
  * connection holds no 64 KiB buffers and no stale byte can reach another client. No native call is made
