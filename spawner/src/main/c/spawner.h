@@ -38,7 +38,8 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-/* Message types (rule 2). Keep in sync with loomd.spawner.Wire. */
+/* Message types (rule 2). Mirrored in loomd.spawner.Wire, as are the flags and MAX_TARGET_FD;
+ * SpawnerHeaderTest reads this file and fails when one side changes alone. */
 enum { REQ_SPAWN = 1, REQ_KILL = 2 };
 enum { REP_STARTED = 1, REP_FAILED = 2, REP_EXITED = 3 };
 
@@ -53,7 +54,7 @@ enum {
 };
 enum { BIND_READONLY = 1 };
 
-/* Setup steps (rule 9). Keep in sync with loomd.spawner.SetupStep. */
+/* Setup steps (rule 9). Mirrored in loomd.spawner.SetupStep (code = ordinal + 1). */
 enum step {
     S_CLONE = 1, S_ID_MAP, S_WAIT_PARENT, S_SESSION, S_FDS, S_LOOPBACK, S_HOSTNAME,
     S_MOUNT_PRIVATE, S_BIND_ROOT, S_BIND, S_REMOUNT_READONLY, S_MKDIR, S_DEV,

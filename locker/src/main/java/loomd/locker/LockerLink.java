@@ -83,9 +83,9 @@ final class LockerLink {
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> command = new ArrayList<>(List.of(java,
                 "-XX:+UseSerialGC", "-Xms16m", "-Xmx256m", "-Xss512k", "-XX:-UsePerfData",
+                // loomd.posix only: OFD locks, fd passing, the fd behind the link (no deep reflection).
                 "--enable-native-access=ALL-UNNAMED",
-                "--add-exports", "java.base/sun.nio.ch=ALL-UNNAMED",
-                "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED"));
+                "--add-exports", "java.base/sun.nio.ch=ALL-UNNAMED"));
         String extra = System.getProperty("loomd.locker.jvmOptions", "").trim();
         if (!extra.isEmpty()) {
             command.addAll(List.of(extra.split("\\s+")));

@@ -2,9 +2,9 @@ package loomd.spawner;
 
 /** Linux namespaces a spawned child can get fresh copies of. */
 public enum Namespace {
-    MOUNT(1), PID(1 << 1), NET(1 << 2), IPC(1 << 3), UTS(1 << 4),
+    MOUNT(Wire.F_NEWNS), PID(Wire.F_NEWPID), NET(Wire.F_NEWNET), IPC(Wire.F_NEWIPC), UTS(Wire.F_NEWUTS),
     /** A user namespace; needs an {@link IdMapping} (the unprivileged mode). */
-    USER(1 << 5);
+    USER(Wire.F_NEWUSER);
 
     final int flag;
 

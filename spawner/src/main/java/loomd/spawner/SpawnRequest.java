@@ -235,8 +235,9 @@ public record SpawnRequest(
 
         /** Child fd {@code childFd} (3 to 1023, the spawner's MAX_TARGET_FD) gets a copy of the caller's {@code callerFd}. */
         public Builder extraFd(int childFd, int callerFd) {
-            if (childFd < 3 || childFd > 1023 || callerFd < 0) {
-                throw new IllegalArgumentException("extra fds are 3 to 1023: " + childFd + " <- " + callerFd);
+            if (childFd < 3 || childFd > Wire.MAX_TARGET_FD || callerFd < 0) {
+                throw new IllegalArgumentException(
+                        "extra fds are 3 to " + Wire.MAX_TARGET_FD + ": " + childFd + " <- " + callerFd);
             }
             extraFds.put(childFd, callerFd);
             return this;

@@ -9,6 +9,9 @@ import java.util.List;
 /**
  * The frames of the spawner link (spawner.c, rule 2): u32 length of what follows, u32 type, body;
  * little-endian; strings are u32 length + bytes.
+ *
+ * <p>The {@code static final int} fields named as in {@code spawner.h} mirror it, name for name;
+ * {@code SpawnerHeaderTest} reads the header and fails when either side changes alone.
  */
 final class Wire {
     static final int REQ_SPAWN = 1;
@@ -16,23 +19,33 @@ final class Wire {
     static final int REP_STARTED = 1;
     static final int REP_FAILED = 2;
     static final int REP_EXITED = 3;
-    static final int MAX_REPLY = 1 << 16;
 
-    private static final int F_NEWPGRP = 1 << 6;
-    private static final int F_SETSID = 1 << 7;
-    private static final int F_PROC = 1 << 8;
-    private static final int F_DEV = 1 << 9;
-    private static final int F_DEVPTS = 1 << 10;
-    private static final int F_DEVSHM = 1 << 11;
-    private static final int F_LOOPBACK = 1 << 12;
-    private static final int F_SETIDS = 1 << 13;
-    private static final int F_ANNOUNCE = 1 << 14;
-    private static final int F_PERSONALITY = 1 << 15;
-    private static final int F_OOM_SCORE_ADJ = 1 << 16;
-    private static final int F_CHMOD_ROOT = 1 << 17;
-    private static final int F_LOCK_MOUNTS = 1 << 18;
-    private static final int F_KILL_USER = 1 << 19;
-    private static final int BIND_READONLY = 1;
+    static final int F_NEWNS = 1;
+    static final int F_NEWPID = 1 << 1;
+    static final int F_NEWNET = 1 << 2;
+    static final int F_NEWIPC = 1 << 3;
+    static final int F_NEWUTS = 1 << 4;
+    static final int F_NEWUSER = 1 << 5;
+    static final int F_NEWPGRP = 1 << 6;
+    static final int F_SETSID = 1 << 7;
+    static final int F_PROC = 1 << 8;
+    static final int F_DEV = 1 << 9;
+    static final int F_DEVPTS = 1 << 10;
+    static final int F_DEVSHM = 1 << 11;
+    static final int F_LOOPBACK = 1 << 12;
+    static final int F_SETIDS = 1 << 13;
+    static final int F_ANNOUNCE = 1 << 14;
+    static final int F_PERSONALITY = 1 << 15;
+    static final int F_OOM_SCORE_ADJ = 1 << 16;
+    static final int F_CHMOD_ROOT = 1 << 17;
+    static final int F_LOCK_MOUNTS = 1 << 18;
+    static final int F_KILL_USER = 1 << 19;
+    static final int BIND_READONLY = 1;
+    /** The highest child fd a request may name. */
+    static final int MAX_TARGET_FD = 1023;
+
+    /** Java's own bound on a reply frame (the header has none: replies are small). */
+    static final int MAX_REPLY = 1 << 16;
 
     private Wire() {}
 

@@ -97,18 +97,6 @@ class SpawnRequestTest {
     }
 
     @Test
-    void setupStepCodesMatchTheSpawner() {
-        // spawner.h: enum step starts at S_CLONE = 1 and ends with S_ANNOUNCE.
-        assertEquals(1, SetupStep.CLONE.code());
-        assertEquals(SetupStep.EXEC, SetupStep.ofCode(24));
-        assertEquals(25, SetupStep.ANNOUNCE.code());
-        assertEquals(29, SetupStep.PERSONALITY.code());
-        assertEquals(30, SetupStep.KILL_USER.code());
-        assertEquals("remount-readonly", SetupStep.REMOUNT_READONLY.label());
-        assertThrows(IllegalArgumentException.class, () -> SetupStep.ofCode(99));
-    }
-
-    @Test
     void errorsReadWell() {
         assertEquals("setting up the child failed at step bind (/nope): No such file or directory [errno 2]",
                 new SpawnError.SetupFailure(SetupStep.BIND, 2, "/nope").message());

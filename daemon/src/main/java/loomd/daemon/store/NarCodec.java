@@ -3,10 +3,13 @@ package loomd.daemon.store;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
-
 import java.util.Optional;
 
+import loomd.posix.Errno;
+import loomd.posix.Fds;
+import loomd.posix.PosixException;
 import loomd.protocol.hash.Hash;
 import loomd.protocol.hash.HashAlgorithm;
 import loomd.protocol.nar.NarOptions;
@@ -20,6 +23,9 @@ import loomd.protocol.nar.NarWriter;
  * a new tree while hashing it, and dump a tree.
  */
 final class NarCodec {
+    /** Symlinks through {@code symlink(2)}: the JDK would store {@code a//b/} as {@code a/b}. */
+    private static final NarRestorer RESTORER = new NarRestorer(NarCodec::symlink);
+
     /**
      * The SHA-256 and length of the exact NAR bytes consumed, the root's kind, and the extra
      * digest asked for, if any (flat: of the root file's contents; recursive: of the NAR).
@@ -53,10 +59,21 @@ final class NarCodec {
     }
 
     private static Restored restore(InputStream in, Path target, NarOptions options) throws IOException {
-        NarSummary s = new NarRestorer().restore(in, target, options);
+        NarSummary s = RESTORER.restore(in, target, options);
         NarResult r = s.nar();
         Optional<Hash> extra = s.contentsHash().isPresent() ? s.contentsHash() : s.extraNarHash();
         return new Restored(r.narHash(), r.narSize(), s.isSingleRegularFile(), s.rootExecutable(), extra);
+    }
+
+    private static void symlink(Path link, String target) throws IOException {
+        try {
+            Fds.symlink(target, link.toString());
+        } catch (PosixException e) {
+            if (e.errno() == Errno.EEXIST) {
+                throw new FileAlreadyExistsException(link.toString());
+            }
+            throw e;
+        }
     }
 
     /** The NAR hash and size of the tree at {@code source}, streamed. */

@@ -38,10 +38,12 @@ public final class NarRestorer {
 
     private final SymlinkCreator symlinks;
 
+    /** A restorer that creates symlinks through the JDK, refusing targets it cannot keep exactly. */
     public NarRestorer() {
-        this(SymlinkCreator.NATIVE);
+        this(SymlinkCreator.JDK);
     }
 
+    /** A restorer that creates symlinks through {@code symlinks}; it is stateless and may be shared. */
     public NarRestorer(SymlinkCreator symlinks) {
         this.symlinks = Objects.requireNonNull(symlinks);
     }
@@ -129,7 +131,7 @@ public final class NarRestorer {
         public void symlink(byte[] name, byte[] target) throws IOException {
             Path path = pathFor(name, false);
             if (path != null) {
-                symlinks.create(path, target);
+                symlinks.create(path, NarNames.decode(target, "symlink target"));
                 rootCreated |= name == null;
             }
         }

@@ -6,10 +6,10 @@
  *
  * <p>Concurrency: no shared state and no locks. A {@code NarWriter} and each parse are confined
  * to the calling thread. All I/O is blocking JDK I/O (FileChannel, InputStream), which is fine
- * on virtual threads. The one native call is the restorer's {@code symlink(2)}
- * ({@link loomd.posix.Fds#symlink}): a short file-system call that never waits on another
- * process, like the JDK's own file operations; the JDK cannot create a target such as
- * {@code a//b/} exactly.
+ * on virtual threads. Nothing here calls native code: the JDK cannot create a symlink target such
+ * as {@code a//b/} exactly, so the restorer takes a {@link loomd.protocol.nar.SymlinkCreator}, and
+ * the daemon passes one built on {@code symlink(2)} (a short file-system call that never waits on
+ * another process, like the JDK's own file operations).
  *
  * <p>Names and symlink targets are raw bytes in a NAR but Strings in {@code java.nio.file}: the
  * JVM must run with {@code sun.jnu.encoding=UTF-8} (a UTF-8 locale, e.g. {@code C.UTF-8}); the

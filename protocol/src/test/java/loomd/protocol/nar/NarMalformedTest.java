@@ -139,12 +139,25 @@ class NarMalformedTest {
         byte[] nar = NarBytes.archive().t("(", "type", "directory").entry("a").file("x").t(")")
                 .entry("b").t("(", "type", "symlink", "target", "x//y/", ")", ")", ")").build();
         Path target = tmp.resolve("links");
-        NarSummary summary = new NarRestorer().restore(stream(nar), target);
+        // ln(1) stands in for the daemon's symlink(2) creator: this module calls no native code.
+        NarSummary summary = new NarRestorer(NarMalformedTest::lnSymlink).restore(stream(nar), target);
         assertEquals(nar.length, summary.nar().narSize());
         // lstat's size of a symlink is its exact target length; the JDK would have stored "x/y".
         assertEquals(5L, Files.readAttributes(target.resolve("b"), java.nio.file.attribute.BasicFileAttributes.class,
                 java.nio.file.LinkOption.NOFOLLOW_LINKS).size());
         assertArrayEquals(nar, NarTestSupport.narOf(target), "and it serialises back byte for byte");
+    }
+
+    private static void lnSymlink(Path link, String target) throws java.io.IOException {
+        try {
+            Process ln = new ProcessBuilder("ln", "-s", "--", target, link.toString()).inheritIO().start();
+            if (ln.waitFor() != 0) {
+                throw new java.io.IOException("ln -s " + target + " " + link + " failed");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException();
+        }
     }
 
     @Test

@@ -26,7 +26,8 @@ public final class ChildJvm {
         return cmd;
     }
 
-    private static String location(Class<?> c) {
+    /** The jar or class folder {@code c} was loaded from. */
+    public static String location(Class<?> c) {
         try {
             return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
         } catch (URISyntaxException e) {

@@ -39,7 +39,6 @@ public final class DaemonProcess implements AutoCloseable {
     /** The JVM flags every process running our code needs (docs/architecture.md). */
     public static final List<String> JVM_FLAGS = List.of(
             "--enable-native-access=ALL-UNNAMED",
-            "--add-exports", "java.base/sun.nio.ch=ALL-UNNAMED",
             "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED");
 
     private final Process process;

@@ -13,8 +13,12 @@
  *   <li>everything else returns at once and is safe anywhere.</li>
  * </ul>
  *
- * <p>The JVM must run with {@code --enable-native-access=ALL-UNNAMED}; {@link loomd.posix.Fds#fdOf}
- * also needs {@code --add-exports java.base/sun.nio.ch=ALL-UNNAMED}. Struct layouts (flock, msghdr,
- * cmsghdr, ucred, stat prefix) are those of 64-bit Linux (x86_64 and arm64).
+ * <p>The JVM must run with {@code --enable-native-access=ALL-UNNAMED} (this package runs on the class
+ * path, so it cannot be named; docs/architecture.md says why); {@link loomd.posix.Fds#fdOf} also
+ * needs {@code java.base/sun.nio.ch} exported (or opened) to ALL-UNNAMED. No class outside this
+ * package may reach native code: {@code NativeConfinementTest} checks the compiled classes.
+ *
+ * <p>Struct layouts (flock, msghdr, cmsghdr, ucred, stat prefix) are those of 64-bit Linux (x86_64
+ * and arm64).
  */
 package loomd.posix;
