@@ -16,6 +16,8 @@
  * builders but never the locker, a watched helper), then the store's {@code close()}, which stops
  * the locker cleanly last. The spawner link and the process monitor have their own platform
  * threads (see {@code loomd.spawner} and {@code loomd.process}); nothing here waits for a child
- * on a virtual thread.
+ * on a virtual thread. The file locks the daemon holds (through the locker), their order and what
+ * they guard, and what the store assumes about other processes on the same store: the
+ * {@link loomd.daemon.store store package} documentation.
  */
 package loomd.daemon;

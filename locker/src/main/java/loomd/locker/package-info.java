@@ -19,24 +19,13 @@
  * Use {@link loomd.locker.LockerClient#relock} to change a held lock's mode.
  *
  * <h2>The locks and their order</h2>
- * <ul>
- *   <li>{@code <store path>.lock}: exclusive; guards building, substituting or adding that path. Owner: the
- *       build or the session's add/import operation. Taken through {@link loomd.locker.PathLocks}: sorted by
- *       byte order, each with the stale check, released with deletion once the path is registered.</li>
- *   <li>{@code V/gc.lock}: exclusive for the collector during marking and deletion; shared, momentarily, by a
- *       session creating its temp-roots file or syncing with the GC. Owner: the collector / the session.</li>
- *   <li>{@code V/temproots/<name>}: shared by its session for the session's life, upgraded to exclusive while
- *       appending (so it waits while a collector holds its shared read lock), downgraded after. The collector
- *       takes it exclusive with TRY to test for a dead owner, then shared while reading.
- *       Naming and protocol: {@code loomd.daemon.store.roots.TempRoots} (files {@code loomd-<pid>-<label>-<n>},
- *       created 0600 with O_EXCL): upstream's GC reads every file in the directory and parses no name, and an
- *       upstream session, which clears only a stale {@code temproots/<its pid>}, never unlinks a loomd file.</li>
- *   <li>{@code V/userpool/<uid>}: exclusive, TRY only; guards one build user. Owner: the build.</li>
- * </ul>
- * Order, to stay deadlock-free: gc.lock before any temp-roots file; path locks in sorted order and never while
- * waiting on gc.lock; the build-user lock after the build's path locks. A WAIT request that would invert this
- * order is a bug in the caller; the locker cannot detect it (OFD locks have no deadlock detection), including two
- * shared holders both upgrading with WAIT.
+ * Which files the daemon locks ({@code <db>/big-lock}, {@code V/gc.lock}, {@code V/temproots/*},
+ * {@code <store path>.lock}, {@code V/userpool/<uid>}), who holds each, in what order and what it guards:
+ * the lock table in the documentation of package {@code loomd.daemon.store} (daemon module), the only copy.
+ * What this package adds to it: {@link loomd.locker.PathLocks} takes a set of store-path locks in sorted byte
+ * order with upstream's stale-file check and releases them with deletion; a WAIT request that inverts the
+ * table's order is a bug in the caller that the locker cannot detect (OFD locks have no deadlock detection),
+ * including two shared holders both upgrading with WAIT.
  *
  * <h2>Threads</h2>
  * Daemon side: callers (virtual threads) only enqueue a request and receive a {@code CompletableFuture};

@@ -8,7 +8,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
 
@@ -28,7 +31,9 @@ import loomd.protocol.store.StorePathComputer;
  * complete item: the tree is written under a temporary name in the store (temp-rooted by the
  * store's own roots file), canonicalised and fsynced, renamed to its final name while holding
  * the path lock, the store directory fsynced, and only then registered. Concurrent adds of one
- * path serialise on the path lock; the later ones find it valid and drop their copy.
+ * path serialise on the path lock; the later ones find it valid (in the database, never the
+ * cache) and drop their copy. {@link #install(List)} does the same for many items at once: their
+ * locks together, one fsync of the store directory, one registration transaction.
  */
 final class PathAdder {
     private final StoreConfig config;
@@ -56,6 +61,16 @@ final class PathAdder {
         this.observer = observer;
     }
 
+    /**
+     * What {@link #install(List)} moves into place: the tree at temporary name {@code temp}
+     * becomes {@code registration.path()}.
+     */
+    record Install(String temp, Registration registration) {
+        String dest() {
+            return registration.path();
+        }
+    }
+
     /** A fresh temporary name (not created), protected from a concurrent GC until closed. */
     record TempEntry(String name, StagingRoots.Lease lease) implements AutoCloseable {
         @Override
@@ -69,7 +84,7 @@ final class PathAdder {
         return new TempEntry(name, storeRoots.protect(logical(name)));
     }
 
-    String logical(String baseName) {
+    private String logical(String baseName) {
         return config.storeDir().path() + "/" + baseName;
     }
 
@@ -119,7 +134,8 @@ final class PathAdder {
                 narSize = r.narSize();
             }
             roots.addTempRoot(dest);
-            install(staged.tempName(), dest, Registration.of(dest, narHash.toBase16(), narSize, new TreeSet<>(), ""));
+            install(List.of(new Install(staged.tempName(),
+                    Registration.of(dest, narHash.toBase16(), narSize, new TreeSet<>(), ""))));
             return dest;
         }
     }
@@ -173,12 +189,14 @@ final class PathAdder {
             throw new StoreException(e.getMessage());
         }
         roots.addTempRoot(dest);
-        if (reader.isValid(dest)) return dest;
+        // The database, not the cache: a path another process deleted must be made again.
+        if (reader.isValidInDb(dest)) return dest;
         try (TempEntry temp = newTempName()) {
             try {
                 Files.write(physical(temp.name()), text);
                 RegularFileNar.Result r = RegularFileNar.of(text);
-                install(temp.name(), dest, Registration.of(dest, r.narHash().toBase16(), r.narSize(), refs, ""));
+                install(List.of(new Install(temp.name(),
+                        Registration.of(dest, r.narHash().toBase16(), r.narSize(), refs, ""))));
                 return dest;
             } finally {
                 FileTrees.deleteRecursively(physical(temp.name()));
@@ -187,33 +205,52 @@ final class PathAdder {
     }
 
     /**
-     * Moves the tree at temp name {@code temp} to {@code dest} and registers it, unless
-     * {@code dest} is (or becomes, while we wait for its lock) valid. The caller removes
-     * whatever is left at {@code temp}.
+     * Moves each tree to its destination and registers them all in one transaction, skipping the
+     * destinations that are (or become, while their locks are awaited) valid. The locks of all
+     * destinations are held together, taken in byte order. Every tree is canonical and durable
+     * before the first rename; the store directory is fsynced once, after the last. The caller
+     * removes whatever is left at the temporary names.
      */
-    void install(String temp, String dest, Registration registration) throws IOException {
-        if (reader.isValid(dest)) return;
-        Path destPhysical = config.physical(dest);
-        try (FileLocker.PathLock lock = locker.lockPath(destPhysical)) {
-            if (!reader.isValid(dest)) {
-                canonicaliser.canonicaliseAndSync(physical(temp), dest);
-                observer.synced(temp, dest);
-                FileTrees.deleteRecursively(destPhysical);
-                Files.move(physical(temp), destPhysical, StandardCopyOption.ATOMIC_MOVE);
-                if (config.fsyncMetadata()) Canonicaliser.fsync(config.physicalStore());
-                observer.renamed(dest);
-                // A lock lost with its locker may already be another adder's: leave the unregistered
-                // tree (invalid, so garbage) to that adder or the collector rather than delete its work.
-                lock.checkHeld();
-                try {
-                    registrar.register(java.util.List.of(registration));
-                } catch (RuntimeException e) {
-                    FileTrees.deleteRecursively(destPhysical);
-                    throw e;
-                }
-                observer.registered(dest);
+    void install(List<Install> items) throws IOException {
+        List<Install> todo = missing(items);
+        if (todo.isEmpty()) return;
+        try (FileLocker.PathLock lock = locker.lockPaths(todo.stream().map(i -> config.physical(i.dest())).toList())) {
+            List<Install> fresh = missing(todo);
+            for (Install i : fresh) {
+                canonicaliser.canonicaliseAndSync(physical(i.temp()), i.dest());
+                observer.synced(i.temp(), i.dest());
             }
+            for (Install i : fresh) {
+                Path destPhysical = config.physical(i.dest());
+                // Whatever is there is not valid: a crashed add's leftover, or garbage.
+                FileTrees.deleteRecursively(destPhysical);
+                Files.move(physical(i.temp()), destPhysical, StandardCopyOption.ATOMIC_MOVE);
+            }
+            if (!fresh.isEmpty()) canonicaliser.syncDirectory(config.physicalStore());
+            for (Install i : fresh) observer.renamed(i.dest());
+            // A lock lost with its locker may already be another adder's: leave the unregistered
+            // trees (invalid, so garbage) to that adder or the collector rather than delete its work.
+            lock.checkHeld();
+            register(fresh);
             lock.setDeletion(true);
         }
+    }
+
+    /** Those of {@code items} whose destination the database does not know as valid (first occurrence each). */
+    private List<Install> missing(List<Install> items) {
+        Set<String> valid = reader.validInDb(items.stream().map(Install::dest).toList());
+        Set<String> seen = new HashSet<>();
+        return items.stream().filter(i -> !valid.contains(i.dest()) && seen.add(i.dest())).toList();
+    }
+
+    private void register(List<Install> fresh) throws IOException {
+        if (fresh.isEmpty()) return;
+        try {
+            registrar.register(fresh.stream().map(Install::registration).toList());
+        } catch (RuntimeException e) {
+            for (Install i : fresh) FileTrees.deleteRecursively(config.physical(i.dest()));
+            throw e;
+        }
+        for (Install i : fresh) observer.registered(i.dest());
     }
 }

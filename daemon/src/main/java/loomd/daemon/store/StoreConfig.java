@@ -1,10 +1,12 @@
 package loomd.daemon.store;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
+import loomd.daemon.store.db.StoreDatabase;
 import loomd.protocol.store.StoreDir;
 
 /**
@@ -23,15 +25,31 @@ import loomd.protocol.store.StoreDir;
  * @param useSqliteWal upstream's {@code use-sqlite-wal}
  * @param readConnections size of the read-connection pool
  * @param pathInfoCacheSize bound of the path-info cache (entries)
+ * @param readBusyLimit how long a read waits while another process keeps the database locked
+ *        before it fails ("the store database … is locked by another process")
+ * @param cacheTrust how long after the last check for other processes' commits the caches may
+ *        answer (the db package: {@code PRAGMA data_version})
  */
 public record StoreConfig(StoreDir storeDir, Optional<Path> physicalRoot, Path stateDir, Path dbDir, Path logDir,
                           Path configDir, List<String> authenticateCommand, boolean fsyncMetadata,
-                          boolean useSqliteWal, int readConnections, long pathInfoCacheSize) {
+                          boolean useSqliteWal, int readConnections, long pathInfoCacheSize,
+                          Duration readBusyLimit, Duration cacheTrust) {
     public StoreConfig {
         Objects.requireNonNull(storeDir);
         Objects.requireNonNull(physicalRoot);
         authenticateCommand = List.copyOf(authenticateCommand);
         if (readConnections < 1) throw new IllegalArgumentException("readConnections must be >= 1");
+        Objects.requireNonNull(readBusyLimit);
+        Objects.requireNonNull(cacheTrust);
+    }
+
+    /** With the database's default limits ({@link StoreDatabase.Settings#defaults}). */
+    public StoreConfig(StoreDir storeDir, Optional<Path> physicalRoot, Path stateDir, Path dbDir, Path logDir,
+                       Path configDir, List<String> authenticateCommand, boolean fsyncMetadata,
+                       boolean useSqliteWal, int readConnections, long pathInfoCacheSize) {
+        this(storeDir, physicalRoot, stateDir, dbDir, logDir, configDir, authenticateCommand, fsyncMetadata,
+                useSqliteWal, readConnections, pathInfoCacheSize, StoreDatabase.Settings.READ_BUSY_LIMIT,
+                StoreDatabase.Settings.CACHE_TRUST);
     }
 
     /** Upstream's defaults for a state directory: db under it, logs next to it. */
@@ -42,7 +60,18 @@ public record StoreConfig(StoreDir storeDir, Optional<Path> physicalRoot, Path s
 
     public StoreConfig withAuthenticateCommand(List<String> command) {
         return new StoreConfig(storeDir, physicalRoot, stateDir, dbDir, logDir, configDir, command,
-                fsyncMetadata, useSqliteWal, readConnections, pathInfoCacheSize);
+                fsyncMetadata, useSqliteWal, readConnections, pathInfoCacheSize, readBusyLimit, cacheTrust);
+    }
+
+    public StoreConfig withDatabaseLimits(Duration readBusyLimit, Duration cacheTrust) {
+        return new StoreConfig(storeDir, physicalRoot, stateDir, dbDir, logDir, configDir, authenticateCommand,
+                fsyncMetadata, useSqliteWal, readConnections, pathInfoCacheSize, readBusyLimit, cacheTrust);
+    }
+
+    /** The settings the store opens its database with. */
+    public StoreDatabase.Settings databaseSettings() {
+        return new StoreDatabase.Settings(dbDir, fsyncMetadata, useSqliteWal, readConnections, readBusyLimit,
+                cacheTrust);
     }
 
     /** The physical location of logical path {@code logical} (a store path or the store itself). */

@@ -1,15 +1,19 @@
 package loomd.daemon.store;
 
+import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicLong;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import loomd.protocol.wire.Utf8Order;
+import loomd.daemon.store.db.Db;
 import loomd.daemon.store.db.PathRow;
 import loomd.daemon.store.db.SqlWork;
 import loomd.daemon.store.db.StoreDatabase;
@@ -21,38 +25,78 @@ import loomd.protocol.store.StoreDir;
 /**
  * The read side of the store: point queries on the caller's (virtual) thread through the
  * read-connection pool, full scans on the database's platform executor, and a bounded cache of
- * path infos. Only positive answers are cached (a path can become valid at any time, also through
- * external writers); an entry is dropped whenever this daemon (re)registers or invalidates the path.
+ * path infos. Only positive answers are cached (a path can become valid at any time).
+ *
+ * <p>The cache never outlives what it mirrors: an entry is dropped when this daemon (re)registers or
+ * invalidates the path, everything is dropped when another process is found to have committed, and
+ * the cache answers only while {@link StoreDatabase#cacheMayAnswer} says the last such check is
+ * recent (see the db package). A lookup that raced with a drop does not fill the cache: entries
+ * are stored only if no drop happened since the lookup began ({@link #drops}). Decisions that
+ * create or skip creating a path ({@code *InDb}) never consult the cache.
  */
 final class StoreReader {
     private final StoreDir storeDir;
     private final StoreDatabase db;
     private final Cache<String, PathInfo> infos;
     private final Cache<String, Boolean> valid;
+    /** Counts drops; a lookup caches its answer only if this did not move meanwhile. */
+    private final AtomicLong drops = new AtomicLong();
 
     StoreReader(StoreDir storeDir, StoreDatabase db, long cacheSize) {
         this.storeDir = storeDir;
         this.db = db;
         this.infos = Caffeine.newBuilder().maximumSize(cacheSize).build();
         this.valid = Caffeine.newBuilder().maximumSize(cacheSize).build();
+        db.onForeignCommit(this::forgetEverything);
     }
 
     /** Drops what is cached about {@code path}: call after (re)registering or invalidating it. */
     void forget(String path) {
-        infos.invalidate(path);
-        valid.invalidate(path);
+        forgetAll(List.of(path));
     }
 
     void forgetAll(Collection<String> paths) {
+        drops.incrementAndGet();
         infos.invalidateAll(paths);
         valid.invalidateAll(paths);
     }
 
+    private void forgetEverything() {
+        drops.incrementAndGet();
+        infos.invalidateAll();
+        valid.invalidateAll();
+    }
+
+    /** Stores {@code value} unless a drop happened since {@code dropsBefore}; a drop racing the put undoes it. */
+    private <V> void remember(Cache<String, V> cache, String path, V value, long dropsBefore) {
+        if (drops.get() != dropsBefore) return;
+        cache.put(path, value);
+        if (drops.get() != dropsBefore) cache.invalidate(path);
+    }
+
+    private boolean cachedValid(String path) {
+        return db.cacheMayAnswer() && (valid.getIfPresent(path) != null || infos.getIfPresent(path) != null);
+    }
+
     boolean isValid(String path) {
-        if (valid.getIfPresent(path) != null || infos.getIfPresent(path) != null) return true;
-        boolean answer = db.read(d -> StoreQueries.isValid(d, path));
-        if (answer) valid.put(path, Boolean.TRUE);
+        if (cachedValid(path)) return true;
+        long before = drops.get();
+        boolean answer = isValidInDb(path);
+        if (answer) remember(valid, path, Boolean.TRUE, before);
         return answer;
+    }
+
+    /** The database's answer, never the cache's: for the checks that decide whether to create a path. */
+    boolean isValidInDb(String path) {
+        return db.read(d -> StoreQueries.isValid(d, path));
+    }
+
+    /** The database's answer for several paths, with one borrowed connection. */
+    SortedSet<String> validInDb(Collection<String> paths) {
+        SqlWork<SortedSet<String>> lookups = d -> lookUp(d, paths);
+        // A client may ask about thousands of paths at once: that is a long native call, so
+        // it leaves the virtual thread like a scan; a handful stays a point read.
+        return paths.size() <= POINT_READ_LIMIT ? db.read(lookups) : db.scan(lookups);
     }
 
     /** Most lookups one point read may do on the caller's (virtual) thread. */
@@ -61,32 +105,33 @@ final class StoreReader {
     /** The valid ones among {@code paths}: cache first, the rest with one borrowed connection. */
     SortedSet<String> validPaths(Collection<String> paths) {
         SortedSet<String> out = new TreeSet<>(Utf8Order.COMPARATOR);
-        java.util.List<String> unknown = new java.util.ArrayList<>();
+        List<String> unknown = new ArrayList<>();
         for (String p : paths) {
-            if (valid.getIfPresent(p) != null || infos.getIfPresent(p) != null) out.add(p);
+            if (cachedValid(p)) out.add(p);
             else unknown.add(p);
         }
         if (!unknown.isEmpty()) {
-            SqlWork<SortedSet<String>> lookups = d -> {
-                SortedSet<String> f = new TreeSet<>();
-                for (String p : unknown) if (StoreQueries.isValid(d, p)) f.add(p);
-                return f;
-            };
-            // A client may ask about thousands of paths at once: that is a long native call, so
-            // it leaves the virtual thread like a scan; a handful stays a point read.
-            SortedSet<String> found = unknown.size() <= POINT_READ_LIMIT ? db.read(lookups) : db.scan(lookups);
-            for (String p : found) valid.put(p, Boolean.TRUE);
+            long before = drops.get();
+            SortedSet<String> found = validInDb(unknown);
+            for (String p : found) remember(valid, p, Boolean.TRUE, before);
             out.addAll(found);
         }
         return out;
     }
 
+    private static SortedSet<String> lookUp(Db d, Collection<String> paths) throws SQLException {
+        SortedSet<String> found = new TreeSet<>(Utf8Order.COMPARATOR);
+        for (String p : paths) if (StoreQueries.isValid(d, p)) found.add(p);
+        return found;
+    }
+
     Optional<PathInfo> pathInfo(String path) {
-        PathInfo cached = infos.getIfPresent(path);
+        PathInfo cached = db.cacheMayAnswer() ? infos.getIfPresent(path) : null;
         if (cached != null) return Optional.of(cached);
+        long before = drops.get();
         Optional<PathRow> row = db.read(d -> StoreQueries.pathInfo(d, path));
         Optional<PathInfo> info = row.map(this::toInfo);
-        info.ifPresent(i -> infos.put(path, i));
+        info.ifPresent(i -> remember(infos, path, i, before));
         return info;
     }
 

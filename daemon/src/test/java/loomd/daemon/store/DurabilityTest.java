@@ -143,6 +143,35 @@ class DurabilityTest {
         }
     }
 
+    /**
+     * fsync blocks in the kernel, so none runs on a session's virtual thread: the tree's fsyncs and
+     * the store directory's after the rename all go to the platform pool (the fs package's rule).
+     */
+    @Test
+    void everyFsyncOfAnAddRunsOnAPlatformThreadTheStoreDirectorysIncluded() throws Exception {
+        StoreConfig config = TestStores.config(dir);
+        record Sync(Path path, boolean onVirtualThread) {}
+        List<Sync> syncs = java.util.Collections.synchronizedList(new ArrayList<>());
+        StoreObserver observer = new StoreObserver() {
+            @Override
+            public void fsynced(Path physical) {
+                syncs.add(new Sync(physical, Thread.currentThread().isVirtual()));
+            }
+        };
+        try (LocalStore store = TestStores.open(config, observer); SessionRoots roots = store.openSessionRoots()) {
+            var session = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+            session.submit(() -> store.addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots))
+                    .get(30, java.util.concurrent.TimeUnit.SECONDS);
+            session.submit(() -> store.addStaged("hello.txt", true, HashAlgorithm.SHA256,
+                    store.stageNar(new ByteArrayInputStream(helloNar())), roots)).get(30, java.util.concurrent.TimeUnit.SECONDS);
+            session.close();
+        }
+        Path storeDir = config.physicalStore();
+        assertEquals(2, syncs.stream().filter(s -> s.path().equals(storeDir)).count(),
+                "the store directory, once after each rename: " + syncs);
+        assertEquals(List.of(), syncs.stream().filter(Sync::onVirtualThread).toList(), "no fsync on a virtual thread");
+    }
+
     /** The item lock lost between rename and registration (its locker killed): the add fails, nothing is registered. */
     @Test
     void anAddWhoseItemLockWasLostFailsBeforeRegistering() throws Exception {

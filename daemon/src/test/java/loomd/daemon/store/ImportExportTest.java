@@ -11,7 +11,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -123,6 +125,112 @@ class ImportExportTest {
             var e = assertThrows(StoreException.class, () -> b.importPaths(new ByteArrayInputStream(refsOnly), true, roots));
             assertEquals("path \u2018" + EMPTY + "\u2019 is not valid", e.getMessage());
             assertFalse(b.isValidPath(REFS));
+        }
+    }
+
+    /** What the fake {@code guix authenticate} answers to "sign": its "verify" accepts it. */
+    static String fakeSignature(byte[] signedHash) {
+        return "(signature (data (flags rfc6979) (hash sha256 #" + java.util.HexFormat.of().withUpperCase()
+                .formatHex(signedHash) + "#)) (sig-val (ecdsa)) (public-key (ecc)))";
+    }
+
+    /** An item of a bundle made up by a test, signed as the fake {@code guix authenticate} would. */
+    record Item(String path, Set<String> references, String deriver) {}
+
+    byte[] forgedBundle(Item... items) throws IOException {
+        Path file = Files.writeString(Files.createDirectories(dir.resolve("src")).resolve("f"), "not a store item\n");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (Item item : items) {
+            ExportWriter.writeMarker(out, true);
+            ExportWriter.writeItem(out, file, item.path(), item.references(), item.deriver(),
+                    ImportExportTest::fakeSignature);
+        }
+        ExportWriter.writeMarker(out, false);
+        return out.toByteArray();
+    }
+
+    /** A signed one-item bundle claiming {@code path} for a small file. */
+    byte[] forgedBundle(String path) throws IOException {
+        return forgedBundle(new Item(path, Set.of(), ""));
+    }
+
+    /**
+     * The items of a bundle are installed together: every tree durable, then every rename, then one
+     * registration transaction. References and derivers may name items earlier in the bundle.
+     */
+    @Test
+    void aBundleIsInstalledAsOneBatchWithReferencesAndDeriversWithinIt() throws Exception {
+        String base = "/gnu/store/k9pad896kygyvpxli7f20bkl9813p9y";
+        String one = base + "1-one";
+        String two = base + "2-two";
+        String three = base + "3-three";
+        List<String> events = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        StoreObserver recorder = new StoreObserver() {
+            @Override
+            public void synced(String tempName, String destination) {
+                events.add("synced " + destination);
+            }
+
+            @Override
+            public void renamed(String destination) {
+                events.add("renamed " + destination);
+            }
+
+            @Override
+            public void registered(String destination) {
+                events.add("registered " + destination);
+            }
+        };
+        byte[] bundle = forgedBundle(new Item(one, Set.of(), ""), new Item(two, Set.of(one), one),
+                new Item(three, Set.of(one, two), base + "9-nowhere"), new Item(one, Set.of(), ""));
+        try (LocalStore b = TestStores.open(config("b"), recorder); SessionRoots roots = b.openSessionRoots()) {
+            assertEquals(List.of(one, two, three, one),
+                    b.archives().importPaths(new ByteArrayInputStream(bundle), roots));
+            assertEquals(List.of("synced " + one, "synced " + two, "synced " + three,
+                    "renamed " + one, "renamed " + two, "renamed " + three,
+                    "registered " + one, "registered " + two, "registered " + three), events);
+            assertEquals(Set.of(one, two), b.queries().pathInfoOrThrow(three).references());
+            assertEquals(one, b.queries().pathInfoOrThrow(two).deriver(), "a deriver earlier in the bundle is kept");
+            assertEquals(null, b.queries().pathInfoOrThrow(three).deriver(), "an invalid deriver is dropped");
+        }
+    }
+
+    /**
+     * A bundle is input from outside: a path that is not exactly {@code <store>/<hash>-<name>} is
+     * refused before anything is locked, renamed or deleted by that name. ({@code <store>/..} used to
+     * make the import delete the store's parent directory, and the others were installed and registered.)
+     */
+    @Test
+    void importRefusesItemsWhosePathIsNotAStrictStorePathAndTouchesNothing() throws Exception {
+        StoreConfig c = config("b");
+        Path store = c.physicalStore();
+        String valid = "/gnu/store/k9pad896kygyvpxli7f20bkl9813p9y4-";
+        Map<String, String> bad = new LinkedHashMap<>();
+        bad.put("/gnu/store/..", "path `/gnu/store/..' is not a valid store path");
+        bad.put("/gnu/store/.links", "path `/gnu/store/.links' is not a valid store path");
+        bad.put("/gnu/store/trash", "path `/gnu/store/trash' is not a valid store path");
+        bad.put("/gnu/store/abc", "path `/gnu/store/abc' is not a valid store path");
+        bad.put(valid + "a b\nc", "path `" + valid + "a b\nc' has an invalid name: invalid character ` ' in name `a b\nc'");
+        try (LocalStore b = TestStores.open(c); SessionRoots roots = b.openSessionRoots()) {
+            Path parentMarker = Files.writeString(store.getParent().resolve("marker"), "parent");
+            Path linkMarker = Files.writeString(store.resolve(".links").resolve("marker"), "link");
+            for (var e : bad.entrySet()) {
+                byte[] bundle = forgedBundle(e.getKey());
+                var error = assertThrows(StoreException.class,
+                        () -> b.archives().importPaths(new ByteArrayInputStream(bundle), roots), e.getKey());
+                assertEquals(e.getValue(), error.getMessage());
+                assertEquals("parent", Files.readString(parentMarker), "the store's parent is untouched");
+                assertEquals("link", Files.readString(linkMarker), ".links is untouched");
+                assertTrue(Files.isDirectory(store.resolve(".links")));
+                try (Stream<Path> s = Files.list(store)) {
+                    assertEquals(List.of(".links"), s.map(p -> p.getFileName().toString()).toList(),
+                            "nothing installed, locked or left behind for " + e.getKey());
+                }
+                assertTrue(b.queries().queryAllValidPaths().isEmpty(), "nothing registered");
+            }
+            assertEquals(List.of(valid + "forged"),
+                    b.archives().importPaths(new ByteArrayInputStream(forgedBundle(valid + "forged")), roots),
+                    "the same bundle with a strict path goes in: the refusals were the paths'");
         }
     }
 

@@ -198,6 +198,37 @@ class LocalStoreTest {
         assertEquals(Set.of(HELLO_DRV), store.queryAllValidPaths(), "rolled back");
     }
 
+    /**
+     * The entry point builds use: many paths, contents already in place, in one transaction (all or
+     * nothing), references within the batch, a .drv's output rows from its file, strict paths only.
+     */
+    @Test
+    void registerValidPathsRegistersABatchAtomically() throws Exception {
+        Path drvFile = config.physical(HELLO_DRV);
+        Files.writeString(drvFile, HELLO_DRV_TEXT);
+        Files.writeString(config.physical(HELLO_OUT), "hello\n");
+        String hash = "1c37d01af40be2e80691de3cc3df44377a699afbb17c68f080964b2fd071fc13";
+        var drv = loomd.daemon.store.db.Registration.of(HELLO_DRV, hash, 300, new TreeSet<>(), "");
+        var out = loomd.daemon.store.db.Registration.of(HELLO_OUT, hash, 120, new TreeSet<>(Set.of(HELLO_DRV)), HELLO_DRV);
+        var dangling = loomd.daemon.store.db.Registration.of(HELLO_TEXT, hash, 1, new TreeSet<>(Set.of(EMPTY_TEXT)), "");
+
+        var e = assertThrows(StoreException.class, () -> store.adds().registerValidPaths(List.of(drv, out, dangling)));
+        assertEquals("path \u2018" + EMPTY_TEXT + "\u2019 is not valid", e.getMessage());
+        assertTrue(store.queryAllValidPaths().isEmpty(), "one transaction: nothing of the batch stays");
+        var trash = loomd.daemon.store.db.Registration.of("/gnu/store/trash", hash, 1, new TreeSet<>(), "");
+        assertEquals("path `/gnu/store/trash' is not a valid store path", assertThrows(StoreException.class,
+                () -> store.adds().registerValidPaths(List.of(drv, trash))).getMessage());
+        assertTrue(store.queryAllValidPaths().isEmpty());
+
+        store.adds().registerValidPaths(List.of(out, drv));
+        assertEquals(Set.of(HELLO_DRV, HELLO_OUT), store.queryAllValidPaths());
+        assertEquals(Set.of(HELLO_OUT), store.queries().queryDerivationOutputs(HELLO_DRV), "rows from the .drv file");
+        PathInfo info = store.queries().pathInfoOrThrow(HELLO_OUT);
+        assertEquals(Set.of(HELLO_DRV), info.references());
+        assertEquals(HELLO_DRV, info.deriver());
+        assertEquals(120, info.narSize());
+    }
+
     @Test
     void hashPartLookupFailedPathsAndValidity() throws Exception {
         store.addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots);

@@ -5,13 +5,17 @@ import loomd.protocol.hash.NixBase32;
 
 /**
  * A validated top-level store path {@code <dir>/<hashPart>-<name>}. {@link #toString()} gives
- * the full path. Stricter than {@link StoreDir#assertStorePath}: the hash part must be 32
- * nix-base32 characters and the name must pass {@link StoreNames#checkStoreName}.
+ * the full path. Stricter than {@link StoreDir#assertStorePath}, which is what queries use (upstream
+ * answers "not valid" for {@code <dir>/eeee…-foobar} and "not in the store" only outside the store):
+ * {@link #parseStrict} is for paths from outside that the store will create, delete or root.
  */
 public record StorePath(StoreDir storeDir, String hashPart, String name) implements Comparable<StorePath> {
     public static final int HASH_PART_LENGTH = 32;
-    /** A path component is at most 255 bytes: 32 + 1 + 222. */
-    public static final int MAX_NAME_LENGTH = 222;
+    /**
+     * Longest name a path from outside may have (as Nix's store paths): short enough that the item's
+     * {@code .lock} file and the daemon's temporary siblings still fit in a 255-byte file name.
+     */
+    public static final int MAX_NAME_LENGTH = 211;
 
     public StorePath {
         Objects.requireNonNull(storeDir);
@@ -19,8 +23,13 @@ public record StorePath(StoreDir storeDir, String hashPart, String name) impleme
         Objects.requireNonNull(name);
     }
 
-    /** Parses and validates; errors carry upstream-style texts. */
-    public static StorePath parse(StoreDir storeDir, String path) throws BadStorePathException {
+    /**
+     * Exactly {@code <storeDir>/<32 nix-base32 chars>-<name>}, the name passing
+     * {@link StoreNames#checkStoreName} (so no {@code .}-prefix, no {@code /}, space or newline) and at
+     * most {@link #MAX_NAME_LENGTH} characters; nothing else ({@code <dir>/..}, {@code <dir>/.links},
+     * {@code <dir>/trash} all fail). Every message names the path.
+     */
+    public static StorePath parseStrict(StoreDir storeDir, String path) throws BadStorePathException {
         storeDir.assertStorePath(path);
         String base = path.substring(storeDir.path().length() + 1);
         if (base.length() < HASH_PART_LENGTH + 2 || base.charAt(HASH_PART_LENGTH) != '-') {
@@ -33,9 +42,14 @@ public record StorePath(StoreDir storeDir, String hashPart, String name) impleme
             }
         }
         String name = base.substring(HASH_PART_LENGTH + 1);
-        StoreNames.checkStoreName(name);
+        try {
+            StoreNames.checkStoreName(name);
+        } catch (BadStorePathException e) {
+            throw new BadStorePathException("path `" + path + "' has an invalid name: " + e.getMessage());
+        }
         if (name.length() > MAX_NAME_LENGTH) {
-            throw new BadStorePathException("store path name `" + name + "' is longer than " + MAX_NAME_LENGTH + " characters");
+            throw new BadStorePathException("path `" + path + "' has a name longer than " + MAX_NAME_LENGTH
+                    + " characters");
         }
         return new StorePath(storeDir, hashPart, name);
     }

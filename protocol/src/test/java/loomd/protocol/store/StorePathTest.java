@@ -31,7 +31,7 @@ class StorePathTest {
 
     @Test
     void parsesValidPaths() throws Exception {
-        StorePath p = StorePath.parse(D, HELLO_TXT);
+        StorePath p = StorePath.parseStrict(D, HELLO_TXT);
         assertEquals("k9pad896kygyvpxli7f20bkl9813p9y4", p.hashPart());
         assertEquals("hello.txt", p.name());
         assertEquals(HELLO_TXT, p.toString());
@@ -42,9 +42,35 @@ class StorePathTest {
         for (String bad : List.of("/gnu/store/k9pad896kygyvpxli7f20bkl9813p9y4", "/gnu/store/k9pad896kygyvpxli7f20bkl9813p9y4-",
                 "/gnu/store/k9pad896kygyvpxli7f20bkl9813p9ye-hello", "/gnu/store/k9pad896kygyvpxli7f20bkl9813p9y4_hello",
                 "/gnu/store/k9pad896kygyvpxli7f20bkl9813p9y4-.hello", "/gnu/store/k9pad896kygyvpxli7f20bkl9813p9y4-a b",
-                "/gnu/store/k9pad896kygyvpxli7f20bkl9813p9y4-" + "a".repeat(223), "/tmp/k9pad896kygyvpxli7f20bkl9813p9y4-x")) {
-            assertThrows(BadStorePathException.class, () -> StorePath.parse(D, bad), bad);
+                "/gnu/store/k9pad896kygyvpxli7f20bkl9813p9y4-" + "a".repeat(212), "/tmp/k9pad896kygyvpxli7f20bkl9813p9y4-x")) {
+            assertThrows(BadStorePathException.class, () -> StorePath.parseStrict(D, bad), bad);
         }
+    }
+
+    /** What an export bundle from outside may name: nothing but a real item's path gets through. */
+    @Test
+    void strictParsingRefusesEveryNameThatIsNotAnItemAndSaysWhy() throws Exception {
+        String hash = "k9pad896kygyvpxli7f20bkl9813p9y4";
+        Map<String, String> refused = new java.util.LinkedHashMap<>();
+        refused.put("/gnu/store/..", "path `/gnu/store/..' is not a valid store path");
+        refused.put("/gnu/store/.links", "path `/gnu/store/.links' is not a valid store path");
+        refused.put("/gnu/store/trash", "path `/gnu/store/trash' is not a valid store path");
+        refused.put("/gnu/store/abc", "path `/gnu/store/abc' is not a valid store path");
+        refused.put("/gnu/store/" + "e".repeat(32) + "-foobar",
+                "path `/gnu/store/" + "e".repeat(32) + "-foobar' has an invalid hash part");
+        refused.put("/gnu/store/" + hash + "-a b\nc", "path `/gnu/store/" + hash
+                + "-a b\nc' has an invalid name: invalid character ` ' in name `a b\nc'");
+        refused.put("/gnu/store/" + hash + "-..", "path `/gnu/store/" + hash
+                + "-..' has an invalid name: invalid name: `..' (can't begin with dot)");
+        refused.put("/gnu/store/" + hash + "-" + "a".repeat(212), "path `/gnu/store/" + hash + "-" + "a".repeat(212)
+                + "' has a name longer than 211 characters");
+        refused.put("/gnu/store/" + hash + "-x/y", "path `/gnu/store/" + hash + "-x/y' is not in the store");
+        for (var e : refused.entrySet()) {
+            assertEquals(e.getValue(),
+                    assertThrows(BadStorePathException.class, () -> StorePath.parseStrict(D, e.getKey())).getMessage());
+        }
+        assertEquals("a".repeat(211), StorePath.parseStrict(D, "/gnu/store/" + hash + "-" + "a".repeat(211)).name());
+        assertEquals("A-Za-z0-9+-._?=", StorePath.parseStrict(D, "/gnu/store/" + hash + "-A-Za-z0-9+-._?=").name());
     }
 
     @Test

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -14,14 +15,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import loomd.daemon.store.StoreException;
 import org.sqlite.SQLiteConfig;
-import org.sqlite.SQLiteErrorCode;
-import org.sqlite.SQLiteException;
 import org.sqlite.SQLiteOpenMode;
 
 /**
@@ -31,21 +29,40 @@ import org.sqlite.SQLiteOpenMode;
  * write is an explicit {@code BEGIN IMMEDIATE … COMMIT} with autoCommit on (the sqlite-jdbc
  * commit trap), and only that connection has a busy timeout (1 h, as upstream), so a busy wait
  * never pins a carrier. Point reads ({@link #read}) borrow one of a few read connections and
- * run on the caller's (virtual) thread; they have no busy timeout and retry with a sleep.
- * Long scans ({@link #scan}) run on a platform executor.
+ * run on the caller's (virtual) thread; they have no busy timeout and retry with a sleep, for at
+ * most {@link Settings#readBusyLimit}. Long scans ({@link #scan}) run on a platform executor.
+ * Commits of other processes are noticed as the package documentation says ({@link #cacheMayAnswer}).
  */
 public final class StoreDatabase implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(StoreDatabase.class.getName());
     private static final int WRITER_BUSY_TIMEOUT_MS = 60 * 60 * 1000;
 
-    /** How to open the database; the defaults are upstream's ({@code fsync-metadata}, WAL). */
-    public record Settings(Path dbDir, boolean fsyncMetadata, boolean useWal, int readConnections) {
+    /**
+     * How to open the database; the defaults are upstream's ({@code fsync-metadata}, WAL).
+     *
+     * @param readBusyLimit how long a read retries while another process keeps the database locked
+     * @param cacheTrust how long after a check for foreign commits the callers' caches may answer
+     */
+    public record Settings(Path dbDir, boolean fsyncMetadata, boolean useWal, int readConnections,
+                           Duration readBusyLimit, Duration cacheTrust) {
+        public static final Duration READ_BUSY_LIMIT = Duration.ofSeconds(60);
+        public static final Duration CACHE_TRUST = Duration.ofMillis(100);
+
         public Settings {
             if (readConnections < 1) throw new IllegalArgumentException("readConnections < 1");
+            if (readBusyLimit.isNegative() || cacheTrust.isNegative()) throw new IllegalArgumentException("negative");
         }
 
         public static Settings defaults(Path dbDir) {
-            return new Settings(dbDir, true, true, 4);
+            return new Settings(dbDir, true, true, 4, READ_BUSY_LIMIT, CACHE_TRUST);
+        }
+
+        public Settings withUseWal(boolean wal) {
+            return new Settings(dbDir, fsyncMetadata, wal, readConnections, readBusyLimit, cacheTrust);
+        }
+
+        public Settings withReadBusyLimit(Duration limit) {
+            return new Settings(dbDir, fsyncMetadata, useWal, readConnections, limit, cacheTrust);
         }
     }
 
@@ -54,10 +71,16 @@ public final class StoreDatabase implements AutoCloseable {
     private final ExecutorService scanThreads;
     private final BlockingQueue<Db> readers;
     private final List<Db> allReaders;
-    private final AtomicBoolean warnedBusy = new AtomicBoolean();
+    private final BusyRetry busy;
+    private final Duration readBusyLimit;
+    private final ForeignCommits foreign;
     private volatile boolean closed;
 
-    private StoreDatabase(Db writer, List<Db> readers) {
+    private StoreDatabase(Path dbFile, Settings settings, Db writer, List<Db> readers) throws SQLException {
+        this.busy = new BusyRetry(dbFile.toString());
+        this.readBusyLimit = settings.readBusyLimit();
+        this.foreign = new ForeignCommits(settings.cacheTrust());
+        foreign.check(writer);
         this.writer = writer;
         this.allReaders = List.copyOf(readers);
         this.readers = new ArrayBlockingQueue<>(readers.size(), false, readers);
@@ -101,12 +124,12 @@ public final class StoreDatabase implements AutoCloseable {
                 Files.writeString(schemaFile, Integer.toString(Schema.VERSION), StandardCharsets.US_ASCII);
             }
             for (int i = 0; i < settings.readConnections(); i++) readers.add(openReader(dbFile));
+            return new StoreDatabase(dbFile, settings, writer, readers);
         } catch (SQLException | IOException e) {
             writer.close();
             readers.forEach(Db::close);
             throw new StoreException("initialising database schema: " + e.getMessage(), e);
         }
-        return new StoreDatabase(writer, readers);
     }
 
     static int readSchemaVersion(Path schemaFile) {
@@ -154,17 +177,56 @@ public final class StoreDatabase implements AutoCloseable {
         return db;
     }
 
-    /** A point read on the calling thread with a pooled read-only connection. */
+    /**
+     * A point read on the calling thread with a pooled read-only connection. While another process
+     * keeps the database locked it retries for at most {@link Settings#readBusyLimit}, then fails
+     * with "the store database … is locked by another process".
+     */
     public <T> T read(SqlWork<T> work) {
         // The connection goes back to the pool between busy retries, so a wait cannot starve it.
-        return retryBusy(() -> {
+        return busy.run(() -> {
             Db db = borrow();
             try {
                 return work.run(db);
             } finally {
                 readers.add(db);
             }
-        });
+        }, readBusyLimit);
+    }
+
+    /** Runs {@code listener} on the writer thread whenever another process is found to have committed. */
+    public void onForeignCommit(Runnable listener) {
+        foreign.onCommit(listener);
+    }
+
+    /**
+     * Whether a cache of database answers may answer now: only within the trust window after the
+     * last check for foreign commits. Otherwise this queues a check on the writer thread (one at a
+     * time) and returns false, and the caller reads the database, which is always current.
+     */
+    public boolean cacheMayAnswer() {
+        if (foreign.recent()) return true;
+        if (!closed && foreign.queued.compareAndSet(false, true)) {
+            try {
+                writerThread.execute(this::checkForeignCommits);
+            } catch (RejectedExecutionException e) {
+                foreign.queued.set(false);
+            }
+        }
+        return false;
+    }
+
+    private void checkForeignCommits() {
+        try {
+            busy.run(() -> {
+                foreign.check(writer);
+                return null;
+            }, null);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "checking the store database for other writers: " + e.getMessage());
+        } finally {
+            foreign.queued.set(false);
+        }
     }
 
     /** A long read (full scans): runs on a platform thread; the caller waits. */
@@ -179,13 +241,16 @@ public final class StoreDatabase implements AutoCloseable {
      */
     public <T> T write(SqlWork<T> work) {
         ensureOpen();
-        return join(CompletableFuture.supplyAsync(() -> retryBusy(() -> transaction(work)), writerThread));
+        return join(CompletableFuture.supplyAsync(() -> busy.run(() -> transaction(work), null), writerThread));
     }
 
     private <T> T transaction(SqlWork<T> work) throws SQLException {
         writer.exec("begin immediate;");
         boolean committed = false;
         try {
+            // Under the write lock: what another process committed before now is seen, and cached
+            // answers about it are dropped before this transaction's own changes are recorded.
+            foreign.check(writer);
             T result = work.run(writer);
             writer.exec("commit;");
             committed = true;
@@ -198,38 +263,6 @@ public final class StoreDatabase implements AutoCloseable {
                     LOG.log(Level.DEBUG, "rollback failed (transaction already gone)", e);
                 }
             }
-        }
-    }
-
-    private interface SqlCall<T> {
-        T call() throws SQLException;
-    }
-
-    private <T> T retryBusy(SqlCall<T> call) {
-        while (true) {
-            try {
-                return call.call();
-            } catch (SQLiteException e) {
-                SQLiteErrorCode code = e.getResultCode();
-                boolean busy = code == SQLiteErrorCode.SQLITE_BUSY || code == SQLiteErrorCode.SQLITE_PROTOCOL
-                        || (code != null && code.name().startsWith("SQLITE_BUSY"));
-                if (!busy) throw new StoreException(e.getMessage(), e);
-                if (warnedBusy.compareAndSet(false, true)) {
-                    LOG.log(Level.WARNING, "warning: SQLite database is busy");
-                }
-                sleepUpTo100ms();
-            } catch (SQLException e) {
-                throw new StoreException(e.getMessage(), e);
-            }
-        }
-    }
-
-    private static void sleepUpTo100ms() {
-        try {
-            Thread.sleep(ThreadLocalRandom.current().nextInt(1, 100));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StoreException("interrupted");
         }
     }
 

@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Consumer;
 
 import loomd.daemon.store.StoreException;
 
@@ -36,10 +37,17 @@ public final class Canonicaliser {
 
     private final PosixIds owner;
     private final boolean sync;
+    private final Consumer<Path> synced;
 
     public Canonicaliser(PosixIds owner, boolean sync) {
+        this(owner, sync, p -> { });
+    }
+
+    /** {@code synced} is told of every fsync done, on the thread that did it (tests check which kind). */
+    public Canonicaliser(PosixIds owner, boolean sync, Consumer<Path> synced) {
         this.owner = owner;
         this.sync = sync;
+        this.synced = synced;
     }
 
     /**
@@ -57,7 +65,19 @@ public final class Canonicaliser {
         if (sync) syncAll(toSync, shown);
     }
 
-    private static void syncAll(List<Path> paths, String shown) {
+    /**
+     * Makes the entries of directory {@code dir} durable (after renames into it), if syncing is
+     * enabled; on the pool like every other fsync of an add.
+     */
+    public void syncDirectory(Path dir) {
+        if (sync) syncAll(List.of(dir), dir.toString());
+    }
+
+    /**
+     * The fsyncs of one add, in parallel on the pool; a platform-thread caller (a build, say) does a
+     * handful itself, which costs no carrier.
+     */
+    private void syncAll(List<Path> paths, String shown) {
         if (paths.size() < 8 && !Thread.currentThread().isVirtual()) {
             for (Path p : paths) fsyncOrThrow(p, shown);
             return;
@@ -72,9 +92,10 @@ public final class Canonicaliser {
         }
     }
 
-    private static void fsyncOrThrow(Path p, String shown) {
+    private void fsyncOrThrow(Path p, String shown) {
         try {
             fsync(p);
+            synced.accept(p);
         } catch (IOException e) {
             throw new StoreException("syncing `" + shown + "': " + e);
         }
@@ -124,7 +145,7 @@ public final class Canonicaliser {
     }
 
     /** fsync of a file or a directory (Linux allows opening a directory read-only for this). */
-    public static void fsync(Path path) throws IOException {
+    private static void fsync(Path path) throws IOException {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             ch.force(true);
         }

@@ -1,6 +1,7 @@
 package loomd.daemon.store.roots;
 
 import java.nio.file.Path;
+import java.util.Collection;
 
 /**
  * Whole-file locks as the store needs them, held on behalf of an owner (a session, or one
@@ -37,8 +38,8 @@ public interface FileLocker {
     Owner newOwner(String label);
 
     /**
-     * The exclusive lock of a store item being created (upstream's {@code PathLocks}: lock file
-     * {@code <path>.lock}, stale-file check, deletion after the item became valid).
+     * The exclusive locks of store items being created (upstream's {@code PathLocks}: lock file
+     * {@code <path>.lock}, stale-file check, deletion after the items became valid), held together.
      */
     interface PathLock extends AutoCloseable {
         /**
@@ -47,13 +48,16 @@ public interface FileLocker {
          */
         void checkHeld();
 
-        /** Delete the lock file on release: set once the item is valid. */
+        /** Delete the lock files on release: set once the items are valid. */
         void setDeletion(boolean delete);
 
         @Override
         void close();
     }
 
-    /** Waits (without blocking a carrier) for the lock of the store item at {@code physicalPath}. */
-    PathLock lockPath(Path physicalPath);
+    /**
+     * Waits (without blocking a carrier) for the locks of the store items at {@code physicalPaths},
+     * taken in byte order so that two sets never deadlock (the store package's lock table).
+     */
+    PathLock lockPaths(Collection<Path> physicalPaths);
 }

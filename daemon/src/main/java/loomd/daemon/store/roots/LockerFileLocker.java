@@ -2,6 +2,7 @@ package loomd.daemon.store.roots;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
@@ -60,15 +61,16 @@ public final class LockerFileLocker implements FileLocker, AutoCloseable {
     }
 
     @Override
-    public FileLocker.PathLock lockPath(Path physicalPath) {
-        LockOwner owner = client.newOwner("store item " + physicalPath);
+    public FileLocker.PathLock lockPaths(Collection<Path> physicalPaths) {
+        List<Path> paths = List.copyOf(physicalPaths);
+        LockOwner owner = client.newOwner("store item " + paths.getFirst()
+                + (paths.size() > 1 ? " and " + (paths.size() - 1) + " more" : ""));
         try {
-            // Upstream's path-lock algorithm (lock file name, stale-file reopen, deletion), for one path.
-            return new ItemLock(owner, PathLocks.lock(client, owner, List.of(physicalPath), Wait.WAIT, p -> { })
-                    .orElseThrow());
+            // Upstream's path-lock algorithm (lock file name, stale-file reopen, sorted order, deletion).
+            return new ItemLock(owner, PathLocks.lock(client, owner, paths, Wait.WAIT, p -> { }).orElseThrow());
         } catch (LockerException e) {
             client.releaseAll(owner);
-            throw failure(PathLocks.lockFileOf(physicalPath), e);
+            throw failure(PathLocks.lockFileOf(paths.getFirst()), e);
         } catch (RuntimeException e) {
             client.releaseAll(owner);
             throw e;

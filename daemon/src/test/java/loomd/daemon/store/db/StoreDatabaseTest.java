@@ -233,6 +233,87 @@ class StoreDatabaseTest {
         }
     }
 
+    static Void register(Db d, String path) throws SQLException {
+        return StoreQueries.register(d, List.of(Registration.of(path, HASH_A, 1, new TreeSet<>(), "")), r -> {}, 1);
+    }
+
+    /**
+     * A reader is blocked (SQLITE_BUSY) only by another process's EXCLUSIVE lock on a rollback-journal
+     * database ({@code use-sqlite-wal} off); in WAL mode the same transaction leaves readers alone. A
+     * process that never commits must not keep sessions retrying forever: the read gives up after
+     * its limit, saying why.
+     */
+    @Test
+    void aReadGivesUpWithAClearErrorWhileAnotherProcessHoldsARollbackJournalDatabaseExclusively() throws Exception {
+        Path dbDir = dir.resolve("db");
+        StoreDatabase.Settings settings = StoreDatabase.Settings.defaults(dbDir).withUseWal(false)
+                .withReadBusyLimit(java.time.Duration.ofSeconds(1));
+        try (StoreDatabase db = StoreDatabase.open(settings)) {
+            db.write(d -> register(d, P1));
+            try (Connection other = DriverManager.getConnection("jdbc:sqlite:" + dbDir.resolve("db.sqlite"));
+                 Statement st = other.createStatement()) {
+                st.execute("begin exclusive;");
+                long start = System.nanoTime();
+                StoreException e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+                        java.time.Duration.ofSeconds(20),
+                        () -> assertThrows(StoreException.class, () -> db.read(d -> StoreQueries.isValid(d, P1))),
+                        "a read must not retry forever");
+                long waitedMs = (System.nanoTime() - start) / 1_000_000;
+                assertEquals("the store database `" + dbDir.resolve("db.sqlite")
+                        + "' is locked by another process (still busy after 1 s)", e.getMessage());
+                assertTrue(waitedMs >= 1000 && waitedMs < 10_000, "waited " + waitedMs + " ms");
+                st.execute("commit;");
+            }
+            boolean valid = db.read(d -> StoreQueries.isValid(d, P1));
+            assertTrue(valid, "reads work again once the lock is gone");
+        }
+    }
+
+    @Test
+    void inWalModeAnotherProcesssOpenWriteTransactionDoesNotBlockReads() throws Exception {
+        Path dbDir = dir.resolve("db");
+        StoreDatabase.Settings settings = StoreDatabase.Settings.defaults(dbDir)
+                .withReadBusyLimit(java.time.Duration.ofSeconds(1));
+        try (StoreDatabase db = StoreDatabase.open(settings);
+             Connection other = DriverManager.getConnection("jdbc:sqlite:" + dbDir.resolve("db.sqlite"));
+             Statement st = other.createStatement()) {
+            st.execute("begin exclusive;");
+            st.executeUpdate("insert into FailedPaths (path, time) values ('" + P2 + "', 1);");
+            long start = System.nanoTime();
+            boolean failed = db.read(d -> StoreQueries.hasPathFailed(d, P2));
+            assertFalse(failed, "the last committed state");
+            assertTrue(System.nanoTime() - start < 500_000_000L, "not blocked");
+            st.execute("rollback;");
+        }
+    }
+
+    /**
+     * data_version on the writer connection moves only with other connections' commits: the
+     * listeners hear of another process's commit at the next write, never of loomd's own.
+     */
+    @Test
+    void onlyAnotherConnectionsCommitsCountAsForeign() throws Exception {
+        Path dbDir = dir.resolve("db");
+        StoreDatabase.Settings settings = new StoreDatabase.Settings(dbDir, true, true, 2,
+                java.time.Duration.ofSeconds(5), java.time.Duration.ofHours(1));
+        try (StoreDatabase db = StoreDatabase.open(settings)) {
+            java.util.concurrent.atomic.AtomicInteger heard = new java.util.concurrent.atomic.AtomicInteger();
+            db.onForeignCommit(heard::incrementAndGet);
+            db.write(d -> register(d, P1));
+            db.write(d -> register(d, P2));
+            assertEquals(0, heard.get(), "our own commits");
+            assertTrue(db.cacheMayAnswer(), "within the trust window");
+            try (Connection other = DriverManager.getConnection("jdbc:sqlite:" + dbDir.resolve("db.sqlite"));
+                 Statement st = other.createStatement()) {
+                st.executeUpdate("insert into FailedPaths (path, time) values ('" + P2 + "', 1);");
+            }
+            db.write(d -> StoreQueries.registerFailedPath(d, P1, 1));
+            assertEquals(1, heard.get(), "another connection's commit, noticed by the next write");
+            db.write(d -> StoreQueries.registerFailedPath(d, DRV, 1));
+            assertEquals(1, heard.get());
+        }
+    }
+
     @Test
     void manyVirtualThreadsReadWhileOneWriterWrites() throws Exception {
         try (StoreDatabase db = StoreDatabase.open(StoreDatabase.Settings.defaults(dir.resolve("db")))) {

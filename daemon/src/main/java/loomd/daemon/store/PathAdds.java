@@ -1,0 +1,80 @@
+package loomd.daemon.store;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+import java.util.SortedSet;
+
+import loomd.daemon.store.db.Registration;
+import loomd.protocol.hash.HashAlgorithm;
+import loomd.protocol.store.StoreDir;
+
+/**
+ * Making paths valid ({@code store.adds()}): the two add operations, which compute their own
+ * destination, and the registration of paths whose contents are already in place (builds,
+ * substitutes). Thread-safe; the locks each takes are in the package documentation's lock table.
+ */
+public final class PathAdds {
+    private final StoreDir storeDir;
+    private final PathAdder adder;
+    private final Registrar registrar;
+
+    PathAdds(StoreDir storeDir, PathAdder adder, Registrar registrar) {
+        this.storeDir = storeDir;
+        this.adder = adder;
+        this.registrar = registrar;
+    }
+
+    /**
+     * Reads the inline NAR of {@code wopAddToStore} from {@code raw} (exactly its bytes), restoring
+     * it under a temporary name in the store while hashing it. A malformed NAR throws (the
+     * restorer's exception) and leaves nothing behind. Close the result if it is not added.
+     */
+    public StagedNar stageNar(InputStream raw) throws IOException {
+        return adder.stage(raw);
+    }
+
+    /**
+     * As {@link #stageNar(InputStream)}, with the request's fields, so that the digest the
+     * destination needs is computed in the same pass (flat adds: the file's contents; recursive
+     * adds with an algorithm other than sha256: the NAR in that algorithm). An unknown
+     * {@code algo} is not an error here: {@link #addStaged} reports it in the work phase.
+     */
+    public StagedNar stageNar(InputStream raw, boolean recursive, String algo) throws IOException {
+        return adder.stage(raw, recursive, HashAlgorithm.fromName(algo));
+    }
+
+    /** The work phase of {@code wopAddToStore}; consumes (closes) {@code staged}. */
+    public String addStaged(String name, boolean recursive, HashAlgorithm algo, StagedNar staged,
+                            SessionRoots roots) {
+        try {
+            return adder.addStaged(name, recursive, algo, staged, roots);
+        } catch (IOException e) {
+            throw new StoreException("adding `" + name + "' to the store: " + e.getMessage());
+        }
+    }
+
+    /** {@code wopAddTextToStore}, including the {@code .drv} checks and DerivationOutputs rows. */
+    public String addTextToStore(String name, byte[] text, SortedSet<String> refs, SessionRoots roots) {
+        try {
+            return adder.addText(name, text, refs, roots);
+        } catch (IOException e) {
+            throw new StoreException("adding `" + name + "' to the store: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Registers {@code batch} as valid in ONE database transaction (upstream's
+     * {@code registerValidPaths}): each path checked strictly first, its row inserted (or its hash
+     * and size updated if already valid), its references added (each valid already or in the batch),
+     * no reference cycle within the batch; a {@code .drv} gets its {@code DerivationOutputs} rows
+     * from the file (whatever {@link Registration#derivationOutputs} says) and its output check.
+     * All or nothing. The contents must already be in place, canonical and durable, and the caller
+     * must hold the paths' locks ({@code <item>.lock}, e.g. a build's output locks) so that no add
+     * replaces them meanwhile; this takes no lock itself.
+     */
+    public void registerValidPaths(List<Registration> batch) {
+        for (Registration r : batch) StrictPaths.check(storeDir, r.path());
+        if (!batch.isEmpty()) registrar.register(batch);
+    }
+}
