@@ -103,7 +103,7 @@ public final class Session {
             StderrChannel stderr = new StderrChannel(buffers.reader, buffers.writer, (int) (clientVersion & 0xff),
                     ClientWatch.of(channel), verbosity, log);
             context = new SessionContext(peer, settings, store, layout, buffers.reader, buffers.writer, stderr,
-                    clientVersion);
+                    clientVersion, log);
             if (open(context)) {
                 buffers.flushed = true;
                 buffers = serve(context, buffers);

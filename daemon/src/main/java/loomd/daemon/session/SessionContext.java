@@ -1,6 +1,7 @@
 package loomd.daemon.session;
 
 import java.io.IOException;
+import java.util.function.Consumer;
 
 import loomd.daemon.Layout;
 import loomd.daemon.Settings;
@@ -22,10 +23,12 @@ final class SessionContext {
     WireWriter out;
     final StderrChannel stderr;
     final long clientVersion;
+    /** The daemon's log, for lines about the session that the client does not see. */
+    final Consumer<String> log;
     private StoreBackend.Roots roots;
 
     SessionContext(Peer peer, Settings settings, StoreBackend store, Layout layout, WireReader in, WireWriter out,
-            StderrChannel stderr, long clientVersion) {
+            StderrChannel stderr, long clientVersion, Consumer<String> log) {
         this.peer = peer;
         this.settings = settings;
         this.store = store;
@@ -35,6 +38,7 @@ final class SessionContext {
         this.out = out;
         this.stderr = stderr;
         this.clientVersion = clientVersion;
+        this.log = log;
     }
 
     void bind(WireBuffers buffers) {

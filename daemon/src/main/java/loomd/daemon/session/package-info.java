@@ -1,7 +1,15 @@
 /**
- * One client session: the handshake, the stderr channel and its work phase, the operations in
- * numeric order ({@link loomd.daemon.session.Dispatcher}), {@code wopSetOptions}, and the one
- * mapping of failures to STDERR_ERROR ({@link loomd.daemon.session.ErrorMapping}).
+ * One client session: the handshake, the stderr channel and its work phase, the operations, and
+ * the one mapping of failures to STDERR_ERROR ({@link loomd.daemon.session.ErrorMapping}).
+ *
+ * <p>Operations: {@link loomd.daemon.session.OpTable} maps every op of 0x164, in numeric order, to
+ * a reader of its request (the records of {@code loomd.protocol.ops}, shared with the client) and
+ * a handler; handlers are grouped by family ({@code QueryOps}, {@code TransferOps},
+ * {@code RootOps}, {@code BuildOps}, {@code SubstituteOps}, {@code OptionOps}).
+ * {@link loomd.daemon.session.Dispatcher} is the one generic path: read the whole request, start
+ * the work phase, run, stop, write the reply; the table's rows name the few upstream exceptions.
+ * {@link loomd.daemon.session.Pending} lists the ops that still answer as stubs and logs each
+ * stub answer.
  *
  * <p>Concurrency: a {@link loomd.daemon.session.Session} and everything it creates (reader,
  * writer, {@link loomd.daemon.session.StderrChannel}, its settings copy, its temp roots) are

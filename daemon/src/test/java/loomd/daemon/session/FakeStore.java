@@ -27,6 +27,7 @@ import loomd.protocol.hash.HashAlgorithm;
 final class FakeStore implements StoreBackend {
     final Map<String, PathInfo> paths = new ConcurrentHashMap<>();
     final List<String> tempRoots = new ArrayList<>();
+    final List<String> indirectRoots = new java.util.concurrent.CopyOnWriteArrayList<>();
     volatile boolean rootsClosed;
 
     void add(String path, String... refs) {
@@ -108,7 +109,11 @@ final class FakeStore implements StoreBackend {
         };
     }
 
-    @Override public void addIndirectRoot(String path) { }
+    /** Records the link, then fails as the real store does on a name no file can have (a NUL byte). */
+    @Override public void addIndirectRoot(String path) {
+        indirectRoots.add(path);
+        java.nio.file.Path.of(path);
+    }
 
     @Override public Map<String, String> findRoots() { return new TreeMap<>(Map.of("/tmp/r", "/gnu/store/x")); }
 

@@ -1,13 +1,13 @@
 package loomd.protocol.client;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.AbstractMap.SimpleImmutableEntry;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
-import loomd.protocol.wire.WireWriter;
+import java.util.OptionalLong;
+import loomd.protocol.ops.SetOptions;
 
 /**
  * The arguments of the Guix client's {@code set-build-options}, with its defaults (guix/store.scm):
@@ -146,34 +146,15 @@ public record BuildOptions(
     }
 
     /**
-     * The fields of {@code wopSetOptions} after the op code, exactly as the Guix client writes
-     * them for a daemon of minor version {@code minor} (protocol.md §6.19).
+     * The {@code wopSetOptions} request the Guix client sends with these options (protocol.md
+     * §6.19): every field filled, with the client's values for the numbers only old daemons read
+     * (1 job, 3600 s of silence, all cores); the daemon's minor picks which are written.
      */
-    void writeFields(WireWriter w, int minor) throws IOException {
-        w.writeBool(keepFailed());
-        w.writeBool(keepGoing());
-        w.writeBool(fallback());
-        w.writeU64(verbosity());
-        if (minor < 0x61) {
-            w.writeU64(maxBuildJobs().orElse(1));
-            w.writeU64(maxSilentTime().orElse(3600));
-        }
-        if (minor >= 2) {
-            w.writeBool(offload());
-        }
-        if (minor >= 4) {
-            w.writeU64(buildVerbosity());
-            w.writeU64(logType());
-            w.writeBool(printBuildTrace());
-        }
-        if (minor >= 6 && minor < 0x61) {
-            w.writeU64(buildCores().orElse(Runtime.getRuntime().availableProcessors()));
-        }
-        if (minor >= 10) {
-            w.writeBool(useSubstitutes());
-        }
-        if (minor >= 12) {
-            w.writeStringPairs(overrides());
-        }
+    public SetOptions toRequest() {
+        return new SetOptions(keepFailed, keepGoing, fallback, verbosity,
+                Optional.of(new SetOptions.JobLimits(maxBuildJobs.orElse(1), maxSilentTime.orElse(3600))),
+                Optional.of(offload), Optional.of(new SetOptions.Logging(buildVerbosity, logType, printBuildTrace)),
+                OptionalLong.of(buildCores.orElse(Runtime.getRuntime().availableProcessors())),
+                Optional.of(useSubstitutes), overrides());
     }
 }

@@ -11,12 +11,50 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import loomd.protocol.export.ExportWriter;
 import loomd.protocol.nar.NarWriter;
-import loomd.protocol.wire.LimitKind;
-import loomd.protocol.wire.WireWriter;
-import loomd.protocol.wire.WorkerOp;
+import loomd.protocol.ops.AddIndirectRoot;
+import loomd.protocol.ops.AddTempRoot;
+import loomd.protocol.ops.AddTextToStore;
+import loomd.protocol.ops.AddToStore;
+import loomd.protocol.ops.BuildPaths;
+import loomd.protocol.ops.BuiltinBuilders;
+import loomd.protocol.ops.ClearFailedPaths;
+import loomd.protocol.ops.CollectGarbage;
+import loomd.protocol.ops.EnsurePath;
+import loomd.protocol.ops.ExportPath;
+import loomd.protocol.ops.FindRoots;
+import loomd.protocol.ops.Gate;
+import loomd.protocol.ops.GcReply;
+import loomd.protocol.ops.HasSubstitutes;
+import loomd.protocol.ops.ImportPaths;
+import loomd.protocol.ops.IsValidPath;
+import loomd.protocol.ops.OptimiseStore;
+import loomd.protocol.ops.PathInfoReply;
+import loomd.protocol.ops.QueryAllValidPaths;
+import loomd.protocol.ops.QueryDerivationOutputNames;
+import loomd.protocol.ops.QueryDerivationOutputs;
+import loomd.protocol.ops.QueryDeriver;
+import loomd.protocol.ops.QueryFailedPaths;
+import loomd.protocol.ops.QueryPathFromHashPart;
+import loomd.protocol.ops.QueryPathHash;
+import loomd.protocol.ops.QueryPathInfo;
+import loomd.protocol.ops.QueryReferences;
+import loomd.protocol.ops.QueryReferrers;
+import loomd.protocol.ops.QuerySubstitutablePathInfo;
+import loomd.protocol.ops.QuerySubstitutablePathInfos;
+import loomd.protocol.ops.QuerySubstitutablePaths;
+import loomd.protocol.ops.QueryValidDerivers;
+import loomd.protocol.ops.QueryValidPaths;
+import loomd.protocol.ops.Reply;
+import loomd.protocol.ops.Request;
+import loomd.protocol.ops.SubstitutablePathInfoReply;
+import loomd.protocol.ops.SubstitutablePathInfosReply;
+import loomd.protocol.ops.SubstituteURLs;
+import loomd.protocol.ops.SyncWithGC;
+import loomd.protocol.ops.VerifyStore;
 
 /**
  * Every operation of worker protocol 0x164, sent exactly as the Guix client ({@code guix/store.scm})
@@ -25,6 +63,9 @@ import loomd.protocol.wire.WorkerOp;
  * <p>Threading: one {@code StoreClient} is one connection and is <b>not thread-safe</b>; use it
  * from one thread at a time (one per virtual thread is the intended use). All I/O is plain
  * blocking JDK socket/stream I/O, so calls are safe on virtual threads.
+ *
+ * <p>Each operation's request and reply layout is defined once, in {@code loomd.protocol.ops},
+ * and shared with the daemon.
  *
  * <p>Unlike the Guix client, results are not memoised per connection: every call sends its
  * operation.
@@ -76,144 +117,121 @@ public final class StoreClient implements AutoCloseable {
         return conn.daemonVersion();
     }
 
-    private WireWriter begin(WorkerOp op) throws IOException {
-        conn.beginOp(op.code());
-        return conn.out();
+    /** Sends the request: its op code, then its fields for the daemon's version. */
+    private void send(Request<?> request) throws IOException {
+        conn.beginOp(request.op().code());
+        request.write(conn.out(), conn.daemonMinor());
     }
 
-    private void call() throws IOException {
-        conn.finishRequest();
+    /** Flushes, runs the stderr loop (with a data sink or source, or none), reads the reply. */
+    private <R extends Reply> R receive(Request<R> request, OutputStream sink, InputStream source) throws IOException {
+        conn.finishRequest(sink, source);
+        return request.readReply(conn.in(), conn.daemonMinor());
     }
 
-    private List<String> readStrings() throws IOException {
-        return conn.in().readStrings(LimitKind.PATH);
-    }
-
-    private String readString() throws IOException {
-        return conn.in().readString(LimitKind.PATH);
+    private <R extends Reply> R call(Request<R> request) throws IOException {
+        send(request);
+        return receive(request, null, null);
     }
 
     // ---- queries on one path ----
 
     /** Op 1. A path outside the store gives a {@link DaemonException} (non-fatal). */
     public boolean isValidPath(String path) throws IOException {
-        return pathToBool(WorkerOp.IS_VALID_PATH, path);
+        return call(new IsValidPath(path)).isTrue();
     }
 
     /** Op 3. */
     public boolean hasSubstitutes(String path) throws IOException {
-        return pathToBool(WorkerOp.HAS_SUBSTITUTES, path);
+        return call(new HasSubstitutes(path)).isTrue();
     }
 
     /** Op 4: base16 SHA-256 of the path's NAR. */
     public String queryPathHash(String path) throws IOException {
-        return pathToString(WorkerOp.QUERY_PATH_HASH, path);
+        return call(new QueryPathHash(path)).value();
     }
 
     /** Op 5. */
     public List<String> queryReferences(String path) throws IOException {
-        return pathToList(WorkerOp.QUERY_REFERENCES, path);
+        return call(new QueryReferences(path)).paths();
     }
 
     /** Op 6. */
     public List<String> queryReferrers(String path) throws IOException {
-        return pathToList(WorkerOp.QUERY_REFERRERS, path);
+        return call(new QueryReferrers(path)).paths();
     }
 
     /** Op 18: the deriver or "". */
     public String queryDeriver(String path) throws IOException {
-        return pathToString(WorkerOp.QUERY_DERIVER, path);
+        return call(new QueryDeriver(path)).value();
     }
 
     /** Op 22. */
     public List<String> queryDerivationOutputs(String drvPath) throws IOException {
-        return pathToList(WorkerOp.QUERY_DERIVATION_OUTPUTS, drvPath);
+        return call(new QueryDerivationOutputs(drvPath)).paths();
     }
 
     /** Op 28. */
     public List<String> queryDerivationOutputNames(String drvPath) throws IOException {
-        return pathToList(WorkerOp.QUERY_DERIVATION_OUTPUT_NAMES, drvPath);
+        return call(new QueryDerivationOutputNames(drvPath)).paths();
     }
 
     /** Op 33. */
     public List<String> queryValidDerivers(String path) throws IOException {
-        return pathToList(WorkerOp.QUERY_VALID_DERIVERS, path);
+        return call(new QueryValidDerivers(path)).paths();
     }
 
     /** Op 26. */
     public PathInfo queryPathInfo(String path) throws IOException {
-        begin(WorkerOp.QUERY_PATH_INFO).writeString(path);
-        call();
-        String deriver = readString();
-        String narHash = conn.in().readString(LimitKind.STRING);
-        List<String> refs = readStrings();
-        long registrationTime = conn.readInt();
-        long narSize = conn.in().readU64();
-        return new PathInfo(deriver, narHash, refs, registrationTime, narSize);
+        PathInfoReply r = call(new QueryPathInfo(path));
+        return new PathInfo(r.deriver(), r.narHash(), r.references(), r.registrationTime(), r.narSize());
     }
 
     /** Op 29: the valid path with this hash part, or "". */
     public String queryPathFromHashPart(String hashPart) throws IOException {
-        return pathToString(WorkerOp.QUERY_PATH_FROM_HASH_PART, hashPart);
+        return call(new QueryPathFromHashPart(hashPart)).value();
     }
 
     /** Op 21 (obsolete; not sent by the Guix client): null when not substitutable. */
     public SubstitutableInfo querySubstitutablePathInfo(String path) throws IOException {
-        begin(WorkerOp.QUERY_SUBSTITUTABLE_PATH_INFO).writeString(path);
-        call();
-        if (!conn.readBool()) {
-            return null;
-        }
-        String deriver = readString();
-        List<String> refs = readStrings();
-        long download = conn.in().readU64();
-        long narSize = conn.daemonMinor() >= 7 ? conn.in().readU64() : 0;
-        return new SubstitutableInfo(deriver, refs, download, narSize);
+        SubstitutablePathInfoReply r = call(new QuerySubstitutablePathInfo(path));
+        return r.found() ? new SubstitutableInfo(r.deriver(), r.references(), r.downloadSize(), r.narSize()) : null;
     }
 
     // ---- queries on path sets ----
 
     /** Op 23. */
     public List<String> queryAllValidPaths() throws IOException {
-        return noArgToList(WorkerOp.QUERY_ALL_VALID_PATHS);
+        return call(new QueryAllValidPaths()).paths();
     }
 
     /** Op 31. */
     public List<String> queryValidPaths(Collection<String> paths) throws IOException {
-        return listToList(WorkerOp.QUERY_VALID_PATHS, paths);
+        return call(new QueryValidPaths(List.copyOf(paths))).paths();
     }
 
     /** Op 32. */
     public List<String> querySubstitutablePaths(Collection<String> paths) throws IOException {
-        return listToList(WorkerOp.QUERY_SUBSTITUTABLE_PATHS, paths);
+        return call(new QuerySubstitutablePaths(List.copyOf(paths))).paths();
     }
 
     /** Op 30. */
     public List<SubstitutablePathInfo> querySubstitutablePathInfos(Collection<String> paths) throws IOException {
-        begin(WorkerOp.QUERY_SUBSTITUTABLE_PATH_INFOS).writeStrings(paths);
-        call();
-        int count = conn.in().readCount(LimitKind.LIST);
         List<SubstitutablePathInfo> result = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            String path = readString();
-            String deriver = readString();
-            List<String> refs = readStrings();
-            long download = conn.in().readU64();
-            long narSize = conn.in().readU64();
-            result.add(new SubstitutablePathInfo(path, deriver, refs, download, narSize));
+        for (SubstitutablePathInfosReply.Info i : call(new QuerySubstitutablePathInfos(List.copyOf(paths))).infos()) {
+            result.add(new SubstitutablePathInfo(i.path(), i.deriver(), i.references(), i.downloadSize(), i.narSize()));
         }
         return result;
     }
 
     /** Op 24. */
     public List<String> queryFailedPaths() throws IOException {
-        return noArgToList(WorkerOp.QUERY_FAILED_PATHS);
+        return call(new QueryFailedPaths()).paths();
     }
 
     /** Op 25. */
     public boolean clearFailedPaths(Collection<String> paths) throws IOException {
-        begin(WorkerOp.CLEAR_FAILED_PATHS).writeStrings(paths);
-        return callForBool();
+        return call(new ClearFailedPaths(List.copyOf(paths))).isTrue();
     }
 
     // ---- adding to the store ----
@@ -225,12 +243,7 @@ public final class StoreClient implements AutoCloseable {
 
     /** Op 8. */
     public String addTextToStore(String name, byte[] contents, Collection<String> references) throws IOException {
-        WireWriter w = begin(WorkerOp.ADD_TEXT_TO_STORE);
-        w.writeString(name);
-        w.writeBytes(contents);
-        w.writeStrings(references);
-        call();
-        return readString();
+        return call(new AddTextToStore(name, contents, List.copyOf(references))).value();
     }
 
     /** Writes one complete NAR to the stream it is given. */
@@ -244,14 +257,10 @@ public final class StoreClient implements AutoCloseable {
      * (fixed is always 1, as the client sends).
      */
     public String addToStore(String name, boolean recursive, String algo, NarSource nar) throws IOException {
-        WireWriter w = begin(WorkerOp.ADD_TO_STORE);
-        w.writeString(name);
-        w.writeU64(1);
-        w.writeBool(recursive);
-        w.writeString(algo);
-        nar.writeTo(w.rawOutput());
-        call();
-        return readString();
+        AddToStore request = new AddToStore(name, true, recursive, algo);
+        send(request);
+        nar.writeTo(conn.out().rawOutput());
+        return receive(request, null, null).value();
     }
 
     /**
@@ -274,49 +283,39 @@ public final class StoreClient implements AutoCloseable {
      * only to daemons with minor >= 15; older daemons accept only {@link BuildMode#NORMAL}.
      */
     public boolean buildPaths(Collection<String> things, BuildMode mode) throws IOException {
-        if (conn.daemonMinor() < 15 && mode != BuildMode.NORMAL) {
+        if (!Gate.BUILD_MODE.open(conn.daemonMinor()) && mode != BuildMode.NORMAL) {
             throw new DaemonException("unsupported build mode", 1);
         }
-        WireWriter w = begin(WorkerOp.BUILD_PATHS);
-        w.writeStrings(things);
-        if (conn.daemonMinor() >= 15) {
-            w.writeU64(mode.code());
-        }
-        return callForBool();
+        return call(new BuildPaths(List.copyOf(things), mode.code())).isTrue();
     }
 
     /** Op 10. */
     public boolean ensurePath(String path) throws IOException {
-        return pathToBool(WorkerOp.ENSURE_PATH, path);
+        return call(new EnsurePath(path)).isTrue();
     }
 
     // ---- roots and GC ----
 
     /** Op 11. */
     public boolean addTempRoot(String path) throws IOException {
-        return pathToBool(WorkerOp.ADD_TEMP_ROOT, path);
+        return call(new AddTempRoot(path)).isTrue();
     }
 
     /** Op 12. */
     public boolean addIndirectRoot(String fileName) throws IOException {
-        return pathToBool(WorkerOp.ADD_INDIRECT_ROOT, fileName);
+        return call(new AddIndirectRoot(fileName)).isTrue();
     }
 
     /** Op 13 (not sent by the Guix client). */
     public boolean syncWithGC() throws IOException {
-        begin(WorkerOp.SYNC_WITH_GC);
-        return callForBool();
+        return call(new SyncWithGC()).isTrue();
     }
 
     /** Op 14. */
     public List<GcRoot> findRoots() throws IOException {
-        begin(WorkerOp.FIND_ROOTS);
-        call();
-        // A big system has many roots: bound the count like a path list, not like option pairs.
-        int count = conn.in().readCount(LimitKind.LIST);
         List<GcRoot> roots = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            roots.add(new GcRoot(readString(), readString()));
+        for (Map.Entry<String, String> root : call(new FindRoots()).roots()) {
+            roots.add(new GcRoot(root.getKey(), root.getValue()));
         }
         return roots;
     }
@@ -324,21 +323,8 @@ public final class StoreClient implements AutoCloseable {
     /** Op 20, as the client's {@code run-gc}: ignoreLiveness false, obsolete fields 0. */
     public GcResult collectGarbage(GcAction action, Collection<String> pathsToDelete, long minFreed)
             throws IOException {
-        WireWriter w = begin(WorkerOp.COLLECT_GARBAGE);
-        w.writeU64(action.code());
-        w.writeStrings(pathsToDelete);
-        w.writeBool(false);
-        w.writeU64(minFreed);
-        w.writeU64(0);
-        if (conn.daemonMinor() >= 5) {
-            w.writeU64(0);
-            w.writeU64(0);
-        }
-        call();
-        List<String> paths = readStrings();
-        long freed = conn.in().readU64();
-        conn.in().readU64();
-        return new GcResult(paths, freed);
+        GcReply r = call(new CollectGarbage(action.code(), List.copyOf(pathsToDelete), false, minFreed));
+        return new GcResult(r.paths(), r.bytesFreed());
     }
 
     /** No limit on the bytes to free (the client's default, 2^64-1). */
@@ -364,11 +350,9 @@ public final class StoreClient implements AutoCloseable {
 
     /** Op 16: the item arrives through STDERR_WRITE and is copied to {@code sink}. */
     public boolean exportPath(String path, boolean sign, OutputStream sink) throws IOException {
-        WireWriter w = begin(WorkerOp.EXPORT_PATH);
-        w.writeString(path);
-        w.writeBool(sign);
-        conn.finishRequest(sink, null);
-        return conn.readInt() == 1;
+        ExportPath request = new ExportPath(path, sign);
+        send(request);
+        return receive(request, sink, null).value() == 1;
     }
 
     /**
@@ -398,23 +382,21 @@ public final class StoreClient implements AutoCloseable {
 
     /** Op 27: the bundle is pulled from {@code bundle} through STDERR_READ. */
     public List<String> importPaths(InputStream bundle) throws IOException {
-        begin(WorkerOp.IMPORT_PATHS);
-        conn.finishRequest(null, bundle);
-        return readStrings();
+        ImportPaths request = new ImportPaths();
+        send(request);
+        return receive(request, null, bundle).paths();
     }
 
     // ---- settings and maintenance ----
 
     /** Op 19, with exactly the fields the client sends for the daemon's minor version. */
     public void setOptions(BuildOptions o) throws IOException {
-        o.writeFields(begin(WorkerOp.SET_OPTIONS), conn.daemonMinor());
-        call();
+        call(o.toRequest());
     }
 
     /** Op 34. */
     public boolean optimiseStore() throws IOException {
-        begin(WorkerOp.OPTIMISE_STORE);
-        return callForBool();
+        return call(new OptimiseStore()).isTrue();
     }
 
     /**
@@ -422,69 +404,23 @@ public final class StoreClient implements AutoCloseable {
      * {@code verify-store} returns the negation).
      */
     public boolean verifyStore(boolean checkContents, boolean repair) throws IOException {
-        WireWriter w = begin(WorkerOp.VERIFY_STORE);
-        w.writeBool(checkContents);
-        w.writeBool(repair);
-        return callForBool();
+        return call(new VerifyStore(checkContents, repair)).isTrue();
     }
 
     /** Op 80; empty without asking when the daemon is older than 0x160, as the client does. */
     public List<String> builtinBuilders() throws IOException {
-        if (conn.daemonVersion() < 0x160) {
+        if (!Gate.OP_BUILTIN_BUILDERS.open(conn.daemonMinor())) {
             return List.of();
         }
-        return noArgToNames(WorkerOp.BUILTIN_BUILDERS);
+        return call(new BuiltinBuilders()).names();
     }
 
     /** Op 81; empty without asking when the daemon is older than 0x164. */
     public List<String> substituteUrls() throws IOException {
-        if (conn.daemonVersion() < 0x164) {
+        if (!Gate.OP_SUBSTITUTE_URLS.open(conn.daemonMinor())) {
             return List.of();
         }
-        return noArgToNames(WorkerOp.SUBSTITUTE_URLS);
-    }
-
-    // ---- helpers ----
-
-    private boolean callForBool() throws IOException {
-        call();
-        return conn.readBool();
-    }
-
-    private boolean pathToBool(WorkerOp op, String path) throws IOException {
-        begin(op).writeString(path);
-        return callForBool();
-    }
-
-    private List<String> noArgToList(WorkerOp op) throws IOException {
-        begin(op);
-        call();
-        return readStrings();
-    }
-
-    /** A list of names, not paths: bounded like plain strings. */
-    private List<String> noArgToNames(WorkerOp op) throws IOException {
-        begin(op);
-        call();
-        return conn.in().readStrings(LimitKind.STRING);
-    }
-
-    private String pathToString(WorkerOp op, String path) throws IOException {
-        begin(op).writeString(path);
-        call();
-        return readString();
-    }
-
-    private List<String> pathToList(WorkerOp op, String path) throws IOException {
-        begin(op).writeString(path);
-        call();
-        return readStrings();
-    }
-
-    private List<String> listToList(WorkerOp op, Collection<String> paths) throws IOException {
-        begin(op).writeStrings(paths);
-        call();
-        return readStrings();
+        return call(new SubstituteURLs()).names();
     }
 
     @Override

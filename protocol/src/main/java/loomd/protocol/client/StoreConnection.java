@@ -162,7 +162,7 @@ public final class StoreConnection implements Closeable {
 
     /** Reads an {@code int} result as the client does: the low 32 bits. */
     public long readInt() throws IOException {
-        return in.readU64() & 0xffffffffL;
+        return in.readLow32();
     }
 
     public boolean readBool() throws IOException {

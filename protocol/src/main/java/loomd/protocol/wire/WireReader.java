@@ -91,6 +91,14 @@ public final class WireReader {
         return value;
     }
 
+    /**
+     * An {@code int} field as the Guix client reads it: only the low 32 bits count, whatever the
+     * high bytes hold (the daemon side uses the strict {@link #readUInt()}).
+     */
+    public long readLow32() throws IOException {
+        return readU64() & 0xffffffffL;
+    }
+
     /** A bool: any non-zero {@code int} is true. */
     public boolean readBool() throws IOException {
         return readUInt() != 0;

@@ -4,7 +4,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.HexFormat;
 
-final class WireTestSupport {
+/** Wire bytes for tests, here and in the packages built on the wire format. */
+public final class WireTestSupport {
     private WireTestSupport() {
     }
 
@@ -12,11 +13,11 @@ final class WireTestSupport {
         return HexFormat.of().parseHex(spaced.replace(" ", ""));
     }
 
-    interface Writes {
+    public interface Writes {
         void to(WireWriter w) throws IOException;
     }
 
-    static byte[] written(Writes writes) throws IOException {
+    public static byte[] written(Writes writes) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         WireWriter w = new WireWriter(out);
         writes.to(w);

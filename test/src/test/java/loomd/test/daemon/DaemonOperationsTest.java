@@ -53,6 +53,7 @@ class DaemonOperationsTest {
     static final String FLAT = "/gnu/store/gljq0w66x6y9mncwvdkf56jyznnaad97-data.txt";
     static final String TREE = "/gnu/store/yxv3iqx3892q702pmwrzh8jdjqhqhlhd-tree";
     static final String MISSING = "/gnu/store/00000000000000000000000000000000-missing";
+    static final String DRV = "/gnu/store/njbxdcbzbzmq45mvbacn394jhjb0xr45-hello.drv";
 
     enum Transport { UNIX, TCP }
 
@@ -125,7 +126,8 @@ class DaemonOperationsTest {
             e = assertThrows(DaemonException.class, () -> c.ensurePath(MISSING));
             assertEquals("path `" + MISSING + "' does not exist and cannot be created", e.getMessage());
             assertTrue(c.ensurePath(HELLO));
-            e = assertThrows(DaemonException.class, () -> c.buildPaths(List.of(HELLO), BuildMode.NORMAL));
+            assertTrue(c.buildPaths(List.of(HELLO, DEP), BuildMode.NORMAL), "valid store paths: built at once");
+            e = assertThrows(DaemonException.class, () -> c.buildPaths(List.of(DRV + "!out"), BuildMode.NORMAL));
             assertEquals("invalid operation 9", e.getMessage(), "upstream's text; the connection stays usable");
             assertEquals(1, e.status());
             e = assertThrows(DaemonException.class, () -> c.addTextToStore("x.txt", "x", List.of(MISSING)));

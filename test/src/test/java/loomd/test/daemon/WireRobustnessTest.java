@@ -139,6 +139,22 @@ class WireRobustnessTest {
     }
 
     @Test
+    void nulByteInAnIndirectRootIsAnOrdinaryError() throws IOException {
+        try (RawClient c = client().handshake()) {
+            c.out.writeU64(12);
+            c.out.writeString(root + "/a\0b");
+            c.out.flush();
+            String error = c.awaitReply();
+            assertTrue(error != null && !error.isEmpty(), "no link can have that name");
+            c.out.writeU64(1);
+            c.out.writeString(HELLO);
+            c.out.flush();
+            assertEquals(null, c.awaitReply(), "the connection stays usable");
+            assertEquals(0, c.in.readU64());
+        }
+    }
+
+    @Test
     void badStorePathArgumentIsFatal() throws IOException {
         try (RawClient c = client().handshake()) {
             c.out.writeU64(26);
