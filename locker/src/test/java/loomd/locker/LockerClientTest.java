@@ -9,13 +9,16 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 import loomd.posix.Fds;
 import loomd.posix.LockKind;
 import loomd.posix.OfdLocks;
-import org.junit.jupiter.api.AfterAll;
+import loomd.testkit.Poll;
+import loomd.testkit.Stopwatch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,21 +28,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class LockerClientTest {
+    @RegisterExtension
+    static final LockerFixture locker = new LockerFixture();
     static LockerClient client;
-    static Path runtime;
 
     @TempDir
     Path dir;
 
     @BeforeAll
-    static void start(@TempDir Path tmp) throws Exception {
-        runtime = tmp;
-        client = LockerClient.launch(tmp.resolve("run"));
-    }
-
-    @AfterAll
-    static void stop() {
-        client.close();
+    static void start() {
+        client = locker.client();
     }
 
     static PathLock get(CompletableFuture<PathLock> f) throws Exception {
@@ -48,7 +46,7 @@ class LockerClientTest {
 
     @Test
     void launchLeavesNoSocketBehind() throws Exception {
-        try (var entries = Files.list(runtime.resolve("run"))) {
+        try (var entries = Files.list(locker.runtimeDir())) {
             assertEquals(List.of(), entries.toList());
         }
     }
@@ -147,11 +145,10 @@ class LockerClientTest {
         CompletableFuture<PathLock> waiting = client.lock(b, file, LockMode.EXCLUSIVE, Wait.WAIT);
         Thread.sleep(150);
         assertFalse(waiting.isDone());
-        long released = System.nanoTime();
+        Stopwatch released = Stopwatch.start();
         client.unlock(held);
-        assertTrue(get(waiting).acquired());
-        long ms = Duration.ofNanos(System.nanoTime() - released).toMillis();
-        assertTrue(ms < 1000, "handover took " + ms + " ms");
+        assertTrue(waiting.get(Stopwatch.PATIENCE.toSeconds(), TimeUnit.SECONDS).acquired());
+        released.assertPrompt("handover to the waiter");
         client.releaseAll(b).get(5, TimeUnit.SECONDS);
     }
 
@@ -165,11 +162,12 @@ class LockerClientTest {
         for (int i = 0; i < 4; i++) {
             waiters.add(client.lock(client.newOwner("w" + i), contended, LockMode.EXCLUSIVE, Wait.WAIT));
         }
-        long start = System.nanoTime();
-        PathLock other = get(client.lock(b, dir.resolve("other.lock"), LockMode.EXCLUSIVE, Wait.WAIT));
-        long ms = Duration.ofNanos(System.nanoTime() - start).toMillis();
+        // Were the unrelated request queued behind the waiters, it would wait as long as they do: for ever.
+        Stopwatch start = Stopwatch.start();
+        PathLock other = client.lock(b, dir.resolve("other.lock"), LockMode.EXCLUSIVE, Wait.WAIT)
+                .get(Stopwatch.PATIENCE.toSeconds(), TimeUnit.SECONDS);
+        start.assertPrompt("an unrelated lock while 4 requests waited");
         assertTrue(other.acquired());
-        assertTrue(ms < 500, "an unrelated lock took " + ms + " ms while 4 requests waited");
         assertTrue(waiters.stream().noneMatch(CompletableFuture::isDone));
         client.releaseAll(a).get(5, TimeUnit.SECONDS);
         // The waiters now take the lock one after another: each releases as soon as it has it.
@@ -272,13 +270,9 @@ class LockerClientTest {
         }
     }
 
-    static void awaitStats(java.util.function.Predicate<LockerClient.Stats> condition) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        LockerClient.Stats s = client.stats().get(5, TimeUnit.SECONDS);
-        while (!condition.test(s)) {
-            assertTrue(System.nanoTime() < deadline, "locker state never matched: " + s);
-            Thread.sleep(10);
-            s = client.stats().get(5, TimeUnit.SECONDS);
-        }
+    static void awaitStats(Predicate<LockerClient.Stats> condition) throws Exception {
+        LockerClient.Stats s = Poll.until(Duration.ofSeconds(5), () -> client.stats().get(5, TimeUnit.SECONDS),
+                condition);
+        assertTrue(condition.test(s), "locker state never matched: " + s);
     }
 }

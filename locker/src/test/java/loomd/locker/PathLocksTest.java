@@ -2,14 +2,17 @@ package loomd.locker;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import loomd.posix.Fds;
+import loomd.testkit.Poll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,14 +21,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PathLocksTest {
+    @RegisterExtension
+    static final LockerFixture locker = new LockerFixture();
     static LockerClient client;
 
     @TempDir
     Path store;
 
     @BeforeAll
-    static void start() throws Exception {
-        client = TestLocker.client();
+    static void start() {
+        client = locker.client();
     }
 
     @Test
@@ -112,10 +117,7 @@ class PathLocksTest {
                 throw new RuntimeException(e);
             }
         }, r -> Thread.ofVirtual().start(r));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (waitedFor.isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
+        Poll.until(Duration.ofSeconds(5), () -> !waitedFor.isEmpty());
         Thread.sleep(100);
         assertEquals(List.of(b), waitedFor);
         assertFalse(locking.isDone());

@@ -10,56 +10,56 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import loomd.protocol.client.ClientOptions;
 import loomd.protocol.client.StoreClient;
 import loomd.test.support.DaemonProcess;
 
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 /**
- * Daemon-core benchmarks against the real daemon jar (results on stdout and in the surefire
- * report): connection setup latency, QueryPathInfo throughput, RSS with 10,000 idle connections.
+ * Daemon-core benchmarks against the real daemon jar (results on the test output): connection
+ * setup latency, QueryPathInfo throughput, RSS with 10,000 idle connections. The first two can
+ * face another daemon ({@code -Dloomd.bench.socket=... -Dloomd.bench.storeDir=...}, see
+ * {@link BenchDaemon}); the RSS one measures loomd JVM configurations it starts itself.
  * Run: {@code ./mvnw -B verify -Pbench -pl test -am -Dtest=DaemonBench -Dsurefire.failIfNoSpecifiedTests=false}
  */
 @Tag("bench")
 class DaemonBench {
+    /** hello.txt in /gnu/store, for the fresh daemons of the RSS test. */
     static final String HELLO = "/gnu/store/3qfa38x5ns7r5wn2mjnd2vnrsj1wircv-hello.txt";
 
-    @TempDir static Path root;
-    static DaemonProcess daemon;
+    @RegisterExtension
+    static final BenchDaemon daemon = new BenchDaemon(b -> b.args("--max-connections=20000"));
+    /** hello.txt in the measured daemon's store. */
+    static String hello;
 
     @BeforeAll
-    static void start() throws IOException {
-        daemon = DaemonProcess.builder(root).args("--max-connections=20000").start();
+    static void addHello() throws IOException {
         try (StoreClient c = client()) {
-            c.addTextToStore("hello.txt", "hello world\n", List.of());
+            hello = c.addTextToStore("hello.txt", "hello world\n", List.of());
         }
     }
 
-    @AfterAll
-    static void stop() {
-        daemon.close();
-    }
-
     static StoreClient client() throws IOException {
-        return StoreClient.connectUnix(daemon.socketPath(), ClientOptions.DEFAULT);
+        return daemon.client();
     }
 
     static void report(String line) {
         System.out.println("[DaemonBench] " + line);
-        System.err.println("[DaemonBench] " + line);
     }
 
     @Test
     void connectHandshakeIsValidPath() throws IOException {
         int n = 10_000;
+        report("connection setup against " + daemon.describe());
         for (int i = 0; i < 1000; i++) {
             try (StoreClient c = client()) {
-                c.isValidPath(HELLO);
+                c.isValidPath(hello);
             }
         }
         long[] micros = new long[n];
@@ -67,7 +67,7 @@ class DaemonBench {
         for (int i = 0; i < n; i++) {
             long s = System.nanoTime();
             try (StoreClient c = client()) {
-                if (!c.isValidPath(HELLO)) {
+                if (!c.isValidPath(hello)) {
                     throw new AssertionError("hello must be valid");
                 }
             }
@@ -81,6 +81,7 @@ class DaemonBench {
 
     @Test
     void queryPathInfoThroughput() throws Exception {
+        report("QueryPathInfo against " + daemon.describe());
         for (int clients : new int[] {1, 64}) {
             runQueries(clients, 1_000);
             double perSecond = runQueries(clients, 5_000);
@@ -102,7 +103,7 @@ class DaemonBench {
                     long end = window[1];
                     long local = 0;
                     while (System.nanoTime() < end) {
-                        c.queryPathInfo(HELLO);
+                        c.queryPathInfo(hello);
                         local++;
                     }
                     ops.addAndGet(local);
@@ -124,6 +125,7 @@ class DaemonBench {
     /** A fresh daemon per JVM configuration, so earlier benchmarks' garbage does not count. */
     @Test
     void rssWithTenThousandIdleConnections(@TempDir Path dir) throws Exception {
+        assumeTrue(BenchDaemon.running().isEmpty(), "measures loomd JVM configurations, not a running daemon");
         rss(dir.resolve("default"), List.of());
         rss(dir.resolve("serial"), List.of("-XX:+UseSerialGC"));
     }
@@ -145,7 +147,7 @@ class DaemonBench {
                 long[] micros = new long[500];
                 for (int i = 0; i < micros.length; i++) {
                     long s = System.nanoTime();
-                    try (StoreClient c = StoreClient.connectUnix(d.socketPath(), ClientOptions.DEFAULT)) {
+                    try (StoreClient c = d.client()) {
                         c.isValidPath(HELLO);
                     }
                     micros[i] = (System.nanoTime() - s) / 1000;

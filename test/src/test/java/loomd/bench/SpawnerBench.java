@@ -2,7 +2,6 @@ package loomd.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -11,13 +10,14 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import loomd.process.ExitStatus;
 import loomd.spawner.Namespace;
 import loomd.spawner.SpawnRequest;
 import loomd.spawner.SpawnedProcess;
 import loomd.spawner.SpawnerClient;
+import loomd.test.spawner.SpawnerFixture;
 
 /**
  * Latency to start and reap one sandboxed {@code true} through the spawner, next to ProcessBuilder
@@ -34,35 +34,34 @@ class SpawnerBench {
         void once() throws Exception;
     }
 
+    @RegisterExtension
+    final SpawnerFixture spawner = new SpawnerFixture();
+
     @Test
-    void startAndReapTrue(@TempDir Path temp) throws Exception {
-        Path root = Files.createDirectories(temp.resolve("root"));
-        Files.createDirectories(root.resolve("bin"));
-        Files.createSymbolicLink(root.resolve("bin/true"), Path.of("busybox"));
-        String spawnerBinary = System.getProperty("loomd.spawnerBinary");
-        try (SpawnerClient client = SpawnerClient.launch(Path.of(spawnerBinary), temp.resolve("run"))) {
-            SpawnRequest plain = SpawnRequest.builder().argv("/bin/true").build();
-            SpawnRequest lean = SpawnRequest.builder().argv("/bin/true").namespaces(Namespace.MOUNT, Namespace.PID)
-                    .root(root.toString()).bind("/bin/busybox", true).build();
-            SpawnRequest fullButNet = SpawnRequest.builder().argv("/bin/true")
-                    .namespaces(Namespace.MOUNT, Namespace.PID, Namespace.IPC, Namespace.UTS)
-                    .root(root.toString()).bind("/bin/busybox", true).mountProc(true).minimalDev(true)
-                    .hostname("localhost").build();
-            SpawnRequest full = SpawnRequest.builder().argv("/bin/true")
-                    .namespaces(Namespace.MOUNT, Namespace.PID, Namespace.IPC, Namespace.UTS, Namespace.NET)
-                    .root(root.toString()).bind("/bin/busybox", true).mountProc(true).minimalDev(true)
-                    .hostname("localhost").build();
-            Map<String, Run> cases = new LinkedHashMap<>();
-            cases.put("ProcessBuilder /bin/true", () -> {
-                Process p = new ProcessBuilder("/bin/true").start();
-                assertEquals(0, p.waitFor());
-            });
-            cases.put("spawner, no namespaces, /bin/true", () -> spawn(client, plain));
-            cases.put("spawner, lean: mnt+pid+root+bind", () -> spawn(client, lean));
-            cases.put("spawner, full but net", () -> spawn(client, fullButNet));
-            cases.put("spawner, full: mnt+pid+ipc+uts+net+root+proc+dev", () -> spawn(client, full));
-            measureInterleaved(cases);
-        }
+    void startAndReapTrue() throws Exception {
+        Path root = spawner.root();
+        SpawnerClient client = spawner.client();
+        SpawnRequest plain = SpawnRequest.builder().argv("/bin/true").build();
+        SpawnRequest lean = SpawnRequest.builder().argv("/bin/true").namespaces(Namespace.MOUNT, Namespace.PID)
+                .root(root.toString()).bind("/bin/busybox", true).build();
+        SpawnRequest fullButNet = SpawnRequest.builder().argv("/bin/true")
+                .namespaces(Namespace.MOUNT, Namespace.PID, Namespace.IPC, Namespace.UTS)
+                .root(root.toString()).bind("/bin/busybox", true).mountProc(true).minimalDev(true)
+                .hostname("localhost").build();
+        SpawnRequest full = SpawnRequest.builder().argv("/bin/true")
+                .namespaces(Namespace.MOUNT, Namespace.PID, Namespace.IPC, Namespace.UTS, Namespace.NET)
+                .root(root.toString()).bind("/bin/busybox", true).mountProc(true).minimalDev(true)
+                .hostname("localhost").build();
+        Map<String, Run> cases = new LinkedHashMap<>();
+        cases.put("ProcessBuilder /bin/true", () -> {
+            Process p = new ProcessBuilder("/bin/true").start();
+            assertEquals(0, p.waitFor());
+        });
+        cases.put("spawner, no namespaces, /bin/true", () -> spawn(client, plain));
+        cases.put("spawner, lean: mnt+pid+root+bind", () -> spawn(client, lean));
+        cases.put("spawner, full but net", () -> spawn(client, fullButNet));
+        cases.put("spawner, full: mnt+pid+ipc+uts+net+root+proc+dev", () -> spawn(client, full));
+        measureInterleaved(cases);
     }
 
     private static void spawn(SpawnerClient client, SpawnRequest request) throws Exception {

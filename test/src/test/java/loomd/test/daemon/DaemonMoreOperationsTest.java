@@ -12,28 +12,27 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import loomd.protocol.client.BuildOptions;
-import loomd.protocol.client.ClientOptions;
 import loomd.protocol.client.DaemonException;
 import loomd.protocol.client.StoreClient;
 import loomd.protocol.hash.Hash;
 import loomd.protocol.hash.HashAlgorithm;
 import loomd.protocol.store.StoreDir;
 import loomd.protocol.store.StorePathComputer;
-import loomd.test.support.DaemonProcess;
+import loomd.test.support.DaemonFixture;
 import loomd.test.support.RawClient;
 import loomd.test.support.TestNar;
+import loomd.testkit.Poll;
 
 /**
  * The operations {@link DaemonOperationsTest} leaves out, over a real Unix socket: derivation
@@ -50,23 +49,11 @@ class DaemonMoreOperationsTest {
             + "(\"out\",\"" + HELLO_OUT + "\"),(\"system\",\"x86_64-linux\")])";
     static final String DEFAULT_URLS = "https://bordeaux.guix.gnu.org https://ci.guix.gnu.org";
 
-    @TempDir static Path root;
-    static DaemonProcess daemon;
-
-    @BeforeAll
-    static void start() throws IOException {
-        daemon = DaemonProcess.builder(root).start();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (daemon != null) {
-            daemon.close();
-        }
-    }
+    @RegisterExtension
+    static final DaemonFixture daemon = new DaemonFixture();
 
     static StoreClient client() throws IOException {
-        return StoreClient.connectUnix(daemon.socketPath(), ClientOptions.DEFAULT);
+        return daemon.client();
     }
 
     @Test
@@ -97,9 +84,9 @@ class DaemonMoreOperationsTest {
             assertEquals(paths.makeFixedOutputPath(true, Hash.of(algo, treeNar), "tree-" + algo.wireName()).toString(), tree);
             assertEquals(Hash.of(HashAlgorithm.SHA256, treeNar).toBase16(), c.queryPathInfo(tree).narHash());
             assertEquals(treeNar.length, c.queryPathInfo(tree).narSize());
-            Path physical = daemon.physicalStoreDir().resolve(tree.substring("/gnu/store/".length()));
+            Path physical = daemon.process().physicalStoreDir().resolve(tree.substring("/gnu/store/".length()));
             assertTrue(Files.isExecutable(physical.resolve("f")));
-            assertFalse(Files.isExecutable(daemon.physicalStoreDir().resolve(flat.substring("/gnu/store/".length()))));
+            assertFalse(Files.isExecutable(daemon.process().physicalStoreDir().resolve(flat.substring("/gnu/store/".length()))));
         }
     }
 
@@ -181,17 +168,14 @@ class DaemonMoreOperationsTest {
 
     /** How many session temp-roots files name {@code path}. */
     static long tempRootFilesNaming(String path) throws IOException {
-        try (Stream<Path> all = Files.list(daemon.stateDir().resolve("temproots"))) {
+        try (Stream<Path> all = Files.list(daemon.process().stateDir().resolve("temproots"))) {
             return all.filter(f -> readQuietly(f).contains(path + "\0")).count();
         }
     }
 
     static void awaitTempRootFilesNaming(String path, long expected) throws Exception {
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (tempRootFilesNaming(path) != expected && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertEquals(expected, tempRootFilesNaming(path), "temp-roots files naming " + path);
+        long files = Poll.until(Duration.ofSeconds(5), () -> tempRootFilesNaming(path), n -> n == expected);
+        assertEquals(expected, files, "temp-roots files naming " + path);
     }
 
     static String readQuietly(Path f) {
@@ -219,19 +203,19 @@ class DaemonMoreOperationsTest {
             assertEquals("imported archive of `" + other + "' lacks a signature", e.getMessage());
             assertFalse(c.isValidPath(other), "nothing registered");
         }
-        try (Stream<Path> entries = Files.list(daemon.physicalStoreDir())) {
+        try (Stream<Path> entries = Files.list(daemon.process().physicalStoreDir())) {
             assertFalse(entries.anyMatch(p -> p.getFileName().toString().startsWith(".loomd-tmp")), "no temporary left");
         }
     }
 
     @Test
     void theHandshakeKeepsOrDropsTheReservedSpaceFile() throws IOException {
-        Path reserved = daemon.dbDir().resolve("reserved");
-        try (RawClient c = new RawClient(daemon.connectUnix())) {
+        Path reserved = daemon.process().dbDir().resolve("reserved");
+        try (RawClient c = daemon.raw()) {
             c.handshake(false);
         }
         assertFalse(Files.exists(reserved), "reserveSpace=0 deletes <db>/reserved");
-        try (RawClient c = new RawClient(daemon.connectUnix())) {
+        try (RawClient c = daemon.raw()) {
             c.handshake(true);
         }
         assertEquals(8L << 20, Files.size(reserved), "reserveSpace=1 keeps 8 MiB in <db>/reserved");

@@ -8,24 +8,30 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.io.UncheckedIOException;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import loomd.locker.LockMode;
+import loomd.locker.LockOwner;
+import loomd.locker.LockerClient;
+import loomd.locker.LockerFixture;
+import loomd.locker.PathLock;
+import loomd.locker.Wait;
 import loomd.protocol.client.BuildMode;
 import loomd.protocol.client.BuildOptions;
 import loomd.protocol.client.ClientOptions;
@@ -33,11 +39,7 @@ import loomd.protocol.client.DaemonException;
 import loomd.protocol.client.GcRoot;
 import loomd.protocol.client.PathInfo;
 import loomd.protocol.client.StoreClient;
-import loomd.locker.LockMode;
-import loomd.locker.LockOwner;
-import loomd.locker.LockerClient;
-import loomd.locker.PathLock;
-import loomd.locker.Wait;
+import loomd.test.support.DaemonFixture;
 import loomd.test.support.DaemonProcess;
 import loomd.test.support.TestNar;
 
@@ -57,12 +59,15 @@ class DaemonOperationsTest {
 
     enum Transport { UNIX, TCP }
 
+    @RegisterExtension
+    static final DaemonFixture daemon = new DaemonFixture(DaemonProcess.Builder::tcp);
+    /** A collector in another process, for the gc.lock test. */
+    @RegisterExtension
+    static final LockerFixture collector = new LockerFixture();
     @TempDir static Path root;
-    static DaemonProcess daemon;
 
     @BeforeAll
-    static void start() throws IOException {
-        daemon = DaemonProcess.builder(root).tcp().start();
+    static void addItems() throws IOException {
         try (StoreClient c = connect(Transport.UNIX)) {
             assertEquals(HELLO, c.addTextToStore("hello.txt", "hello world\n", List.of()));
             assertEquals(DEP, c.addTextToStore("dep.txt", "dependency\n", List.of()));
@@ -70,17 +75,10 @@ class DaemonOperationsTest {
         }
     }
 
-    @AfterAll
-    static void stop() {
-        if (daemon != null) {
-            daemon.close();
-        }
-    }
-
     static StoreClient connect(Transport t) throws IOException {
         return switch (t) {
-            case UNIX -> StoreClient.connectUnix(daemon.socketPath(), ClientOptions.DEFAULT);
-            case TCP -> StoreClient.connectTcp("127.0.0.1", daemon.tcpPort(), ClientOptions.DEFAULT);
+            case UNIX -> daemon.client();
+            case TCP -> StoreClient.connectTcp("127.0.0.1", daemon.process().tcpPort(), ClientOptions.DEFAULT);
         };
     }
 
@@ -148,7 +146,7 @@ class DaemonOperationsTest {
                     "link", new TestNar.Symlink("run.sh"))));
             assertEquals(TREE, c.addToStore("tree", true, "sha256", new ByteArrayInputStream(tree)));
             assertTrue(c.isValidPath(TREE));
-            Path physical = daemon.physicalStoreDir().resolve(TREE.substring("/gnu/store/".length()));
+            Path physical = daemon.process().physicalStoreDir().resolve(TREE.substring("/gnu/store/".length()));
             assertEquals("readme\n", Files.readString(physical.resolve("README")));
             assertTrue(Files.isExecutable(physical.resolve("run.sh")));
             for (String algo : List.of("md5", "sha1", "sha512")) {
@@ -208,25 +206,27 @@ class DaemonOperationsTest {
     /** Upstream's wait message reaches the client (STDERR_NEXT) while a collector holds gc.lock exclusively. */
     @Test
     void syncWithGCTellsTheClientItWaitsForACollector() throws Exception {
-        try (LockerClient collector = LockerClient.launch(root)) {
-            LockOwner gc = collector.newOwner("test collector");
-            PathLock held = collector.lock(gc, daemon.stateDir().resolve("gc.lock"), LockMode.EXCLUSIVE, Wait.TRY).join();
-            assertTrue(held instanceof PathLock.Held, held.toString());
-            BlockingQueue<String> messages = new LinkedBlockingQueue<>();
-            try (StoreClient c = StoreClient.connectUnix(daemon.socketPath(), ClientOptions.DEFAULT.withLog(messages::add))) {
-                CompletableFuture<Boolean> sync = CompletableFuture.supplyAsync(() -> {
-                    try {
-                        return c.syncWithGC();
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                }, r -> Thread.ofVirtual().start(r));
-                assertEquals("waiting for the big garbage collector lock...\n", messages.poll(10, TimeUnit.SECONDS));
-                Thread.sleep(100);
-                assertFalse(sync.isDone(), "syncWithGC waits while the collector runs");
-                collector.releaseAll(gc).join();
-                assertTrue(sync.get(10, TimeUnit.SECONDS));
-            }
+        LockerClient locker = collector.client();
+        LockOwner gc = locker.newOwner("test collector");
+        PathLock held = locker.lock(gc, daemon.process().stateDir().resolve("gc.lock"), LockMode.EXCLUSIVE, Wait.TRY).join();
+        assertTrue(held instanceof PathLock.Held, held.toString());
+        BlockingQueue<String> messages = new LinkedBlockingQueue<>();
+        // The locker outlives this test: a failure must not leave gc.lock held for the others.
+        try (StoreClient c = daemon.client(ClientOptions.DEFAULT.withLog(messages::add))) {
+            CompletableFuture<Boolean> sync = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return c.syncWithGC();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }, r -> Thread.ofVirtual().start(r));
+            assertEquals("waiting for the big garbage collector lock...\n", messages.poll(10, TimeUnit.SECONDS));
+            Thread.sleep(100);
+            assertFalse(sync.isDone(), "syncWithGC waits while the collector runs");
+            locker.releaseAll(gc).join();
+            assertTrue(sync.get(10, TimeUnit.SECONDS));
+        } finally {
+            locker.releaseAll(gc).join();
         }
     }
 }

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -20,15 +21,17 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import loomd.protocol.client.ClientOptions;
 import loomd.protocol.client.StoreClient;
 import loomd.protocol.client.Transcript;
+import loomd.test.support.DaemonFixture;
 import loomd.test.support.DaemonProcess;
+import loomd.test.support.RawClient;
+import loomd.testkit.Stopwatch;
 
 /**
  * Replays every captured transcript (spec/transcripts/) against the real daemon with
@@ -50,37 +53,33 @@ class DaemonTranscriptReplayTest {
     static final String DEP = "/gnu/store/fgmac8yrq6rsczpr3mqb5y8068l5b0s8-dep.txt";
     static final String WITH_REF = "/gnu/store/w53w0kgdj7w5da4aqan9ra5nn938qilb-with-ref.txt";
     static final String ROOT_LINK = "/tmp/guix-transcript-root";
+    /**
+     * How long a missing reply is waited for. A passing replay never waits it out (it stops once the
+     * recorded bytes are in); on a loaded machine a scenario that starts a program (the fake guix
+     * authenticate of 11) can take seconds, so this is generous.
+     */
+    static final Duration SILENCE = Stopwatch.PATIENCE;
 
-    @TempDir static Path root;
+    /** The daemon most scenarios share; its fake GUIX program is written before it starts. */
+    @RegisterExtension
+    static final DaemonFixture daemon =
+            new DaemonFixture(b -> withFakeGuix(b, writeFakeGuix(b.root().resolve("fake-guix"))));
+    /** Scenario 12's fresh daemon. */
     @TempDir static Path root2;
-    static DaemonProcess daemon;
-    static Path fakeGuix;
-    static String link;
+    static final String link = "/tmp/guix-transcript-" + randomAlnum(4);
 
-    @BeforeAll
-    static void start() throws IOException {
-        fakeGuix = writeFakeGuix(root.resolve("fake-guix"));
-        daemon = start(root);
-        link = "/tmp/guix-transcript-" + randomAlnum(4);
-    }
-
-    static DaemonProcess start(Path dir) throws IOException {
-        Path conf = dir.resolve("etc/guix");
-        Files.createDirectories(conf);
+    /** A daemon whose {@code guix authenticate} is {@code fakeGuix}, with the signing key it expects to find. */
+    static DaemonProcess.Builder withFakeGuix(DaemonProcess.Builder builder, Path fakeGuix) throws IOException {
+        Path conf = Files.createDirectories(builder.root().resolve("etc/guix"));
         Path key = conf.resolve("signing-key.sec");
         Files.writeString(key, "(stand-in key: the fake guix authenticate never reads it)\n");
         Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
-        return DaemonProcess.builder(dir).env("GUIX", fakeGuix.toString()).start();
+        return builder.env("GUIX", fakeGuix.toString());
     }
 
     @AfterAll
-    static void stop() throws IOException {
-        if (daemon != null) {
-            daemon.close();
-        }
-        if (link != null) {
-            Files.deleteIfExists(Path.of(link));
-        }
+    static void removeLink() throws IOException {
+        Files.deleteIfExists(Path.of(link));
     }
 
     @TestFactory
@@ -95,19 +94,20 @@ class DaemonTranscriptReplayTest {
         return files.stream().map(f -> DynamicTest.dynamicTest(f.getFileName().toString(), () -> {
             Transcript t = Transcript.parse(f);
             if (t.name().startsWith("12-")) {
-                try (DaemonProcess fresh = start(root2)) {
+                Path fakeGuix = daemon.process().root().resolve("fake-guix");
+                try (DaemonProcess fresh = withFakeGuix(DaemonProcess.builder(root2), fakeGuix).start()) {
                     replayOn(fresh, t);
                 }
             } else {
-                setUp(daemon, t.name());
-                replayOn(daemon, t);
+                setUp(daemon.process(), t.name());
+                replayOn(daemon.process(), t);
             }
         }));
     }
 
     /** The state each scenario expects, made over a second connection ({@code direct}). */
     static void setUp(DaemonProcess d, String name) throws IOException {
-        try (StoreClient direct = StoreClient.connectUnix(d.socketPath(), ClientOptions.DEFAULT)) {
+        try (StoreClient direct = d.client()) {
             switch (name.substring(0, 2)) {
                 case "03", "05", "06", "13" -> {
                     direct.addTextToStore("hello.txt", "hello world\n", List.of());
@@ -153,7 +153,8 @@ class DaemonTranscriptReplayTest {
             }
             if (t.daemonEof()) {
                 ByteBuffer extra = ByteBuffer.allocate(64);
-                assertEquals(-1, readWithTimeout(ch, extra, 5000), t.name() + ": daemon should close without more bytes");
+                assertEquals(-1, RawClient.readWithin(ch, extra, SILENCE),
+                        t.name() + ": daemon should close without more bytes");
             }
         }
     }
@@ -193,39 +194,16 @@ class DaemonTranscriptReplayTest {
         return s.replace(ROOT_LINK, link).getBytes(StandardCharsets.ISO_8859_1);
     }
 
-    /** Reads {@code n} bytes, or fewer if the daemon stays silent for 3 s. */
+    /** Reads {@code n} bytes, or fewer if the daemon stays silent for {@link #SILENCE}. */
     static byte[] read(SocketChannel ch, int n) throws IOException {
         ByteBuffer buf = ByteBuffer.allocate(n);
         while (buf.hasRemaining()) {
-            int r = readWithTimeout(ch, buf, 3000);
+            int r = RawClient.readWithin(ch, buf, SILENCE);
             if (r <= 0) {
                 break;
             }
         }
         return java.util.Arrays.copyOf(buf.array(), buf.position());
-    }
-
-    /** One read with a timeout: bytes read, -1 at EOF, 0 on timeout. */
-    static int readWithTimeout(SocketChannel ch, ByteBuffer buf, long millis) throws IOException {
-        ch.configureBlocking(false);
-        try {
-            long deadline = System.currentTimeMillis() + millis;
-            while (System.currentTimeMillis() < deadline) {
-                int r = ch.read(buf);
-                if (r != 0) {
-                    return r;
-                }
-                try {
-                    Thread.sleep(5);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return 0;
-                }
-            }
-            return 0;
-        } finally {
-            ch.configureBlocking(true);
-        }
     }
 
     static String randomAlnum(int n) {

@@ -5,14 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import loomd.protocol.client.ClientOptions;
 import loomd.protocol.client.StoreClient;
-import loomd.test.support.DaemonProcess;
+import loomd.test.support.DaemonFixture;
+import loomd.testkit.Poll;
 
 /**
  * With {@code --session-markers}, each session shows up as {@code guix processes} looks for
@@ -20,7 +21,8 @@ import loomd.test.support.DaemonProcess;
  * the session, and with the daemon even when it is killed (the spawner starts the markers).
  */
 class GuixProcessesTest {
-    @TempDir Path root;
+    @RegisterExtension
+    final DaemonFixture daemon = new DaemonFixture(b -> b.args("--session-markers"));
 
     static List<ProcessHandle> markersFor(long clientPid) {
         return ProcessHandle.allProcesses()
@@ -46,30 +48,24 @@ class GuixProcessesTest {
     @Test
     void sessionsAppearAsGuixDaemonProcesses() throws Exception {
         long me = ProcessHandle.current().pid();
-        try (DaemonProcess daemon = DaemonProcess.builder(root).args("--session-markers").start()) {
-            try (StoreClient c = StoreClient.connectUnix(daemon.socketPath(), ClientOptions.DEFAULT)) {
-                c.isValidPath("/gnu/store/3qfa38x5ns7r5wn2mjnd2vnrsj1wircv-hello.txt");
-                List<ProcessHandle> markers = markersFor(me);
-                assertTrue(markers.stream().anyMatch(p -> readArgv0(p).equals("guix-daemon")),
-                        "a guix-daemon process with argv[1] = " + me);
-            }
-            long deadline = System.currentTimeMillis() + 5000;
-            while (!markersFor(me).isEmpty() && System.currentTimeMillis() < deadline) {
-                Thread.sleep(20);
-            }
-            assertFalse(markersFor(me).stream().anyMatch(ProcessHandle::isAlive), "marker gone with the session");
+        try (StoreClient c = daemon.client()) {
+            c.isValidPath("/gnu/store/3qfa38x5ns7r5wn2mjnd2vnrsj1wircv-hello.txt");
+            List<ProcessHandle> markers = markersFor(me);
+            assertTrue(markers.stream().anyMatch(p -> readArgv0(p).equals("guix-daemon")),
+                    "a guix-daemon process with argv[1] = " + me);
         }
+        Poll.until(Duration.ofSeconds(5), () -> markersFor(me).isEmpty());
+        assertFalse(markersFor(me).stream().anyMatch(ProcessHandle::isAlive), "marker gone with the session");
     }
 
     @Test
     void markersDoNotOutliveAKilledDaemon() throws Exception {
         long me = ProcessHandle.current().pid();
-        try (DaemonProcess daemon = DaemonProcess.builder(root).args("--session-markers").start();
-                StoreClient c = StoreClient.connectUnix(daemon.socketPath(), ClientOptions.DEFAULT)) {
+        try (StoreClient c = daemon.client()) {
             c.isValidPath("/gnu/store/3qfa38x5ns7r5wn2mjnd2vnrsj1wircv-hello.txt");
             List<ProcessHandle> markers = markersFor(me);
             assertFalse(markers.isEmpty(), "a marker for this session");
-            daemon.process().destroyForcibly();
+            daemon.process().process().destroyForcibly();
             for (ProcessHandle marker : markers) {
                 marker.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS); // a timeout fails the test
             }

@@ -11,8 +11,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
+import loomd.test.support.DaemonFixture;
 import loomd.test.support.DaemonProcess;
 import loomd.test.support.RawClient;
 
@@ -23,7 +24,8 @@ import loomd.test.support.RawClient;
 class ShutdownTest {
     static final String HELLO = "/gnu/store/3qfa38x5ns7r5wn2mjnd2vnrsj1wircv-hello.txt";
 
-    @TempDir Path root;
+    @RegisterExtension
+    final DaemonFixture fixture = new DaemonFixture(b -> b.args("--shutdown-grace=1"));
 
     static long tempRootFiles(DaemonProcess d) throws IOException {
         try (Stream<Path> files = Files.list(d.stateDir().resolve("temproots"))) {
@@ -33,9 +35,8 @@ class ShutdownTest {
 
     @Test
     void sigtermClosesSessionsAfterTheGracePeriod() throws Exception {
-        DaemonProcess daemon = DaemonProcess.builder(root).args("--shutdown-grace=1").start();
-        try (RawClient idle = new RawClient(daemon.connectUnix()).handshake();
-                RawClient busy = new RawClient(daemon.connectUnix()).handshake()) {
+        DaemonProcess daemon = fixture.process();
+        try (RawClient idle = fixture.raw().handshake(); RawClient busy = fixture.raw().handshake()) {
             busy.out.writeU64(8);
             busy.out.writeString("hello.txt");
             busy.out.writeString("hello world\n");
@@ -60,8 +61,6 @@ class ShutdownTest {
             assertEquals(0, tempRootFiles(daemon), "temp roots removed");
             assertTrue(daemon.log().contains("stopped"), daemon.log());
             assertTrue(!Files.exists(daemon.socketPath()), "socket file removed");
-        } finally {
-            daemon.close();
         }
     }
 }

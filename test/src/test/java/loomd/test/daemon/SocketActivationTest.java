@@ -8,11 +8,10 @@ import java.nio.file.Path;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import loomd.protocol.client.ClientOptions;
 import loomd.protocol.client.StoreClient;
-import loomd.test.support.DaemonProcess;
+import loomd.test.support.DaemonFixture;
 
 /**
  * The test plays systemd: a python launcher binds and listens on the Unix socket, puts it on
@@ -32,22 +31,21 @@ class SocketActivationTest {
             os.execvp("sh", ["sh", "-c", 'export LISTEN_PID=$$; exec "$@"', "sh"] + sys.argv[2:])
             """;
 
-    @TempDir Path root;
+    /** The launcher binds where the daemon would have listened: {@code ROOT/daemon.sock}. */
+    @RegisterExtension
+    final DaemonFixture daemon = new DaemonFixture(b -> {
+        Path launcher = Files.writeString(b.root().resolve("launch.py"), LAUNCHER);
+        return b.wrapper("python3", launcher.toString(), b.root().resolve("daemon.sock").toString());
+    });
 
     @Test
     void servesOnTheActivatedSocket() throws IOException {
-        Path launcher = root.resolve("launch.py");
-        Files.writeString(launcher, LAUNCHER);
-        Path socket = root.resolve("daemon.sock");
-        try (DaemonProcess daemon = DaemonProcess.builder(root)
-                .wrapper("python3", launcher.toString(), socket.toString())
-                .start()) {
-            try (StoreClient c = StoreClient.connectUnix(socket, ClientOptions.DEFAULT)) {
-                String p = c.addTextToStore("activated.txt", "hi\n", List.of());
-                assertTrue(c.isValidPath(p));
-            }
-            assertTrue(daemon.log().contains("socket-activated with 1 socket(s)"), daemon.log());
-            assertTrue(daemon.log().contains("accepted connection from pid"), "stderr still logs: " + daemon.log());
+        try (StoreClient c = daemon.client()) {
+            String p = c.addTextToStore("activated.txt", "hi\n", List.of());
+            assertTrue(c.isValidPath(p));
         }
+        String log = daemon.process().log();
+        assertTrue(log.contains("socket-activated with 1 socket(s)"), log);
+        assertTrue(log.contains("accepted connection from pid"), "stderr still logs: " + log);
     }
 }

@@ -12,14 +12,12 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import loomd.protocol.client.ClientOptions;
 import loomd.protocol.client.DaemonException;
 import loomd.protocol.client.StoreClient;
-import loomd.test.support.DaemonProcess;
+import loomd.test.support.DaemonFixture;
 
 /**
  * Trusted (uid 0) versus untrusted callers: an untrusted client runs as uid 65534 through
@@ -55,44 +53,33 @@ class TrustTest {
             print("build-repair", reply())
             """;
 
-    Path root;
-    DaemonProcess daemon;
-
-    @BeforeEach
-    void start() throws IOException {
-        root = Files.createTempDirectory(Path.of("/tmp"), "loomd-trust-");
-        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
-        daemon = DaemonProcess.builder(root).start();
-    }
-
-    @AfterEach
-    void stop() throws IOException {
-        daemon.close();
-        try (var files = Files.walk(root)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-    }
+    /** A fresh daemon per test; uid 65534 must reach its socket, so its directory is 0755. */
+    @RegisterExtension
+    final DaemonFixture daemon = new DaemonFixture(b -> {
+        Files.setPosixFilePermissions(b.root(), PosixFilePermissions.fromString("rwxr-xr-x"));
+        return b;
+    });
 
     @Test
     void rootIsTrusted() throws IOException {
         assumeTrue("root".equals(System.getProperty("user.name")), "needs to run as root");
-        try (StoreClient c = StoreClient.connectUnix(daemon.socketPath(), ClientOptions.DEFAULT)) {
+        try (StoreClient c = daemon.client()) {
             DaemonException e = assertThrows(DaemonException.class, () -> c.verifyStore(false, true));
             assertEquals("invalid operation 35", e.getMessage(), "trusted: the privilege check passes");
         }
-        assertTrue(daemon.log().contains("user root"), daemon.log());
+        assertTrue(daemon.process().log().contains("user root"), daemon.process().log());
     }
 
     @Test
     void otherUsersAreNot() throws Exception {
         assumeTrue("root".equals(System.getProperty("user.name")), "needs root to switch uid");
-        Path script = root.resolve("client.py");
+        Path script = daemon.process().root().resolve("client.py");
         Files.writeString(script, CLIENT);
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rw-r--r--"));
         // The system python: a per-user one (pyenv under /root) is not readable by uid 65534.
         String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
         Process p = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                python, script.toString(), daemon.socketPath().toString()).redirectErrorStream(true).start();
+                python, script.toString(), daemon.process().socketPath().toString()).redirectErrorStream(true).start();
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals("""
@@ -100,8 +87,9 @@ class TrustTest {
                 verify-repair ERROR you are not privileged to repair paths
                 build-repair ERROR repairing is a privileged operation
                 """, output);
-        assertTrue(daemon.log().contains("user nobody") || daemon.log().contains("user 65534"), daemon.log());
-        Path perUser = daemon.stateDir().resolve("profiles/per-user/nobody");
+        String log = daemon.process().log();
+        assertTrue(log.contains("user nobody") || log.contains("user 65534"), log);
+        Path perUser = daemon.process().stateDir().resolve("profiles/per-user/nobody");
         assertTrue(Files.isDirectory(perUser), "the session start creates the user's profile directory");
         assertEquals(65534, Files.getAttribute(perUser, "unix:uid"));
     }

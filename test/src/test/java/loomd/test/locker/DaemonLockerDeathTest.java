@@ -3,38 +3,42 @@ package loomd.test.locker;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import loomd.posix.Processes;
-import loomd.protocol.client.ClientOptions;
 import loomd.protocol.client.DaemonException;
 import loomd.protocol.client.StoreClient;
 import loomd.test.support.DaemonProcess;
+import loomd.testkit.Poll;
+import loomd.testkit.Stopwatch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import static loomd.test.locker.LockProbe.writeLockable;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static loomd.test.locker.LockProbe.writeLockable;
 
 /**
  * kill -9 of the real daemon's locker child: the daemon survives, restarts its locker, and adds keep working
  * (the first one after the kill may fail, with an error naming the locker); the sessions' temp-roots files are
  * locked again by the new locker, so a collector still sees them as live. Then kill -9 of the daemon: its
- * locker exits within a second and every lock is free.
+ * locker exits at once (the time is printed) and every lock is free.
  */
 class DaemonLockerDeathTest {
+    static final Duration SOON = Duration.ofSeconds(20);
+
     @TempDir
     Path dir;
 
     @Test
     void theDaemonSurvivesItsLockerBeingKilled() throws Exception {
         try (DaemonProcess daemon = DaemonProcess.builder(dir.resolve("d")).start();
-                StoreClient session = StoreClient.connectUnix(daemon.socketPath(), ClientOptions.DEFAULT)) {
+                StoreClient session = daemon.client()) {
             session.addTextToStore("before", "before the kill", List.of());
             long locker = lockerOf(daemon);
             assertTrue(daemon.log().contains("watching the locker (pid " + locker + ")"), daemon.log());
@@ -50,7 +54,7 @@ class DaemonLockerDeathTest {
             }
             String after = session.addTextToStore("after", "after the restart", List.of());
             assertTrue(Files.exists(daemon.physicalStoreDir().resolve(Path.of(after).getFileName())));
-            try (StoreClient other = StoreClient.connectUnix(daemon.socketPath(), ClientOptions.DEFAULT)) {
+            try (StoreClient other = daemon.client()) {
                 other.addTextToStore("other", "a new session", List.of());
                 assertEveryTempRootsFileIsLocked(daemon.stateDir().resolve("temproots"));
             }
@@ -58,21 +62,19 @@ class DaemonLockerDeathTest {
             assertTrue(daemon.isAlive());
             long restarted = lockerOf(daemon);
             assertNotEquals(locker, restarted);
-            LockProbe.await(() -> daemon.log().contains("watching the locker (pid " + restarted + ")"));
+            Poll.until(SOON, () -> daemon.log().contains("watching the locker (pid " + restarted + ")"));
             assertTrue(daemon.log().contains("watching the locker (pid " + restarted + ")"), daemon.log());
-            LockProbe.await(() -> daemon.log().contains("(pid " + locker + ") exited unexpectedly"));
+            Poll.until(SOON, () -> daemon.log().contains("(pid " + locker + ") exited unexpectedly"));
             assertEquals(1, daemon.log().split("the locker \\(pid " + locker + "\\) exited unexpectedly", -1).length - 1,
                     "the process monitor reports the locker's death once: " + daemon.log());
 
             List<Path> tempRootsFiles = filesIn(daemon.stateDir().resolve("temproots"));
             Processes.kill((int) daemon.pid(), Processes.SIGKILL);
-            long killed = System.nanoTime();
-            LockProbe.await(() -> tempRootsFiles.stream().allMatch(LockProbe::writeLockable));
-            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
-            System.out.println("kill -9 of the daemon: every temp-roots lock free after " + ms + " ms");
+            Stopwatch killed = Stopwatch.start();
+            Poll.until(Stopwatch.PATIENCE, () -> tempRootsFiles.stream().allMatch(LockProbe::writeLockable));
             assertTrue(tempRootsFiles.stream().allMatch(LockProbe::writeLockable),
-                    "temp-roots files still locked 20 s after the daemon died");
-            assertTrue(ms < 1000, "the locks outlived the daemon by " + ms + " ms");
+                    "temp-roots files still locked " + Stopwatch.PATIENCE.toSeconds() + " s after the daemon died");
+            killed.assertPrompt("kill -9 of the daemon: every temp-roots lock free");
         }
     }
 

@@ -1,8 +1,6 @@
 package loomd.test.locker;
 
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import loomd.posix.Fds;
 import loomd.posix.LockKind;
@@ -25,17 +23,5 @@ final class LockProbe {
         } catch (PosixException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    /** Polls {@code condition} every 2 ms for up to 20 s. */
-    static boolean await(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Thread.sleep(2);
-        }
-        return true;
     }
 }

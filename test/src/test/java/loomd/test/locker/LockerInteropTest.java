@@ -7,9 +7,11 @@ import java.util.concurrent.TimeUnit;
 import loomd.locker.LockMode;
 import loomd.locker.LockOwner;
 import loomd.locker.LockerClient;
+import loomd.locker.LockerFixture;
 import loomd.locker.PathLock;
 import loomd.locker.Wait;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,14 +20,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The locker's OFD locks against classic POSIX locks of another program (python fcntl.lockf), both ways. */
 class LockerInteropTest {
+    @RegisterExtension
+    final LockerFixture locker = new LockerFixture();
+
     @TempDir
     Path dir;
 
     @Test
     void classicLockersAreRefusedWhileLoomdHoldsAndViceVersa() throws Exception {
         Path file = dir.resolve("store-item.lock");
-        try (LockerClient client = LockerClient.launch(dir.resolve("run"));
-                PythonLockf python = new PythonLockf(file)) {
+        LockerClient client = locker.client();
+        try (PythonLockf python = new PythonLockf(file)) {
             LockOwner session = client.newOwner("session");
 
             PathLock.Held mine = client.lock(session, file, LockMode.EXCLUSIVE, Wait.TRY).get(10, TimeUnit.SECONDS).held();

@@ -12,9 +12,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import loomd.locker.LockOwner;
 import loomd.locker.LockerClient;
+import loomd.locker.LockerFixture;
 import loomd.locker.PathLocks;
 import loomd.locker.Wait;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,6 +31,9 @@ class LockerStressTest {
     static final int PATHS = 16;
     static final int ROUNDS = 40;
 
+    @RegisterExtension
+    final LockerFixture locker = new LockerFixture();
+
     @TempDir
     Path dir;
 
@@ -42,8 +47,8 @@ class LockerStressTest {
         paths.forEach(p -> holders.put(p, new AtomicInteger()));
         AtomicInteger violations = new AtomicInteger();
         AtomicInteger completed = new AtomicInteger();
-        try (LockerClient client = LockerClient.launch(dir.resolve("run"));
-                var builds = Executors.newVirtualThreadPerTaskExecutor()) {
+        LockerClient client = locker.client();
+        try (var builds = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> all = new ArrayList<>();
             for (int b = 0; b < BUILDS; b++) {
                 all.add(builds.submit(() -> {

@@ -3,25 +3,28 @@ package loomd.test.locker;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
 import loomd.daemon.store.StoreException;
 import loomd.daemon.store.roots.GcLock;
 import loomd.daemon.store.roots.LockerFileLocker;
 import loomd.daemon.store.roots.TempRoots;
 import loomd.locker.LockerClient;
+import loomd.locker.LockerFixture;
 import loomd.posix.Fds;
 import loomd.posix.LockKind;
 import loomd.posix.OfdLocks;
 import loomd.posix.PosixException;
 import loomd.posix.Processes;
+import loomd.testkit.Poll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+import static loomd.test.locker.LockProbe.writeLockable;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static loomd.test.locker.LockProbe.await;
-import static loomd.test.locker.LockProbe.writeLockable;
 
 /**
  * The store's temp-roots file after a locker kill -9, with this test acting as a collector that holds gc.lock
@@ -29,38 +32,44 @@ import static loomd.test.locker.LockProbe.writeLockable;
  * next root fails saying the earlier ones are unprotected, and the one after starts a new file.
  */
 class TempRootsRelockTest {
+    static final Duration SOON = Duration.ofSeconds(20);
+
+    @RegisterExtension
+    final LockerFixture locker = new LockerFixture();
+
     @TempDir
     Path dir;
 
     @Test
     void aTempRootsFileIsLockedAgainAfterTheLockerDiesOrItsLossIsReported() throws Exception {
         Path state = Files.createDirectories(dir.resolve("state"));
-        try (LockerClient client = LockerClient.launch(dir.resolve("run"));
-                TempRoots roots = new TempRoots(state, new LockerFileLocker(client), "session")) {
+        LockerClient client = locker.client();
+        try (TempRoots roots = new TempRoots(state, new LockerFileLocker(client), "session")) {
             roots.addTempRoot("/gnu/store/aaaa-one");
             Path file = roots.file();
-            assertTrue(await(() -> !writeLockable(file)), "the session holds its file");
+            assertTrue(Poll.until(SOON, () -> !writeLockable(file)), "the session holds its file");
 
             int gc = collectorTakesGcLock(state);
             killLocker(client);
-            assertTrue(await(() -> writeLockable(file)), "the dead locker's lock is gone");
-            assertTrue(await(() -> client.generation() == 2), "a new locker was started");
+            assertTrue(Poll.until(SOON, () -> writeLockable(file)), "the dead locker's lock is gone");
+            assertTrue(Poll.until(SOON, () -> client.generation() == 2), "a new locker was started");
             Fds.close(gc);
-            assertTrue(await(() -> !writeLockable(file)), "re-locked through the new locker once gc.lock was free");
+            assertTrue(Poll.until(SOON, () -> !writeLockable(file)),
+                    "re-locked through the new locker once gc.lock was free");
             roots.addTempRoot("/gnu/store/bbbb-two");
             assertEquals("/gnu/store/aaaa-one\0/gnu/store/bbbb-two\0", Files.readString(file, StandardCharsets.UTF_8));
 
             gc = collectorTakesGcLock(state);
             killLocker(client);
-            assertTrue(await(() -> writeLockable(file)));
-            assertTrue(await(() -> client.generation() == 3));
+            assertTrue(Poll.until(SOON, () -> writeLockable(file)));
+            assertTrue(Poll.until(SOON, () -> client.generation() == 3));
             Files.delete(file); // what a collector does with an unlocked temp-roots file
             Fds.close(gc);
             StoreException lost = assertThrows(StoreException.class, () -> roots.addTempRoot("/gnu/store/dddd-lost"));
             assertTrue(lost.getMessage().contains("no longer protected"), lost.getMessage());
             roots.addTempRoot("/gnu/store/cccc-three");
             assertEquals("/gnu/store/cccc-three\0", Files.readString(file, StandardCharsets.UTF_8));
-            assertTrue(await(() -> !writeLockable(file)));
+            assertTrue(Poll.until(SOON, () -> !writeLockable(file)));
         }
     }
 

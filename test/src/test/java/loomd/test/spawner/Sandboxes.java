@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -15,6 +16,7 @@ import loomd.spawner.Output;
 import loomd.spawner.SpawnRequest;
 import loomd.spawner.SpawnedProcess;
 import loomd.spawner.SpawnerClient;
+import loomd.testkit.Poll;
 
 /** Shared fixtures: the spawner binary, a busybox root, and a run-and-collect helper. */
 final class Sandboxes {
@@ -82,15 +84,8 @@ final class Sandboxes {
     }
 
     /** Waits up to 2 s for {@code pid} to disappear (a killed orphan is reaped by the spawner shortly after). */
-    static boolean gone(long pid) throws InterruptedException {
-        long deadline = System.nanoTime() + 2_000_000_000L;
-        while (alive(pid)) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Thread.sleep(5);
-        }
-        return true;
+    static boolean gone(long pid) {
+        return Poll.until(Duration.ofSeconds(2), () -> !alive(pid));
     }
 
     static boolean isRoot() {

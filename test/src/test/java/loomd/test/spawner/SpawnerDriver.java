@@ -6,12 +6,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import loomd.posix.FdPassing;
 import loomd.spawner.IdMapping;
 import loomd.spawner.Output;
 import loomd.spawner.ProcessGroup;
 import loomd.spawner.SpawnRequest;
 import loomd.spawner.SpawnedProcess;
 import loomd.spawner.SpawnerClient;
+import loomd.test.support.ChildJvm;
 
 /**
  * A stand-in daemon run in its own JVM by the tests, so they can kill -9 it or run it as nobody.
@@ -95,6 +97,15 @@ public final class SpawnerDriver {
         String out = new String(p.output().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         p.onExit().get(10, TimeUnit.SECONDS);
         System.out.println(key + "=" + out.trim().replace('\n', ','));
+    }
+
+    /** The command line that runs this driver in a fresh JVM, behind {@code prefix} (e.g. setpriv ...). */
+    static List<String> command(List<String> prefix, String mode, Path workDir) {
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(ChildJvm.command(SpawnerDriver.class, List.of("-Djava.io.tmpdir=/tmp"),
+                SpawnerClient.class, FdPassing.class));
+        cmd.addAll(List.of(mode, Sandboxes.binary().toString(), workDir.toString()));
+        return cmd;
     }
 
     private static long uid() throws Exception {

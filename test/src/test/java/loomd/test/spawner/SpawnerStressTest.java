@@ -2,21 +2,20 @@ package loomd.test.spawner;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.nio.file.Path;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import loomd.process.ExitStatus;
 import loomd.spawner.Namespace;
@@ -29,10 +28,12 @@ class SpawnerStressTest {
     static final int RUNS = 1000;
     static final int THREADS = 16;
 
+    @RegisterExtension
+    final SpawnerFixture spawner = new SpawnerFixture();
+
     @Test
-    void thousandSandboxedTrues(@TempDir Path temp) throws Exception {
-        assumeTrue(Sandboxes.isRoot(), "needs root");
-        Path root = Sandboxes.prepareRoot(Files.createDirectories(temp.resolve("root")));
+    void thousandSandboxedTrues() throws Exception {
+        Path root = spawner.root();
         // Sandboxed but lean: mount + PID namespaces and a pivot into the root.
         SpawnRequest discard = SpawnRequest.builder().argv("/bin/true").namespaces(Namespace.MOUNT, Namespace.PID)
                 .root(root.toString()).bind(Sandboxes.BUSYBOX, true).build();
@@ -42,24 +43,23 @@ class SpawnerStressTest {
         SpawnRequest networked = SpawnRequest.builder().argv("/bin/true")
                 .namespaces(Namespace.MOUNT, Namespace.PID, Namespace.NET)
                 .root(root.toString()).bind(Sandboxes.BUSYBOX, true).build();
-        try (SpawnerClient client = SpawnerClient.launch(Sandboxes.binary(), temp.resolve("run"))) {
-            // Warm up the same way, so lazily created JDK fds (virtual-thread pollers) exist before counting.
-            assertTrue(runConcurrently(client, 64, discard, capture, networked).isEmpty());
-            Map<String, String> jvmFdsBefore = fdTargets("self");
-            Map<String, String> spawnerFdsBefore = spawnerFdsButNetworkNamespaces(client);
-            // stdin, stdout, stderr, the link and the signalfd (besides its own and the spare network
-            // namespaces, made while idle): nothing of the JVM's leaked into the spawner.
-            assertEquals(5, spawnerFdsBefore.size(), spawnerFdsBefore.toString());
-            long t0 = System.nanoTime();
-            var problems = runConcurrently(client, RUNS, discard, capture, networked);
-            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-            System.out.println("stress: " + RUNS + " sandboxed runs from " + THREADS + " virtual threads in " + millis + " ms");
-            assertTrue(problems.isEmpty(), problems.toString());
-            assertEquals(jvmFdsBefore, fdTargets("self"), "JVM fds leaked");
-            assertEquals(spawnerFdsBefore, spawnerFdsButNetworkNamespaces(client), "spawner fds leaked");
-            assertTrue(networkNamespaceFds(client) <= 2, "spare network namespaces pile up");
-            assertTrue(Sandboxes.childrenOf(client.spawnerPid()).isEmpty(), "the spawner has children (zombies?) left");
-        }
+        SpawnerClient client = spawner.client();
+        // Warm up the same way, so lazily created JDK fds (virtual-thread pollers) exist before counting.
+        assertTrue(runConcurrently(client, 64, discard, capture, networked).isEmpty());
+        Map<String, String> jvmFdsBefore = fdTargets("self");
+        Map<String, String> spawnerFdsBefore = spawnerFdsButNetworkNamespaces(client);
+        // stdin, stdout, stderr, the link and the signalfd (besides its own and the spare network
+        // namespaces, made while idle): nothing of the JVM's leaked into the spawner.
+        assertEquals(5, spawnerFdsBefore.size(), spawnerFdsBefore.toString());
+        long t0 = System.nanoTime();
+        var problems = runConcurrently(client, RUNS, discard, capture, networked);
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        System.out.println("stress: " + RUNS + " sandboxed runs from " + THREADS + " virtual threads in " + millis + " ms");
+        assertTrue(problems.isEmpty(), problems.toString());
+        assertEquals(jvmFdsBefore, fdTargets("self"), "JVM fds leaked");
+        assertEquals(spawnerFdsBefore, spawnerFdsButNetworkNamespaces(client), "spawner fds leaked");
+        assertTrue(networkNamespaceFds(client) <= 2, "spare network namespaces pile up");
+        assertTrue(Sandboxes.childrenOf(client.spawnerPid()).isEmpty(), "the spawner has children (zombies?) left");
     }
 
     private static List<String> runConcurrently(SpawnerClient client, int runs, SpawnRequest discard, SpawnRequest capture,

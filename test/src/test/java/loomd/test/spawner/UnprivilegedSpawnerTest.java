@@ -49,7 +49,7 @@ class UnprivilegedSpawnerTest {
     }
 
     private static void checkAsNobody(List<String> asNobody, Path work) throws Exception {
-        Process driver = new ProcessBuilder(DriverJvm.command(asNobody, "unprivileged", work))
+        Process driver = new ProcessBuilder(SpawnerDriver.command(asNobody, "unprivileged", work))
                 .redirectErrorStream(true).start();
         Map<String, String> facts = new LinkedHashMap<>();
         StringBuilder transcript = new StringBuilder();

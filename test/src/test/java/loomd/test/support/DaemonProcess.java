@@ -17,6 +17,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import loomd.protocol.client.ClientOptions;
+import loomd.protocol.client.StoreClient;
+import loomd.testkit.Poll;
 
 /**
  * The real daemon jar, started as a child JVM on a private store under a temp directory.
@@ -115,6 +118,16 @@ public final class DaemonProcess implements AutoCloseable {
         return SocketChannel.open(UnixDomainSocketAddress.of(socket));
     }
 
+    /** A client over the Unix socket, handshake done. */
+    public StoreClient client() throws IOException {
+        return StoreClient.connectUnix(socket, ClientOptions.DEFAULT);
+    }
+
+    /** A byte-level connection over the Unix socket, before the handshake. */
+    public RawClient raw() throws IOException {
+        return new RawClient(connectUnix());
+    }
+
     public SocketChannel connectTcp() throws IOException {
         if (tcpPort < 0) {
             throw new IllegalStateException("the daemon was started without TCP");
@@ -177,6 +190,9 @@ public final class DaemonProcess implements AutoCloseable {
             this.root = root;
         }
 
+        /** The directory the daemon's store, state and socket live under. */
+        public Path root() { return root; }
+
         /** The logical store dir (default {@code /gnu/store}); it lives under the root. */
         public Builder storeDir(String logical) { this.storeDir = logical; return this; }
 
@@ -235,41 +251,32 @@ public final class DaemonProcess implements AutoCloseable {
     }
 
     private void awaitReady(Duration timeout) throws IOException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        IOException last = null;
-        while (System.nanoTime() < deadline) {
+        IOException[] last = {null};
+        boolean ready = Poll.until(timeout, () -> {
             if (!process.isAlive()) {
                 throw new IOException("daemon exited with status " + process.exitValue()
                         + " before answering; its output:\n" + log());
             }
-            if (Files.exists(socket)) {
-                long code;
-                try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-                    ch.connect(UnixDomainSocketAddress.of(socket));
-                    code = handshake(ch);
-                } catch (IOException e) {
-                    last = e; // not listening yet: try again
-                    sleep(50);
-                    continue;
-                }
-                if (code == 0x616c7473L) {
-                    return;
-                }
+            if (!Files.exists(socket)) {
+                return false;
+            }
+            long code;
+            try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                ch.connect(UnixDomainSocketAddress.of(socket));
+                code = handshake(ch);
+            } catch (IOException e) {
+                last[0] = e; // not listening yet: try again
+                return false;
+            }
+            if (code != 0x616c7473L) {
                 // A daemon that answers with an error will not get better: fail now, not at the timeout.
                 throw new IOException("daemon handshake ended with code 0x" + Long.toHexString(code)
                         + "; its output:\n" + log());
             }
-            sleep(50);
-        }
-        throw new IOException("daemon did not answer within " + timeout + "; its output:\n" + log(), last);
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
+            return true;
+        });
+        if (!ready) {
+            throw new IOException("daemon did not answer within " + timeout + "; its output:\n" + log(), last[0]);
         }
     }
 

@@ -10,6 +10,7 @@ import loomd.protocol.wire.LimitKind;
 import loomd.protocol.wire.StderrCode;
 import loomd.protocol.wire.WireReader;
 import loomd.protocol.wire.WireWriter;
+import loomd.testkit.Poll;
 
 /**
  * A byte-level client for tests that must send what no well-behaved client sends: raw fields,
@@ -69,34 +70,23 @@ public final class RawClient implements AutoCloseable {
         }
     }
 
-    /** True if the daemon closed the connection (EOF) within {@code timeout}. */
+    /** True if the daemon closed the connection (EOF or reset) within {@code timeout}, before sending anything. */
     public boolean closedByDaemon(Duration timeout) throws IOException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            return readWithin(channel, ByteBuffer.allocate(64), timeout) < 0;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    /**
+     * One read of a blocking channel that gives up after {@code timeout}: the number of bytes read,
+     * -1 at EOF, 0 if nothing came in time. {@code buffer} must have room.
+     */
+    public static int readWithin(SocketChannel channel, ByteBuffer buffer, Duration timeout) throws IOException {
         channel.configureBlocking(false);
         try {
-            ByteBuffer b = ByteBuffer.allocate(64);
-            while (System.nanoTime() < deadline) {
-                b.clear();
-                int n;
-                try {
-                    n = channel.read(b);
-                } catch (IOException e) {
-                    return true;
-                }
-                if (n < 0) {
-                    return true;
-                }
-                if (n > 0) {
-                    return false;
-                }
-                try {
-                    Thread.sleep(10);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return false;
-                }
-            }
-            return false;
+            return Poll.until(timeout, () -> channel.read(buffer), n -> n != 0);
         } finally {
             channel.configureBlocking(true);
         }
