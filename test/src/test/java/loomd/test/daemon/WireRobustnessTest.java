@@ -131,7 +131,7 @@ class WireRobustnessTest {
     void nulByteInAnIndirectRootIsAnOrdinaryError() throws IOException {
         try (RawClient c = client().handshake()) {
             c.out.writeU64(12);
-            c.out.writeString(root + "/a\0b");
+            c.out.writeString(daemon.process().root() + "/a\0b");
             c.out.flush();
             String error = c.awaitReply();
             assertTrue(error != null && !error.isEmpty(), "no link can have that name");
