@@ -18,7 +18,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 
-import loomd.daemon.store.auth.FakeAuthenticate;
 import loomd.protocol.export.ExportWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,21 +31,7 @@ class ImportExportTest {
 
     StoreConfig config(String name) throws IOException {
         Path d = Files.createDirectories(dir.resolve(name));
-        StoreConfig c = TestStores.config(d).withAuthenticateCommand(FakeAuthenticate.write(d));
-        Path key = c.configDir().resolve("signing-key.sec");
-        Files.writeString(key, "secret");
-        Files.setAttribute(key, "unix:mode", 0600);
-        return c;
-    }
-
-    static byte[] bundle(LocalStore store, boolean sign, String... paths) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (String p : paths) {
-            ExportWriter.writeMarker(out, true);
-            store.archives().exportPath(p, sign, out);
-        }
-        ExportWriter.writeMarker(out, false);
-        return out.toByteArray();
+        return TestStores.signing(TestStores.config(d), d);
     }
 
     @Test
@@ -60,8 +45,8 @@ class ImportExportTest {
             String text = "see " + HELLO + " and " + EMPTY + "\n";
             a.adds().addTextToStore("refs.txt", text.getBytes(StandardCharsets.UTF_8), new TreeSet<>(Set.of(HELLO, EMPTY)), roots);
             original = a.queries().queryPathInfo(REFS).orElseThrow();
-            signed = bundle(a, true, HELLO, EMPTY, REFS);
-            unsigned = bundle(a, false, HELLO);
+            signed = TestStores.bundle(a, true, HELLO, EMPTY, REFS);
+            unsigned = TestStores.bundle(a, false, HELLO);
         }
         StoreConfig bConfig = config("b");
         try (LocalStore b = TestStores.open(bConfig); SessionRoots roots = b.roots().openSessionRoots()) {
@@ -89,7 +74,7 @@ class ImportExportTest {
         byte[] signed;
         try (LocalStore a = TestStores.open(config("a")); SessionRoots roots = a.roots().openSessionRoots()) {
             a.adds().addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots);
-            signed = bundle(a, true, HELLO);
+            signed = TestStores.bundle(a, true, HELLO);
         }
         // Flip one content byte inside the NAR ("hello" -> "jello"): the signed hash no longer matches.
         byte[] tampered = signed.clone();
@@ -119,7 +104,7 @@ class ImportExportTest {
             a.adds().addTextToStore("empty.txt", new byte[0], new TreeSet<>(), roots);
             String text = "see " + HELLO + " and " + EMPTY + "\n";
             a.adds().addTextToStore("refs.txt", text.getBytes(StandardCharsets.UTF_8), new TreeSet<>(Set.of(HELLO, EMPTY)), roots);
-            refsOnly = bundle(a, true, REFS);
+            refsOnly = TestStores.bundle(a, true, REFS);
         }
         try (LocalStore b = TestStores.open(config("b")); SessionRoots roots = b.roots().openSessionRoots()) {
             var e = assertThrows(StoreException.class, () -> b.archives().importPaths(new ByteArrayInputStream(refsOnly), roots));
