@@ -1,6 +1,5 @@
 package loomd.daemon.session;
 
-import java.io.IOException;
 import java.util.function.Consumer;
 
 import loomd.daemon.Layout;

@@ -1,17 +1,9 @@
 package loomd.daemon.store;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Collection;
-import java.util.List;
-import java.util.Optional;
-import java.util.SortedMap;
-import java.util.SortedSet;
-import java.util.function.Consumer;
 
 import loomd.daemon.store.auth.AuthenticateAgent;
 import loomd.daemon.store.db.StoreDatabase;
@@ -23,7 +15,6 @@ import loomd.daemon.store.roots.GcLock;
 import loomd.daemon.store.roots.LockerFileLocker;
 import loomd.daemon.store.roots.StagingRoots;
 import loomd.locker.LockerClient;
-import loomd.protocol.hash.HashAlgorithm;
 
 /**
  * The local store: database, contents, roots. One instance per daemon, shared by every session;
