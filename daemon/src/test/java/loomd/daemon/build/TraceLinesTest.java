@@ -3,7 +3,6 @@ package loomd.daemon.build;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -60,35 +59,43 @@ class TraceLinesTest {
         return sb.toString();
     }
 
+    /**
+     * The STDERR_NEXT strings of {@code name}, after checking that the first is the build-started
+     * trace of {@code drv} (its log under /gnu/log, upstream's double slash) and that the @ build-log
+     * frames carry {@code output}.
+     */
+    static List<String> startedThenLogged(String name, String drv, long pid, String output) throws Exception {
+        List<String> next = nextStrings(transcript(name));
+        String base = drv.substring("/gnu/store/".length());
+        assertEquals(TraceLines.buildStarted(drv, "x86_64-linux",
+                "/gnu/log/drvs/" + base.substring(0, 2) + "//" + base.substring(2) + ".gz", pid), next.getFirst());
+        assertEquals(output, builderOutput(next, pid));
+        return next;
+    }
+
+    static <T> List<T> last(List<T> list, int n) {
+        return list.subList(list.size() - n, list.size());
+    }
+
     @Test
     void buildSimpleSendsStartedLogFramesAndSucceeded() throws Exception {
         String drv = "/gnu/store/xxjcyhvp3022y7gcad64az5b1k6smlkz-build-simple.drv";
-        List<String> next = nextStrings(transcript("17-build-simple"));
-        assertEquals(TraceLines.buildStarted(drv, "x86_64-linux",
-                "/gnu/log/drvs/xx//jcyhvp3022y7gcad64az5b1k6smlkz-build-simple.drv.gz", 10365), next.getFirst());
-        assertEquals("out-line-1\nerr-line-1\nout-line-2\nerr-line-2\n", builderOutput(next, 10365));
-        assertEquals(TraceLines.buildSucceeded(drv), next.getLast());
+        var next = startedThenLogged("17-build-simple", drv, 10365, "out-line-1\nerr-line-1\nout-line-2\nerr-line-2\n");
+        assertEquals(List.of(TraceLines.buildSucceeded(drv)), last(next, 1));
     }
 
     @Test
     void buildFailingSendsTheMessageThenTheTrace() throws Exception {
         String drv = "/gnu/store/v1wfvwrbvq7mi008ikis9ldwhmmpwfvd-build-failing.drv";
-        List<String> next = nextStrings(transcript("18-build-failing"));
-        assertEquals(TraceLines.buildStarted(drv, "x86_64-linux",
-                "/gnu/log/drvs/v1//wfvwrbvq7mi008ikis9ldwhmmpwfvd-build-failing.drv.gz", 10541), next.getFirst());
-        assertEquals("about to fail\nfailing now\n", builderOutput(next, 10541));
-        assertEquals(TraceLines.builderFailedLines(drv, new ExitStatus.Exited(1), true), next.subList(next.size() - 2, next.size()));
+        var next = startedThenLogged("18-build-failing", drv, 10541, "about to fail\nfailing now\n");
+        assertEquals(TraceLines.builderFailedLines(drv, new ExitStatus.Exited(1), true), last(next, 2));
     }
 
     @Test
     void silenceTimeoutSendsMessageTraceAndKill() throws Exception {
         String drv = "/gnu/store/34x86mli35wzzw47bdi7qh37pdzqlb6b-silent.drv";
-        List<String> next = nextStrings(transcript("24-build-max-silent-time"));
-        assertEquals(TraceLines.buildStarted(drv, "x86_64-linux",
-                "/gnu/log/drvs/34//x86mli35wzzw47bdi7qh37pdzqlb6b-silent.drv.gz", 11426), next.getFirst());
-        assertEquals("going quiet\n", builderOutput(next, 11426));
-        assertEquals(TraceLines.timedOut(drv, new TimeLimit.Silence(Duration.ofSeconds(1)), 11426, true),
-                next.subList(next.size() - 3, next.size()));
+        var next = startedThenLogged("24-build-max-silent-time", drv, 11426, "going quiet\n");
+        assertEquals(TraceLines.timedOut(drv, new TimeLimit.Silence(Duration.ofSeconds(1)), 11426, true), last(next, 3));
     }
 
     @Test
