@@ -49,6 +49,12 @@ public final class Session {
     private static final int MAX_IDLE_BUFFERS = 256;
     private static final ConcurrentHashMap<WireLimits, WireBuffers.Pool> POOLS = new ConcurrentHashMap<>();
 
+    /** The idle wire buffers of the pool for {@code limits}, for tests of buffer ownership. */
+    static java.util.List<WireBuffers> idleBuffers(WireLimits limits) {
+        WireBuffers.Pool p = POOLS.get(limits);
+        return p == null ? java.util.List.of() : p.idleSnapshot();
+    }
+
     private final SocketChannel channel;
     private final Peer peer;
     private final Settings settings;
@@ -59,6 +65,11 @@ public final class Session {
     private final Consumer<String> log;
     private final WireBuffers.Pool pool;
     private final Progress progress;
+    /**
+     * The wire buffers this session holds now, or null: the one record of ownership, so that a pair
+     * given back in the op loop is never given back again when the loop ends by an exception.
+     */
+    private WireBuffers held;
     private final ByteBuffer opCode = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
     private InputStream rawIn;
     private OutputStream rawOut;
@@ -94,7 +105,8 @@ public final class Session {
     public void run() {
         rawIn = Channels.newInputStream(channel);
         rawOut = Channels.newOutputStream(channel);
-        WireBuffers buffers = pool.borrow(rawIn, rawOut);
+        held = pool.borrow(rawIn, rawOut);
+        WireBuffers buffers = held;
         SessionContext context = null;
         try {
             long clientVersion = handshake(buffers.reader, buffers.writer);
@@ -107,7 +119,7 @@ public final class Session {
                     clientVersion, log);
             if (open(context)) {
                 buffers.flushed = true;
-                buffers = serve(context, buffers);
+                serve(context);
             }
         } catch (IOException e) {
             log.accept("connection from " + peer.description() + " ended: " + e.getMessage());
@@ -117,8 +129,9 @@ public final class Session {
             if (context != null) {
                 context.closeRoots();
             }
-            if (buffers != null) {
-                pool.release(buffers);
+            if (held != null) {
+                pool.release(held);
+                held = null;
             }
         }
     }
@@ -175,25 +188,25 @@ public final class Session {
         }
     }
 
-    /**
-     * The op loop. Returns the buffers still held at the end (or null), for the caller to return.
-     */
-    private WireBuffers serve(SessionContext s, WireBuffers held) throws IOException {
+    /** The op loop; the buffers it holds when it ends stay in {@link #held} for the caller to give back. */
+    private void serve(SessionContext s) throws IOException {
         Dispatcher dispatcher = new Dispatcher(s);
-        WireBuffers buffers = held;
         boolean operating = false;
         while (true) {
             long op;
-            if (buffers != null && buffers.reusable()) {
-                pool.release(buffers);
-                buffers = null;
+            if (held != null && held.reusable()) {
+                WireBuffers idle = held;
+                held = null;
+                pool.release(idle);
             }
+            WireBuffers buffers = held;
             if (buffers == null) {
                 op = readOpCode();
                 if (op < 0) {
-                    return null;
+                    return;
                 }
                 buffers = pool.borrow(rawIn, rawOut);
+                held = buffers;
                 s.bind(buffers);
             } else {
                 // The client sent more than one request at once: keep reading from the buffer.
@@ -201,16 +214,16 @@ public final class Session {
                 try {
                     next = buffers.reader.readUIntOrEof();
                 } catch (IOException e) {
-                    return buffers;
+                    return;
                 }
                 if (next.isEmpty()) {
-                    return buffers;
+                    return;
                 }
                 op = next.getAsLong();
             }
             if (!operating) {
                 if (!progress.reached(Phase.OPERATING)) {
-                    return buffers;
+                    return;
                 }
                 operating = true;
             }
@@ -221,12 +234,13 @@ public final class Session {
                 buffers.flushed = true;
             } catch (ClientGoneException e) {
                 log.accept("client " + peer.description() + " hung up during an operation");
-                return null;
+                held = null; // may hold unsent bytes: never lent again
+                return;
             } catch (Throwable t) {
                 boolean goOn = report(s, t);
                 buffers.flushed = true; // fail() flushed, or threw out of this method
                 if (!goOn) {
-                    return buffers;
+                    return;
                 }
             }
         }

@@ -268,4 +268,23 @@ class SessionTest extends SessionFixture {
         assertFalse(Files.exists(files.get(0)), "removed when the session ends");
         assertEquals(List.of(), sessionTempRootsFiles());
     }
+
+    @Test
+    void aSessionEndedByAResetNeverGivesItsBuffersBackTwice() throws Exception {
+        // The client leaves a reply unread and closes: the session's next read fails (ECONNRESET),
+        // after the op loop already gave its first pair back. Before the fix the pair went back a
+        // second time, and two later sessions could then share one reader.
+        for (int i = 0; i < 3; i++) {
+            connect(nobody());
+            handshake();
+            isValid(HELLO);
+            client.close();
+            client = null;
+            sessionThread.join(5000);
+            List<WireBuffers> idle = Session.idleBuffers(loomd.protocol.wire.WireLimits.DEFAULT);
+            var distinct = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<WireBuffers, Boolean>());
+            distinct.addAll(idle);
+            assertEquals(idle.size(), distinct.size(), "a pair is idle at most once");
+        }
+    }
 }
