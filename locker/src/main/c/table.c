@@ -46,7 +46,9 @@ static void *map_get(const struct map *m, struct key k) {
     }
 }
 
-/* The key must be absent. Half full at most, so probes stay short and always end. */
+/* Half full at most, so probes stay short and always end. A key may map to several values (rule 4 keeps
+ * (owner, file) unique, but a race between a waiter re-opening a stale file and a new request of the same
+ * owner could add a second one): each is removed by its value. */
 static void map_put(struct map *m, struct key k, void *value) {
     if ((m->count + 1) * 2 > m->cap) map_resize(m, m->cap * 2);
     size_t i = slot_of(m, k);
@@ -58,9 +60,10 @@ static void map_put(struct map *m, struct key k, void *value) {
 /* Removes k if it maps to value (any value when value is NULL); returns what was removed. */
 static void *map_remove(struct map *m, struct key k, const void *value) {
     size_t mask = m->cap - 1, i = slot_of(m, k);
-    while (m->slots[i].value && !same(m->slots[i].key, k)) i = (i + 1) & mask;
+    while (m->slots[i].value && !(same(m->slots[i].key, k) && (!value || m->slots[i].value == value)))
+        i = (i + 1) & mask;
     void *found = m->slots[i].value;
-    if (!found || (value && found != value)) return NULL;
+    if (!found) return NULL;
     /* Backward shift: move up every later entry of the run that may live in the hole. */
     for (size_t j = (i + 1) & mask; m->slots[j].value; j = (j + 1) & mask) {
         size_t home = slot_of(m, m->slots[j].key);
