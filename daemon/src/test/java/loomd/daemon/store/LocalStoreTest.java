@@ -20,6 +20,7 @@ import java.util.TreeSet;
 import java.util.stream.Stream;
 
 import loomd.daemon.store.fs.TempNames;
+import loomd.locker.LockerClient;
 import loomd.protocol.hash.Hash;
 import loomd.protocol.hash.HashAlgorithm;
 import org.junit.jupiter.api.AfterEach;
@@ -246,7 +247,7 @@ class LocalStoreTest {
 
     private static List<ProcessHandle> lockers() {
         return ProcessHandle.current().children()
-                .filter(p -> p.info().arguments().map(a -> List.of(a).contains("loomd.locker.LockerMain")).orElse(false))
+                .filter(LockerClient::isLocker)
                 .toList();
     }
 
