@@ -11,8 +11,8 @@ import loomd.daemon.server.Listener;
 import loomd.daemon.server.Listeners;
 import loomd.daemon.server.Server;
 import loomd.daemon.server.SocketActivation;
+import loomd.daemon.store.LocalStore;
 import loomd.daemon.session.Session;
-import loomd.daemon.session.StoreBackend;
 import loomd.locker.LockerClient;
 import loomd.protocol.wire.WireLimits;
 
@@ -50,7 +50,7 @@ public final class Main {
             return 64;
         }
         Consumer<String> log = Main::log;
-        StoreBackend store = null;
+        LocalStore store = null;
         ProcessServices processes = null;
         List<Listener> listeners = List.of();
         try {
@@ -97,7 +97,7 @@ public final class Main {
         return result;
     }
 
-    private static int serve(DaemonConfig config, StoreBackend store, ProcessServices processes,
+    private static int serve(DaemonConfig config, LocalStore store, ProcessServices processes,
             List<Listener> listeners, Consumer<String> log) {
         WireLimits limits = WireLimits.DEFAULT;
         Server server = new Server(listeners, config.connections(),

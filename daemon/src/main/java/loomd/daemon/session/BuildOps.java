@@ -48,7 +48,7 @@ final class BuildOps {
         List<String> missing = new ArrayList<>();
         for (String path : new TreeSet<>(q.things())) {
             s.roots().addTempRoot(path);
-            if (repair || !s.store.isValidPath(path)) {
+            if (repair || !s.store.queries().isValidPath(path)) {
                 missing.add(path);
             }
         }
@@ -63,7 +63,7 @@ final class BuildOps {
         String path = q.path();
         // Upstream adds the temp root before looking, so the path cannot be collected in between.
         s.roots().addTempRoot(path);
-        if (!s.store.isValidPath(path)) {
+        if (!s.store.queries().isValidPath(path)) {
             // With substitutes on, upstream would try a substituter first; there is none yet.
             String text = "path `" + path + "' does not exist and cannot be created";
             if (s.settings.useSubstitutes) {
@@ -75,11 +75,11 @@ final class BuildOps {
     }
 
     static PathsReply queryFailedPaths(SessionContext s, QueryFailedPaths q) {
-        return PathsReply.sorted(s.store.queryFailedPaths());
+        return PathsReply.sorted(s.store.queries().queryFailedPaths());
     }
 
     static IntReply clearFailedPaths(SessionContext s, ClearFailedPaths q) {
-        s.store.clearFailedPaths(new TreeSet<>(q.paths()));
+        s.store.queries().clearFailedPaths(new TreeSet<>(q.paths()));
         return IntReply.ONE;
     }
 

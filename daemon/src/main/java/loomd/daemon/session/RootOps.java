@@ -30,17 +30,17 @@ final class RootOps {
      * connection stays usable.
      */
     static IntReply addIndirectRoot(SessionContext s, AddIndirectRoot q) throws IOException {
-        s.store.addIndirectRoot(absPath(q.path()));
+        s.store.roots().addIndirectRoot(absPath(q.path()));
         return IntReply.ONE;
     }
 
     static IntReply syncWithGC(SessionContext s, SyncWithGC q) throws IOException {
-        s.store.syncWithGC(text -> errorMessage(s, text));
+        s.store.roots().syncWithGC(text -> errorMessage(s, text));
         return IntReply.ONE;
     }
 
     static RootsReply findRoots(SessionContext s, FindRoots q) throws IOException {
-        return new RootsReply(List.copyOf(s.store.findRoots().entrySet()));
+        return new RootsReply(List.copyOf(s.store.roots().findRoots().entrySet()));
     }
 
     /** Before the request is read, so the connection cannot be resynchronised: fatal (§6.20). */

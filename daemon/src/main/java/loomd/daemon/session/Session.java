@@ -13,6 +13,7 @@ import java.util.function.Consumer;
 
 import loomd.daemon.Layout;
 import loomd.daemon.Settings;
+import loomd.daemon.store.LocalStore;
 import loomd.protocol.wire.ProtocolVersion;
 import loomd.protocol.wire.WireLimits;
 import loomd.protocol.wire.WireReader;
@@ -51,7 +52,7 @@ public final class Session {
     private final SocketChannel channel;
     private final Peer peer;
     private final Settings settings;
-    private final StoreBackend store;
+    private final LocalStore store;
     private final Layout layout;
     private final int verbosity;
     private final WireLimits limits;
@@ -69,13 +70,13 @@ public final class Session {
      * @param verbosity the session's initial verbosity (the daemon's)
      * @param log the daemon's log, for messages outside a work phase
      */
-    public Session(SocketChannel channel, Peer peer, Settings settings, StoreBackend store, Layout layout,
+    public Session(SocketChannel channel, Peer peer, Settings settings, LocalStore store, Layout layout,
             int verbosity, WireLimits limits, Consumer<String> log) {
         this(channel, peer, settings, store, layout, verbosity, limits, log, Progress.NONE);
     }
 
     /** @param progress told of the handshake's end and of the first operation */
-    public Session(SocketChannel channel, Peer peer, Settings settings, StoreBackend store, Layout layout,
+    public Session(SocketChannel channel, Peer peer, Settings settings, LocalStore store, Layout layout,
             int verbosity, WireLimits limits, Consumer<String> log, Progress progress) {
         this.progress = progress;
         this.channel = channel;
@@ -153,7 +154,7 @@ public final class Session {
         try {
             s.stderr.startWork();
             // Upstream opens its store here: it keeps <db>/reserved, so GC can run on a full disk.
-            store.reserveSpace(reserveSpace);
+            store.gc().reserveSpace(reserveSpace);
             if (peer.uidKnown()) {
                 Passwd.Entry user = Passwd.byUid(peer.uid());
                 if (user == null) {

@@ -1,17 +1,9 @@
 package loomd.daemon.store;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Collection;
-import java.util.List;
-import java.util.Optional;
-import java.util.SortedMap;
-import java.util.SortedSet;
-import java.util.function.Consumer;
 
 import loomd.daemon.store.auth.AuthenticateAgent;
 import loomd.daemon.store.db.StoreDatabase;
@@ -24,7 +16,6 @@ import loomd.daemon.store.roots.GcLock;
 import loomd.daemon.store.roots.LockerFileLocker;
 import loomd.daemon.store.roots.StagingRoots;
 import loomd.locker.LockerClient;
-import loomd.protocol.hash.HashAlgorithm;
 
 /**
  * The local store: database, contents, roots. One instance per daemon, shared by every session;
@@ -32,9 +23,6 @@ import loomd.protocol.hash.HashAlgorithm;
  * many virtual threads at once (see package-info for who owns which thread and lock, and the lock
  * table): {@link #queries()}, {@link #adds()}, {@link #archives()}, {@link #roots()},
  * {@link #gc()}. Errors are {@link StoreException}s carrying upstream's texts.
- *
- * <p>The per-operation methods below the capabilities only delegate to them: they remain for the
- * session package's {@code LocalStoreBackend} until it calls the capabilities directly.
  */
 public final class LocalStore implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(LocalStore.class.getName());
@@ -109,8 +97,7 @@ public final class LocalStore implements AutoCloseable {
     }
 
     /**
-     * Opens the store with its file locks held by the locker process ({@code h3}'s
-     * {@link LockerClient}); the caller owns (and closes, after the store) the client.
+     * Opens the store with its file locks held by the locker process ({@link LockerClient}); the caller owns (and closes, after the store) the client.
      */
     public static LocalStore open(StoreConfig config, LockerClient lockerClient) {
         return open(config, lockerClient, StoreObserver.NONE);
@@ -119,6 +106,12 @@ public final class LocalStore implements AutoCloseable {
     /** As {@link #open(StoreConfig, LockerClient)}, reporting the steps of every add to {@code observer}. */
     public static LocalStore open(StoreConfig config, LockerClient lockerClient, StoreObserver observer) {
         return new LocalStore(config, new LockerFileLocker(lockerClient), new NarCodec(), observer, null);
+    }
+
+    /** As {@link #open(StoreConfig, LockerClient)}, but the store owns the client and closes it after itself. */
+    public static LocalStore openOwning(StoreConfig config, LockerClient lockerClient) {
+        return new LocalStore(config, new LockerFileLocker(lockerClient), new NarCodec(), StoreObserver.NONE,
+                lockerClient);
     }
 
     /**
@@ -188,114 +181,6 @@ public final class LocalStore implements AutoCloseable {
     /** The garbage collector, invalidation, reserved space. */
     public StoreGc gc() {
         return gc;
-    }
-
-    // ---- delegates, for LocalStoreBackend until sessions use the capabilities -----------------
-
-    public boolean isValidPath(String path) {
-        return queries.isValidPath(path);
-    }
-
-    public SortedSet<String> queryValidPaths(Collection<String> paths) {
-        return queries.queryValidPaths(paths);
-    }
-
-    public Optional<PathInfo> queryPathInfo(String path) {
-        return queries.queryPathInfo(path);
-    }
-
-    public PathInfo pathInfoOrThrow(String path) {
-        return queries.pathInfoOrThrow(path);
-    }
-
-    public SortedSet<String> queryReferrers(String path) {
-        return queries.queryReferrers(path);
-    }
-
-    public SortedSet<String> queryValidDerivers(String path) {
-        return queries.queryValidDerivers(path);
-    }
-
-    public SortedSet<String> queryDerivationOutputs(String drvPath) {
-        return queries.queryDerivationOutputs(drvPath);
-    }
-
-    public SortedSet<String> queryDerivationOutputNames(String drvPath) {
-        return queries.queryDerivationOutputNames(drvPath);
-    }
-
-    public String queryPathFromHashPart(String hashPart) {
-        return queries.queryPathFromHashPart(hashPart);
-    }
-
-    public SortedSet<String> queryAllValidPaths() {
-        return queries.queryAllValidPaths();
-    }
-
-    public SortedSet<String> queryFailedPaths() {
-        return queries.queryFailedPaths();
-    }
-
-    public void clearFailedPaths(Collection<String> paths) {
-        queries.clearFailedPaths(paths);
-    }
-
-    public void invalidatePathChecked(String path) {
-        gc.invalidatePathChecked(path);
-    }
-
-    public StagedNar stageNar(InputStream raw) throws IOException {
-        return adds.stageNar(raw);
-    }
-
-    public StagedNar stageNar(InputStream raw, boolean recursive, String algo) throws IOException {
-        return adds.stageNar(raw, recursive, algo);
-    }
-
-    public String addStaged(String name, boolean recursive, HashAlgorithm algo, StagedNar staged,
-                            SessionRoots roots) {
-        return adds.addStaged(name, recursive, algo, staged, roots);
-    }
-
-    public String addTextToStore(String name, byte[] text, SortedSet<String> refs, SessionRoots roots) {
-        return adds.addTextToStore(name, text, refs, roots);
-    }
-
-    public void exportPath(String path, boolean sign, OutputStream out) {
-        archives.exportPath(path, sign, out);
-    }
-
-    /** {@code trusted} changes nothing: a signature is always required, as upstream. */
-    public List<String> importPaths(InputStream source, boolean trusted, SessionRoots roots) {
-        return archives.importPaths(source, roots);
-    }
-
-    public void reserveSpace(boolean reserve) {
-        gc.reserveSpace(reserve);
-    }
-
-    public SessionRoots openSessionRoots() {
-        return roots.openSessionRoots();
-    }
-
-    public void addIndirectRoot(String path) {
-        roots.addIndirectRoot(path);
-    }
-
-    public SortedMap<String, String> findRoots() {
-        return roots.findRoots();
-    }
-
-    public SortedMap<String, String> findRoots(Consumer<String> info) {
-        return roots.findRoots(info);
-    }
-
-    public void syncWithGC() {
-        roots.syncWithGC();
-    }
-
-    public void syncWithGC(Consumer<String> info) {
-        roots.syncWithGC(info);
     }
 
     @Override

@@ -85,9 +85,9 @@ class DurabilityTest {
     void registrationComesAfterDurableCanonicalContentsAndTheRename() throws Exception {
         Recorder rec = new Recorder();
         rec.config = TestStores.config(dir);
-        try (LocalStore store = TestStores.open(rec.config, rec); SessionRoots roots = store.openSessionRoots()) {
-            store.addStaged("hello.txt", true, HashAlgorithm.SHA256,
-                    store.stageNar(new ByteArrayInputStream(helloNar())), roots);
+        try (LocalStore store = TestStores.open(rec.config, rec); SessionRoots roots = store.roots().openSessionRoots()) {
+            store.adds().addStaged("hello.txt", true, HashAlgorithm.SHA256,
+                    store.adds().stageNar(new ByteArrayInputStream(helloNar())), roots);
         }
         assertEquals(List.of(
                 "synced temp-canonical=true dest-exists=false registered=false",
@@ -100,12 +100,12 @@ class DurabilityTest {
         Recorder rec = new Recorder();
         rec.config = TestStores.config(dir);
         rec.crashAt = "synced";
-        try (LocalStore store = TestStores.open(rec.config, rec); SessionRoots roots = store.openSessionRoots()) {
-            assertThrows(IllegalStateException.class, () -> store.addStaged("hello.txt", true, HashAlgorithm.SHA256,
-                    store.stageNar(new ByteArrayInputStream(helloNar())), roots));
+        try (LocalStore store = TestStores.open(rec.config, rec); SessionRoots roots = store.roots().openSessionRoots()) {
+            assertThrows(IllegalStateException.class, () -> store.adds().addStaged("hello.txt", true, HashAlgorithm.SHA256,
+                    store.adds().stageNar(new ByteArrayInputStream(helloNar())), roots));
             // As upstream, an abandoned attempt leaves its (empty) lock file; no temporary remains.
             assertEquals(List.of(".links", HELLO_SOURCE.substring(11) + ".lock"), entries(rec.config));
-            assertFalse(store.isValidPath(HELLO_SOURCE));
+            assertFalse(store.queries().isValidPath(HELLO_SOURCE));
         }
     }
 
@@ -114,17 +114,17 @@ class DurabilityTest {
         Recorder rec = new Recorder();
         rec.config = TestStores.config(dir);
         rec.crashAt = "renamed";
-        try (LocalStore store = TestStores.open(rec.config, rec); SessionRoots roots = store.openSessionRoots()) {
-            assertThrows(IllegalStateException.class, () -> store.addStaged("hello.txt", true, HashAlgorithm.SHA256,
-                    store.stageNar(new ByteArrayInputStream(helloNar())), roots));
-            assertFalse(store.isValidPath(HELLO_SOURCE));
+        try (LocalStore store = TestStores.open(rec.config, rec); SessionRoots roots = store.roots().openSessionRoots()) {
+            assertThrows(IllegalStateException.class, () -> store.adds().addStaged("hello.txt", true, HashAlgorithm.SHA256,
+                    store.adds().stageNar(new ByteArrayInputStream(helloNar())), roots));
+            assertFalse(store.queries().isValidPath(HELLO_SOURCE));
             assertEquals("hello\n", Files.readString(rec.config.physical(HELLO_SOURCE)), "complete, never partial");
         }
         rec.crashAt = "";
-        try (LocalStore store = TestStores.open(rec.config, rec); SessionRoots roots = store.openSessionRoots()) {
-            assertEquals(HELLO_SOURCE, store.addStaged("hello.txt", true, HashAlgorithm.SHA256,
-                    store.stageNar(new ByteArrayInputStream(helloNar())), roots));
-            assertTrue(store.isValidPath(HELLO_SOURCE));
+        try (LocalStore store = TestStores.open(rec.config, rec); SessionRoots roots = store.roots().openSessionRoots()) {
+            assertEquals(HELLO_SOURCE, store.adds().addStaged("hello.txt", true, HashAlgorithm.SHA256,
+                    store.adds().stageNar(new ByteArrayInputStream(helloNar())), roots));
+            assertTrue(store.queries().isValidPath(HELLO_SOURCE));
             assertEquals(List.of(".links", HELLO_SOURCE.substring(11)), entries(rec.config));
         }
     }
@@ -137,9 +137,9 @@ class DurabilityTest {
         byte[] nar = TestStores.nar(tree);
         try (LocalStore store = TestStores.open(config)) {
             var cut = new ByteArrayInputStream(nar, 0, nar.length / 2);
-            assertThrows(IOException.class, () -> store.stageNar(cut));
+            assertThrows(IOException.class, () -> store.adds().stageNar(cut));
             assertEquals(List.of(".links"), entries(config));
-            assertEquals(Set.of(), new TreeSet<>(store.queryAllValidPaths()));
+            assertEquals(Set.of(), new TreeSet<>(store.queries().queryAllValidPaths()));
         }
     }
 
@@ -158,12 +158,12 @@ class DurabilityTest {
                 syncs.add(new Sync(physical, Thread.currentThread().isVirtual()));
             }
         };
-        try (LocalStore store = TestStores.open(config, observer); SessionRoots roots = store.openSessionRoots()) {
+        try (LocalStore store = TestStores.open(config, observer); SessionRoots roots = store.roots().openSessionRoots()) {
             var session = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
-            session.submit(() -> store.addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots))
+            session.submit(() -> store.adds().addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots))
                     .get(30, java.util.concurrent.TimeUnit.SECONDS);
-            session.submit(() -> store.addStaged("hello.txt", true, HashAlgorithm.SHA256,
-                    store.stageNar(new ByteArrayInputStream(helloNar())), roots)).get(30, java.util.concurrent.TimeUnit.SECONDS);
+            session.submit(() -> store.adds().addStaged("hello.txt", true, HashAlgorithm.SHA256,
+                    store.adds().stageNar(new ByteArrayInputStream(helloNar())), roots)).get(30, java.util.concurrent.TimeUnit.SECONDS);
             session.close();
         }
         Path storeDir = config.physicalStore();
@@ -190,11 +190,11 @@ class DurabilityTest {
                     while (client.generation() < 2 && System.nanoTime() < deadline) Thread.onSpinWait();
                 }
             };
-            try (LocalStore store = LocalStore.open(config, client, killLocker); SessionRoots roots = store.openSessionRoots()) {
+            try (LocalStore store = LocalStore.open(config, client, killLocker); SessionRoots roots = store.roots().openSessionRoots()) {
                 StoreException e = assertThrows(StoreException.class,
-                        () -> store.addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots));
+                        () -> store.adds().addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots));
                 assertTrue(e.getMessage().contains("the locker process died"), e.getMessage());
-                assertTrue(store.queryPathInfo(LocalStoreTest.HELLO_TEXT).isEmpty(), "not registered");
+                assertTrue(store.queries().queryPathInfo(LocalStoreTest.HELLO_TEXT).isEmpty(), "not registered");
             }
         }
     }
