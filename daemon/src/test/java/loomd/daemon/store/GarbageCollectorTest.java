@@ -31,9 +31,11 @@ import loomd.protocol.hash.HashAlgorithm;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The collector against a real store: each action, each kind of root, the limit, the races. */
+@Timeout(60)
 class GarbageCollectorTest {
     static final long UNLIMITED = -1;
 
@@ -55,8 +57,8 @@ class GarbageCollectorTest {
 
     /** Adds a text path in a session that is closed at once: nothing roots it. */
     String unrooted(String name, String text, String... refs) {
-        try (SessionRoots roots = store.openSessionRoots()) {
-            return store.addTextToStore(name, text.getBytes(StandardCharsets.UTF_8), new TreeSet<>(List.of(refs)), roots);
+        try (SessionRoots roots = store.roots().openSessionRoots()) {
+            return store.adds().addTextToStore(name, text.getBytes(StandardCharsets.UTF_8), new TreeSet<>(List.of(refs)), roots);
         }
     }
 
@@ -64,9 +66,9 @@ class GarbageCollectorTest {
     String unrootedTree(String name) throws IOException {
         Path tree = Files.createDirectories(dir.resolve("src-" + name));
         Files.writeString(tree.resolve("file"), "contents of " + name);
-        try (SessionRoots roots = store.openSessionRoots()) {
-            return store.addStaged(name, true, HashAlgorithm.SHA256,
-                    store.stageNar(new ByteArrayInputStream(TestStores.nar(tree))), roots);
+        try (SessionRoots roots = store.roots().openSessionRoots()) {
+            return store.adds().addStaged(name, true, HashAlgorithm.SHA256,
+                    store.adds().stageNar(new ByteArrayInputStream(TestStores.nar(tree))), roots);
         }
     }
 
@@ -97,7 +99,7 @@ class GarbageCollectorTest {
         assertEquals(0, dead.bytesFreed());
         assertEquals(List.of("finding garbage collector roots...", "determining live/dead paths..."), messages);
         assertTrue(gc(Action.RETURN_LIVE, UNLIMITED).paths().containsAll(Set.of(a, c)));
-        assertTrue(onDisk(b) && store.isValidPath(b), "return-dead deletes nothing");
+        assertTrue(onDisk(b) && store.queries().isValidPath(b), "return-dead deletes nothing");
     }
 
     @Test
@@ -110,9 +112,9 @@ class GarbageCollectorTest {
 
         GcResult r = gc(Action.DELETE_DEAD, UNLIMITED);
         assertEquals(new TreeSet<>(Set.of(a, b, tree)), r.paths());
-        assertFalse(store.isValidPath(a) || store.isValidPath(b) || store.isValidPath(tree));
+        assertFalse(store.queries().isValidPath(a) || store.queries().isValidPath(b) || store.queries().isValidPath(tree));
         assertFalse(onDisk(a) || onDisk(b) || onDisk(tree));
-        assertTrue(onDisk(kept) && store.isValidPath(kept));
+        assertTrue(onDisk(kept) && store.queries().isValidPath(kept));
         assertEquals(1 + 2 + "contents of tree".length(), r.bytesFreed(), "file sizes, the trash included");
         assertEquals("deleting garbage...", messages.get(1));
         assertTrue(messages.indexOf("[0 MiB] deleting '" + b + "'") < messages.indexOf("[0 MiB] deleting '" + a + "'"),
@@ -131,14 +133,14 @@ class GarbageCollectorTest {
         assertEquals(List.of("finding garbage collector roots...", "[0 MiB] deleting '" + victim + "'",
                 "deleting `/gnu/store/trash'", "deleting unused links...",
                 "note: currently hard linking saves -0.00 MiB"), messages);
-        assertFalse(store.isValidPath(victim));
+        assertFalse(store.queries().isValidPath(victim));
 
-        try (SessionRoots roots = store.openSessionRoots()) {
-            String live = store.addTextToStore("live.txt", "still alive\n".getBytes(StandardCharsets.UTF_8),
+        try (SessionRoots roots = store.roots().openSessionRoots()) {
+            String live = store.adds().addTextToStore("live.txt", "still alive\n".getBytes(StandardCharsets.UTF_8),
                     new TreeSet<>(), roots);
             StoreException e = assertThrows(StoreException.class, () -> gc(Action.DELETE_SPECIFIC, UNLIMITED, live));
             assertEquals("cannot delete path `" + live + "' since it is still alive", e.getMessage());
-            assertTrue(store.isValidPath(live) && onDisk(live));
+            assertTrue(store.queries().isValidPath(live) && onDisk(live));
         }
     }
 
@@ -147,7 +149,7 @@ class GarbageCollectorTest {
         String a = unrooted("a.txt", "a");
         String b = unrooted("b.txt", "b", a);
         assertEquals(Set.of(a, b), gc(Action.DELETE_SPECIFIC, UNLIMITED, a).paths());
-        assertFalse(store.isValidPath(b));
+        assertFalse(store.queries().isValidPath(b));
     }
 
     @Test
@@ -161,7 +163,7 @@ class GarbageCollectorTest {
         assertTrue(messages.get(3).startsWith("[0%] deleting '"));
         assertEquals("deleted or invalidated more than 1 bytes; stopping", messages.get(4));
         assertEquals(6, r.bytesFreed());
-        assertEquals(4, store.queryAllValidPaths().size());
+        assertEquals(4, store.queries().queryAllValidPaths().size());
     }
 
     @Test
@@ -175,7 +177,7 @@ class GarbageCollectorTest {
     void maxFreedZeroDoesNothing() {
         String a = unrooted("a.txt", "a");
         assertEquals(Set.of(), gc(Action.DELETE_DEAD, 0).paths());
-        assertTrue(store.isValidPath(a));
+        assertTrue(store.queries().isValidPath(a));
     }
 
     @Test
@@ -198,15 +200,15 @@ class GarbageCollectorTest {
              FileLock held = ch.lock(0, Long.MAX_VALUE, true)) {
             assertEquals(Set.of(), gc(Action.DELETE_DEAD, UNLIMITED).paths());
         }
-        assertTrue(store.isValidPath(a) && Files.exists(file));
+        assertTrue(store.queries().isValidPath(a) && Files.exists(file));
     }
 
     @Test
     void sessionTempRootProtects() {
-        try (SessionRoots roots = store.openSessionRoots()) {
-            String a = store.addTextToStore("a.txt", "a".getBytes(StandardCharsets.UTF_8), new TreeSet<>(), roots);
+        try (SessionRoots roots = store.roots().openSessionRoots()) {
+            String a = store.adds().addTextToStore("a.txt", "a".getBytes(StandardCharsets.UTF_8), new TreeSet<>(), roots);
             assertEquals(Set.of(), gc(Action.DELETE_DEAD, UNLIMITED).paths());
-            assertTrue(store.isValidPath(a));
+            assertTrue(store.queries().isValidPath(a));
         }
     }
 
@@ -220,7 +222,7 @@ class GarbageCollectorTest {
         Process sleep = pb.start();
         try {
             assertEquals(Set.of(dead), gc(Action.DELETE_DEAD, UNLIMITED).paths());
-            assertTrue(store.isValidPath(env) && store.isValidPath(cwd));
+            assertTrue(store.queries().isValidPath(env) && store.queries().isValidPath(cwd));
         } finally {
             sleep.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
@@ -228,10 +230,14 @@ class GarbageCollectorTest {
 
     @Test
     void keepDerivationsAndKeepOutputs() throws Exception {
-        String drv = unrooted("thing.drv", "not parsed: registered by a foreign tool");
         String out = unrooted("thing", "output");
+        // The .drv as a foreign tool would register it (its text is not what this test is about).
+        String drv = "/gnu/store/0mdqa9w1p6cmli6976v4wi0sw9r4p5pl-thing.drv";
+        Files.writeString(config.physical(drv), "Derive(...)");
         try (var c = DriverManager.getConnection("jdbc:sqlite:" + config.dbDir().resolve("db.sqlite"));
              var st = c.createStatement()) {
+            st.executeUpdate("insert into ValidPaths (path, hash, registrationTime, narSize) values ('" + drv
+                    + "', 'sha256:00', 1, 100);");
             st.executeUpdate("insert into DerivationOutputs (drv, id, path) values ((select id from ValidPaths"
                     + " where path = '" + drv + "'), 'out', '" + out + "');");
             st.executeUpdate("update ValidPaths set deriver = '" + drv + "' where path = '" + out + "';");
@@ -252,7 +258,7 @@ class GarbageCollectorTest {
     void tempRootAddedBetweenMarkAndDeleteIsNotDeleted() {
         String a = unrooted("a.txt", "a");
         String b = unrooted("b.txt", "b");
-        SessionRoots late = store.openSessionRoots();
+        SessionRoots late = store.roots().openSessionRoots();
         try {
             // A session's first root creates its file under a shared gc.lock, which waits for a
             // running collection: the session here is an established one.
@@ -271,7 +277,7 @@ class GarbageCollectorTest {
             GcResult r = store.gc().collectGarbage(new GcRequest(Action.DELETE_DEAD, List.of(), UNLIMITED, false,
                     true, true), messages::add, addAfterSnapshot);
             assertEquals(Set.of(b), r.paths());
-            assertTrue(store.isValidPath(a) && onDisk(a));
+            assertTrue(store.queries().isValidPath(a) && onDisk(a));
         } finally {
             late.close();
         }
@@ -288,13 +294,13 @@ class GarbageCollectorTest {
                 int i = 0;
                 while (!stop.get()) {
                     // Few distinct contents: adds keep meeting paths a collection is deleting.
-                    try (SessionRoots roots = store.openSessionRoots()) {
-                        String dep = store.addTextToStore("dep-" + (i % 7), ("dep" + i % 7).getBytes(StandardCharsets.UTF_8),
+                    try (SessionRoots roots = store.roots().openSessionRoots()) {
+                        String dep = store.adds().addTextToStore("dep-" + (i % 7), ("dep" + i % 7).getBytes(StandardCharsets.UTF_8),
                                 new TreeSet<>(), roots);
-                        String top = store.addTextToStore("top-" + seed + "-" + (i % 5),
+                        String top = store.adds().addTextToStore("top-" + seed + "-" + (i % 5),
                                 ("top" + i % 5).getBytes(StandardCharsets.UTF_8), new TreeSet<>(Set.of(dep)), roots);
                         for (String p : List.of(dep, top)) {
-                            if (!onDisk(p) || !store.isValidPath(p)) throw new AssertionError("rooted path gone: " + p);
+                            if (!onDisk(p) || !store.queries().isValidPath(p)) throw new AssertionError("rooted path gone: " + p);
                         }
                     } catch (Throwable e) {
                         failures.add(e);
@@ -311,10 +317,10 @@ class GarbageCollectorTest {
             for (Thread t : adders) t.join();
         }
         assertEquals(List.of(), failures);
-        SortedSet<String> valid = store.queryAllValidPaths();
+        SortedSet<String> valid = store.queries().queryAllValidPaths();
         for (String p : valid) {
             assertTrue(onDisk(p), "valid path without contents: " + p);
-            for (String ref : store.pathInfoOrThrow(p).references()) assertTrue(valid.contains(ref), ref);
+            for (String ref : store.queries().pathInfoOrThrow(p).references()) assertTrue(valid.contains(ref), ref);
         }
     }
 

@@ -117,14 +117,15 @@ final class Deletion {
             String base = lockedItem(u.path());
             if (base != null) stripes[RootGate.stripe(base)] = true;
         }
-        return gate.holding(stripes, () -> {
+        return gate.holding(stripes, held -> {
             temps.refresh();
             Set<String> roots = temps.roots();
             List<Unit> candidates = new ArrayList<>();
             Set<String> kept = new HashSet<>();
             for (Unit u : units) {
                 String base = lockedItem(u.path());
-                if (roots.contains(u.path()) || (u.id() < 0 && base != null && roots.contains(base))) {
+                boolean busy = !held[RootGate.stripe(u.path())] || (base != null && !held[RootGate.stripe(base)]);
+                if (busy || roots.contains(u.path()) || (u.id() < 0 && base != null && roots.contains(base))) {
                     kept.add(u.path());
                 } else {
                     candidates.add(u);

@@ -1,7 +1,6 @@
 package loomd.daemon.store.gc;
 
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Supplier;
 
 /**
  * Mutual exclusion, per path, between a session adding a temp root and the collector deleting that
@@ -35,18 +34,34 @@ public final class RootGate {
         return (h ^ (h >>> 16)) & (STRIPES - 1);
     }
 
-    /** Runs {@code work} with the given stripes held ({@code marked} is a set of stripe indices). */
-    <T> T holding(boolean[] marked, Supplier<T> work) {
-        int taken = 0;
+    /**
+     * Runs {@code work} with as many of the {@code wanted} stripes held as can be had within
+     * {@link #PATIENCE_MS} each; {@code work} gets the ones held (a path whose stripe is not held
+     * must be kept). The collector never waits longer: a session may hold a stripe while its first
+     * root waits for gc.lock, which the collector holds.
+     */
+    <T> T holding(boolean[] wanted, java.util.function.Function<boolean[], T> work) {
+        boolean[] held = new boolean[STRIPES];
         try {
-            for (; taken < STRIPES; taken++) {
-                if (marked[taken]) stripes[taken].lock();
+            for (int i = 0; i < STRIPES; i++) {
+                if (wanted[i]) held[i] = tryLock(stripes[i]);
             }
-            return work.get();
+            return work.apply(held);
         } finally {
-            for (int i = 0; i < taken; i++) {
-                if (marked[i]) stripes[i].unlock();
+            for (int i = 0; i < STRIPES; i++) {
+                if (held[i]) stripes[i].unlock();
             }
+        }
+    }
+
+    static final long PATIENCE_MS = 20;
+
+    private static boolean tryLock(ReentrantLock lock) {
+        try {
+            return lock.tryLock(PATIENCE_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 }

@@ -51,7 +51,7 @@
  * written before the collector took the stripe, and (a) sees it (read-after-write on the file, or
  * the in-memory set); or it is written after the stripe is released, when the path is invalid and
  * already moved away, and the session's re-check sees it invalid and makes it again. A session
- * never waits for more than one chunk (at most {@link loomd.daemon.store.gc.GarbageCollector#CHUNK}
+ * (past its first root, below) never waits for more than one chunk (at most {@link loomd.daemon.store.gc.GarbageCollector#CHUNK}
  * paths: one transaction and a few renames), never for the whole collection. An entry created
  * after {@code readdir} is never considered; an entry a creator is about to replace is rooted by
  * its creator before it is created (store package: durability order), hence seen in (a).
@@ -69,9 +69,9 @@
  * gc.lock (2) before the temp-roots files (3), takes no item lock (4), and waits for SQLite's write
  * lock (6) only inside the single writer. The {@code RootGate} stripes are in-process mutexes
  * taken after gc.lock and the temp-roots files (collector) and before a temp-roots file's lock
- * (sessions); the collector takes a chunk's stripes in ascending index order, a session one stripe
- * at a time, so they never wait in a cycle. Nothing waits for a file lock while holding a stripe,
- * except a session's own append, which never waits for loomd's collector (its file is not kept
- * locked).
+ * (sessions). A session holds its path's stripe while it writes the root, which for its first root
+ * includes waiting for gc.lock shared, i.e. for a whole collection: so the collector never waits
+ * for a stripe without a bound ({@code RootGate.PATIENCE_MS}); a path whose stripe it cannot have
+ * is kept, which is always safe. Hence no cycle.
  */
 package loomd.daemon.store.gc;
