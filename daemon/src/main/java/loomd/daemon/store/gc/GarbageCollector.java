@@ -259,6 +259,27 @@ public final class GarbageCollector {
         return out;
     }
 
+    /** What {@link #measureMark} measured: for the benchmark harness. */
+    public record MarkStats(int paths, int live, long loadNanos, long markNanos, long graphBytes) {}
+
+    /**
+     * Loads the graph of {@code db} and marks from {@code roots} (keep-derivations on), timing
+     * each step and sizing the graph's arrays: the benchmark's view of steps 5 of the protocol.
+     */
+    public static MarkStats measureMark(StoreDatabase db, String storeDir, List<String> roots) {
+        long t0 = System.nanoTime();
+        GcGraph graph = db.scan(d -> GcGraph.load(d, storeDir));
+        long t1 = System.nanoTime();
+        GcGraph.IntList ids = new GcGraph.IntList();
+        for (String p : roots) {
+            int id = graph.find(p);
+            if (id >= 0) ids.add(id);
+        }
+        BitSet live = graph.mark(ids.toArray(), true, false);
+        long t2 = System.nanoTime();
+        return new MarkStats(graph.size(), live.cardinality(), t1 - t0, t2 - t1, graph.heapBytes());
+    }
+
     /** The store's entries in readdir order, without {@code .links} and {@code trash}. */
     private List<String> readStore() {
         List<String> names = new ArrayList<>();
