@@ -10,6 +10,7 @@ import loomd.daemon.store.db.StoreDatabase;
 import loomd.daemon.store.fs.Canonicaliser;
 import loomd.daemon.store.fs.PosixIds;
 import loomd.daemon.store.fs.TempNames;
+import loomd.daemon.store.gc.RootGate;
 import loomd.daemon.store.roots.FileLocker;
 import loomd.daemon.store.roots.GcLock;
 import loomd.daemon.store.roots.LockerFileLocker;
@@ -66,8 +67,9 @@ public final class LocalStore implements AutoCloseable {
         this.adds = new PathAdds(config.storeDir(), adder, registrar);
         this.archives = new Archives(new Exporter(config, reader, nar, agent),
                 new Importer(config, reader, adder, nar, agent));
-        this.roots = new StoreRoots(config, locker, reader);
-        this.gc = new StoreGc(config, db, reader);
+        RootGate gate = new RootGate();
+        this.roots = new StoreRoots(config, locker, reader, gate);
+        this.gc = new StoreGc(config, db, reader, locker, gate);
         try {
             // Only one LocalStore per process and store: entries named by this pid are leftovers too.
             TempNames.cleanStale(config.physicalStore());
@@ -176,7 +178,7 @@ public final class LocalStore implements AutoCloseable {
         return roots;
     }
 
-    /** What the garbage collector needs (invalidation, reserved space). */
+    /** The garbage collector, invalidation, reserved space. */
     public StoreGc gc() {
         return gc;
     }

@@ -4,6 +4,7 @@ import java.lang.System.Logger.Level;
 import java.util.SortedMap;
 import java.util.function.Consumer;
 
+import loomd.daemon.store.gc.RootGate;
 import loomd.daemon.store.roots.FileLocker;
 import loomd.daemon.store.roots.GcLock;
 import loomd.daemon.store.roots.IndirectRoots;
@@ -21,11 +22,13 @@ public final class StoreRoots {
     private final StoreConfig config;
     private final FileLocker locker;
     private final StoreReader reader;
+    private final RootGate gate;
 
-    StoreRoots(StoreConfig config, FileLocker locker, StoreReader reader) {
+    StoreRoots(StoreConfig config, FileLocker locker, StoreReader reader, RootGate gate) {
         this.config = config;
         this.locker = locker;
         this.reader = reader;
+        this.gate = gate;
     }
 
     /**
@@ -45,7 +48,10 @@ public final class StoreRoots {
 
         @Override
         public void addTempRoot(String path) {
-            roots.addTempRoot(StrictPaths.check(config.storeDir(), path));
+            String checked = StrictPaths.check(config.storeDir(), path);
+            // Through the collector's gate: the root is seen by a running collection, or written
+            // after the path is gone (the gc package's protocol).
+            gate.rooting(checked, () -> roots.addTempRoot(checked));
         }
 
         @Override

@@ -192,8 +192,6 @@ class DispatcherTest extends SessionFixture {
                         error("invalid operation 9")),
                 stub(WorkerOp.ENSURE_PATH, w -> w.writeString(MISSING),
                         error("path `" + MISSING + "' does not exist and cannot be created")),
-                stub(WorkerOp.COLLECT_GARBAGE, w -> { for (long v : new long[] {0, 0, 0, -1, 0, 0, 0}) w.writeU64(v); },
-                        error("invalid operation 20")),
                 stub(WorkerOp.QUERY_SUBSTITUTABLE_PATH_INFO, w -> w.writeString(HELLO), lastThen(0)),
                 stub(WorkerOp.QUERY_SUBSTITUTABLE_PATH_INFOS, w -> w.writeStrings(List.of(HELLO)), lastThen(0)),
                 stub(WorkerOp.QUERY_SUBSTITUTABLE_PATHS, w -> w.writeStrings(List.of(HELLO)), lastThen(0)),
