@@ -53,6 +53,13 @@ final class BuildOps {
                 drvs.add(parsed);
             }
         }
+        BuildServices services = null;
+        if (!drvs.isEmpty()) {
+            if (q.mode() != BuildPaths.NORMAL) {
+                throw Pending.refuse(s, WorkerOp.BUILD_PATHS); // check and repair builds are later work
+            }
+            services = BuildServices.of(s.store).orElseThrow(() -> Pending.refuse(s, WorkerOp.BUILD_PATHS));
+        }
         for (String path : new TreeSet<>(q.things())) {
             if (!DerivationPaths.isDerivationPath(DrvPathWithOutputs.parse(path).path())) {
                 s.roots().addTempRoot(path); // valid, or no substituter has it: neither is a failure
@@ -61,10 +68,6 @@ final class BuildOps {
         if (drvs.isEmpty()) {
             return IntReply.ONE;
         }
-        if (q.mode() != BuildPaths.NORMAL) {
-            throw Pending.refuse(s, WorkerOp.BUILD_PATHS); // check and repair builds are later work
-        }
-        BuildServices services = BuildServices.of(s.store).orElseThrow(() -> Pending.refuse(s, WorkerOp.BUILD_PATHS));
         BuildPlan plan = BuildPlan.of(s.store, drvs);
         plan.tempRoots().forEach(s.roots()::addTempRoot);
         BuildOptions options = BuildOptions.of(s.settings, (int) q.mode());
