@@ -7,11 +7,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
+import loomd.daemon.build.BuildServices;
 import loomd.daemon.server.Listener;
 import loomd.daemon.server.Listeners;
 import loomd.daemon.server.Server;
 import loomd.daemon.server.SocketActivation;
 import loomd.daemon.store.LocalStore;
+import loomd.daemon.store.roots.LockerFileLocker;
 import loomd.daemon.session.Session;
 import loomd.locker.LockerClient;
 import loomd.protocol.wire.WireLimits;
@@ -63,6 +65,7 @@ public final class Main {
             store = Backends.open(config, env, locker);
             processes = ProcessServices.start(config.spawnerBinary(), layout, log);
             processes.watchLocker(locker);
+            BuildServices.attach(store, processes.spawner(), processes.monitor(), new LockerFileLocker(locker), env, log);
             listeners = listen(config, env, log);
             if (ProcessHandle.current().info().user().orElse("").equals("root")
                     && config.settings().buildUsersGroup.isEmpty()) {
@@ -108,6 +111,7 @@ public final class Main {
         Thread hook = new Thread(() -> {
             log.accept("shutting down: draining " + server.activeConnections() + " connection(s)");
             server.shutdown(config.shutdownGrace());
+            BuildServices.of(store).ifPresent(BuildServices::close);
             processes.close();
             store.close();
             log.accept("stopped");

@@ -25,8 +25,7 @@ final class Pending {
     /** Every op with a stub answer somewhere; {@link #note} refuses any other. */
     static final Set<WorkerOp> OPS = Collections.unmodifiableSet(EnumSet.of(
             WorkerOp.HAS_SUBSTITUTES,                // "none"
-            WorkerOp.BUILD_PATHS,                    // derivations, and substitutions
-            WorkerOp.ENSURE_PATH,                    // an invalid path: no substitution yet
+            WorkerOp.BUILD_PATHS,                    // check and repair builds; no build services
             WorkerOp.QUERY_SUBSTITUTABLE_PATH_INFO,  // "none"
             WorkerOp.QUERY_SUBSTITUTABLE_PATH_INFOS, // "none"
             WorkerOp.QUERY_SUBSTITUTABLE_PATHS,      // "none"

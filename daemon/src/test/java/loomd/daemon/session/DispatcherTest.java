@@ -134,14 +134,16 @@ class DispatcherTest extends SessionFixture {
     }
 
     @Test
-    void buildPathsOfAMissingPathWaitsForSubstitutes() throws IOException {
+    void buildPathsOfAMissingPathEndsNoSubstitutersWhichIsNoFailure() throws IOException {
         connect(nobody());
         handshake();
         buildPaths(List.of(HELLO, MISSING), 0);
-        assertEquals("invalid operation 9", awaitLast(), "upstream would ask its substituter");
+        assertEquals(null, awaitLast(), "no substituter has it: not a failure (daemon.md §4.15, §9.22)");
+        assertEquals(1, in.readU64());
         buildPaths(List.of(HELLO), 2);
-        assertEquals("invalid operation 9", awaitLast(), "check mode: upstream repairs by substitution");
-        assertEquals(2, pendingLines().size());
+        assertEquals(null, awaitLast(), "check mode on a valid path: a repairing substitution with nothing to do");
+        assertEquals(1, in.readU64());
+        assertEquals(List.of(), pendingLines());
     }
 
     @Test
@@ -190,8 +192,6 @@ class DispatcherTest extends SessionFixture {
                 stub(WorkerOp.HAS_SUBSTITUTES, w -> w.writeString(HELLO), lastThen(0)),
                 stub(WorkerOp.BUILD_PATHS, w -> { w.writeStrings(List.of(HELLO_DRV)); w.writeU64(0); },
                         error("invalid operation 9")),
-                stub(WorkerOp.ENSURE_PATH, w -> w.writeString(MISSING),
-                        error("path `" + MISSING + "' does not exist and cannot be created")),
                 stub(WorkerOp.QUERY_SUBSTITUTABLE_PATH_INFO, w -> w.writeString(HELLO), lastThen(0)),
                 stub(WorkerOp.QUERY_SUBSTITUTABLE_PATH_INFOS, w -> w.writeStrings(List.of(HELLO)), lastThen(0)),
                 stub(WorkerOp.QUERY_SUBSTITUTABLE_PATHS, w -> w.writeStrings(List.of(HELLO)), lastThen(0)),
