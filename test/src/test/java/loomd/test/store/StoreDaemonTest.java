@@ -139,7 +139,7 @@ class StoreDaemonTest {
             assertEquals(1, results.size(), results.toString());
             String path = results.iterator().next();
             assertEquals(List.of(".links", path.substring("/gnu/store/".length())),
-                    StoreFixtures.storeEntries(daemon.physicalStoreDir()), "one copy, no temp or lock file");
+                    StoreFixtures.settledStoreEntries(daemon.physicalStoreDir()), "one copy, no temp or lock file");
             try (StoreClient c = client(daemon)) {
                 assertEquals(List.of(path), c.queryAllValidPaths());
                 assertEquals(nar.length, c.queryPathInfo(path).narSize());
