@@ -130,7 +130,7 @@ final class GroupWriter {
     }
 
     private List<Outcome> transaction(List<Write<?>> writes) throws SQLException {
-        writer.exec("begin immediate;");
+        writer.run("begin immediate;");
         boolean committed = false;
         try {
             // Under the write lock: what another process committed before now is seen, and cached
@@ -138,13 +138,13 @@ final class GroupWriter {
             foreign.check(writer);
             List<Outcome> outcomes = new ArrayList<>(writes.size());
             for (Write<?> w : writes) outcomes.add(runOne(w));
-            writer.exec("commit;");
+            writer.run("commit;");
             committed = true;
             return outcomes;
         } finally {
             if (!committed) {
                 try {
-                    writer.exec("rollback;");
+                    writer.run("rollback;");
                 } catch (SQLException e) {
                     LOG.log(Level.DEBUG, "rollback failed (transaction already gone)", e);
                 }
@@ -154,10 +154,10 @@ final class GroupWriter {
 
     /** One write inside its savepoint; a busy error aborts the whole group (to be retried). */
     private Outcome runOne(Write<?> w) throws SQLException {
-        writer.exec("savepoint task;");
+        writer.run("savepoint task;");
         try {
             Object value = w.work().run(writer);
-            writer.exec("release task;");
+            writer.run("release task;");
             return new Outcome(value, null);
         } catch (SQLiteException e) {
             if (BusyRetry.isBusy(e)) throw e;
@@ -173,7 +173,7 @@ final class GroupWriter {
     }
 
     private void undo() throws SQLException {
-        writer.exec("rollback to task;");
-        writer.exec("release task;");
+        writer.run("rollback to task;");
+        writer.run("release task;");
     }
 }
