@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Add-text-to-store throughput through the real daemon: one client adding fresh texts in a
  * sequence, 16 clients at once, and one client re-adding a path that is already valid. Prints
  * adds/s and the latency percentiles of the sequential run. Extra daemon arguments come from the
- * system property {@code loomd.bench.daemonArgs} (space-separated, e.g. {@code --durability=strict}).
+ * system property {@code loomd.bench.daemonArgs} (space-separated, e.g. {@code --durability=strict}),
+ * extra daemon JVM options from {@code loomd.bench.daemonJvm} (e.g. {@code -XX:StartFlightRecording=...}).
  */
 @Tag("bench")
 class AddPathBench {
@@ -43,6 +44,8 @@ class AddPathBench {
         String extra = System.getProperty("loomd.bench.daemonArgs", "").trim();
         var b = DaemonProcess.builder(dir.resolve("d"));
         if (!extra.isEmpty()) b.args(extra.split(" +"));
+        String jvm = System.getProperty("loomd.bench.daemonJvm", "").trim();
+        if (!jvm.isEmpty()) for (String o : jvm.split(" +")) b.jvmOption(o);
         return b.start();
     }
 
