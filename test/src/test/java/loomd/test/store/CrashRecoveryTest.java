@@ -76,7 +76,9 @@ class CrashRecoveryTest {
                     writers.add(pool.submit(() -> write(daemon, writer, acknowledged, killed, started)));
                 }
                 assertTrue(started.await(60, TimeUnit.SECONDS));
-                Thread.sleep(2500); // a few group syncs pass, and many adds after the last one
+                // Several group syncs pass (one a second), and adds go on after the last one.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (acknowledged.size() < 1000 && System.nanoTime() < deadline) Thread.sleep(20);
                 killed.set(true);
                 killNine(daemon);
                 for (Future<?> f : writers) f.get(60, TimeUnit.SECONDS);
