@@ -40,7 +40,8 @@ final class GroupWriter {
     private final ForeignCommits foreign;
     private final LinkedBlockingQueue<Task> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
-    private volatile boolean stopping;
+    /** Guarded by this; once set, nothing more is queued. */
+    private boolean stopping;
 
     GroupWriter(Db writer, BusyRetry busy, ForeignCommits foreign) {
         this.writer = writer;
@@ -52,16 +53,19 @@ final class GroupWriter {
     /** Queues {@code work}; the future completes after the commit of its group. */
     <T> CompletableFuture<T> submit(SqlWork<T> work) {
         CompletableFuture<T> result = new CompletableFuture<>();
-        if (stopping) {
-            result.completeExceptionally(new StoreException("the store database is closed"));
-            return result;
+        // Under the monitor, so that every write queued is queued before the stop mark.
+        synchronized (this) {
+            if (!stopping) {
+                queue.add(new Write<>(work, result));
+                return result;
+            }
         }
-        queue.add(new Write<>(work, result));
+        result.completeExceptionally(new StoreException("the store database is closed"));
         return result;
     }
 
     /** Runs {@code action} on the writer thread between transactions; false once stopping. */
-    boolean errand(Runnable action) {
+    synchronized boolean errand(Runnable action) {
         if (stopping) return false;
         queue.add(new Errand(action));
         return true;
@@ -69,8 +73,10 @@ final class GroupWriter {
 
     /** Refuses new writes, lets the queued ones finish, and waits (bounded) for the thread to end. */
     void stop() {
-        stopping = true;
-        queue.add(new Stop());
+        synchronized (this) {
+            if (!stopping) queue.add(new Stop());
+            stopping = true;
+        }
         try {
             thread.join(TimeUnit.SECONDS.toMillis(30));
         } catch (InterruptedException e) {
