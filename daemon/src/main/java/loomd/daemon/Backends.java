@@ -35,7 +35,7 @@ final class Backends {
         Settings settings = config.settings();
         StoreConfig storeConfig = new StoreConfig(new StoreDir(layout.storeDir()), Optional.ofNullable(layout.storeRoot()),
                 layout.stateDir(), layout.dbDir(), layout.logDir(), layout.confDir(), authenticateCommand(env),
-                settings.fsyncMetadata, settings.useSQLiteWAL, 4, 100_000);
+                settings.fsyncMetadata, settings.useSQLiteWAL, 4, 100_000).withDurability(config.durability());
         try {
             return LocalStore.openOwning(storeConfig, locker);
         } catch (StoreException e) {

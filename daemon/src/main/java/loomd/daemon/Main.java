@@ -20,7 +20,9 @@ import loomd.protocol.wire.WireLimits;
 
 /**
  * {@code guix-daemon} in one JVM. Startup order (daemon.md §2.3): parse the command line, create
- * the directories, launch the locker and open the store ({@link Backends}), start the spawner and
+ * the directories, launch the locker and open the store ({@link Backends}; after an unclean stop
+ * this verifies and repairs what was registered since the last durable checkpoint, so no client
+ * is served before that is done), start the spawner and
  * the process monitor ({@link ProcessServices}), open the listening sockets (or adopt the activated
  * ones), check the settings, then serve until SIGTERM. Shutdown closes them in reverse order.
  */
@@ -63,6 +65,8 @@ public final class Main {
             config.settings().update();
             LockerClient locker = Backends.launchLocker(layout, log);
             store = Backends.open(config, env, locker);
+            log.accept("durability: " + config.durability().mode().name().toLowerCase(java.util.Locale.ROOT)
+                    + ", group sync every " + config.durability().flushInterval().toMillis() + " ms");
             processes = ProcessServices.start(config.spawnerBinary(), layout, log);
             processes.watchLocker(locker);
             BuildServices.attach(store, processes.spawner(), processes.monitor(), new LockerFileLocker(locker), env, log);

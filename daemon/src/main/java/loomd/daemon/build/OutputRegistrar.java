@@ -42,7 +42,7 @@ public final class OutputRegistrar {
 
     public OutputRegistrar(LocalStore store) {
         this.store = store;
-        this.canonicaliser = new Canonicaliser(PosixIds.self(), store.config().fsyncMetadata());
+        this.canonicaliser = new Canonicaliser(PosixIds.self());
     }
 
     /**
@@ -64,7 +64,7 @@ public final class OutputRegistrar {
             Path at = b.builtAt().apply(path);
             checkPresent(b.drvPath(), path, at);
             checkFixedOutput(e.getValue(), at);
-            canonicaliser.canonicaliseAndSync(at, path);
+            canonicaliser.canonicalise(at, path);
             placed.put(path, moveIntoStore(path, at));
         }
         SortedSet<String> candidates = new TreeSet<>(b.inputPaths());
@@ -79,7 +79,8 @@ public final class OutputRegistrar {
         List<Registration> batch = new ArrayList<>();
         scans.forEach((p, r) -> batch.add(Registration.of(p, r.nar().narHash().toBase16(), r.nar().narSize(),
                 r.references(), b.drvPath())));
-        canonicaliser.syncDirectory(store.config().physicalStore()); // the renames into it, before they are valid
+        // Not synced here: outputs are registered above the durable checkpoint, so the start after a
+        // power cut verifies them like any add (store package-info, "Durability").
         store.adds().registerValidPaths(batch);
         return batch;
     }

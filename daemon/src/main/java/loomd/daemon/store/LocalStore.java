@@ -4,15 +4,20 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import loomd.daemon.store.auth.AuthenticateAgent;
 import loomd.daemon.store.db.StoreDatabase;
+import loomd.daemon.store.durable.CheckpointFile;
+import loomd.daemon.store.durable.Flusher;
+import loomd.daemon.store.durable.StartupCheck;
 import loomd.daemon.store.fs.Canonicaliser;
 import loomd.daemon.store.fs.PosixIds;
 import loomd.daemon.store.fs.TempNames;
 import loomd.daemon.store.gc.RootGate;
 import loomd.daemon.store.roots.FileLocker;
 import loomd.daemon.store.roots.GcLock;
+import loomd.daemon.store.roots.GcProbe;
 import loomd.daemon.store.roots.LockerFileLocker;
 import loomd.daemon.store.roots.StagingRoots;
 import loomd.locker.LockerClient;
@@ -30,7 +35,9 @@ public final class LocalStore implements AutoCloseable {
     private final StoreConfig config;
     private final FileLocker.Owner bigLock;
     private final StoreDatabase db;
+    private final GcProbe gcProbe;
     private final StagingRoots storeRoots;
+    private final Flusher flusher;
     private final AuthenticateAgent agent;
     private final AutoCloseable ownedLocker;
     private final PathQueries queries;
@@ -58,23 +65,45 @@ public final class LocalStore implements AutoCloseable {
         }
         this.db = database;
         StoreReader reader = new StoreReader(config.storeDir(), db, config.pathInfoCacheSize());
-        this.storeRoots = new StagingRoots(config.stateDir(), locker, STAGING_ROOTS_PER_FILE);
+        this.gcProbe = new GcProbe(config.stateDir());
+        this.storeRoots = new StagingRoots(config.stateDir(), locker, gcProbe, STAGING_ROOTS_PER_FILE);
         this.agent = new AuthenticateAgent(config.authenticateCommand());
-        Registrar registrar = new Registrar(config, db, reader);
-        PathAdder adder = new PathAdder(config, reader, registrar, locker, nar, new TempNames(), storeRoots,
-                new Canonicaliser(PosixIds.self(), config.fsyncMetadata(), observer::fsynced), observer);
-        this.queries = new PathQueries(config.storeDir(), reader, db);
-        this.adds = new PathAdds(config.storeDir(), adder, registrar);
-        this.archives = new Archives(new Exporter(config, reader, nar, agent),
-                new Importer(config, reader, adder, nar, agent));
-        RootGate gate = new RootGate();
-        this.roots = new StoreRoots(config, locker, reader, gate);
-        this.gc = new StoreGc(config, db, reader, locker, gate);
         try {
             // Only one LocalStore per process and store: entries named by this pid are leftovers too.
             TempNames.cleanStale(config.physicalStore());
         } catch (IOException e) {
             LOG.log(Level.WARNING, "cleaning stale temporary store entries: " + e.getMessage());
+        }
+        this.flusher = startDurability(config, db, observer);
+        Registrar registrar = new Registrar(config, db, reader);
+        PathAdder adder = new PathAdder(config, reader, registrar, locker, nar, new TempNames(), storeRoots,
+                new Canonicaliser(PosixIds.self()), flusher, observer);
+        this.queries = new PathQueries(config.storeDir(), reader, db);
+        this.adds = new PathAdds(config.storeDir(), adder, registrar);
+        this.archives = new Archives(new Exporter(config, reader, nar, agent),
+                new Importer(config, reader, adder, nar, agent));
+        RootGate gate = new RootGate();
+        this.roots = new StoreRoots(config, locker, gcProbe, reader, gate);
+        this.gc = new StoreGc(config, db, reader, locker, gate);
+    }
+
+    /**
+     * Before anything is served: the start-up check (verifying and repairing what a power cut may
+     * have taken since the last durable checkpoint), then the flusher. On failure the store is closed.
+     */
+    private Flusher startDurability(StoreConfig config, StoreDatabase database, StoreObserver observer) {
+        try {
+            CheckpointFile file = new CheckpointFile(config.dbDir());
+            long checkpoint = StartupCheck.run(file, database, config::physical);
+            return Flusher.start(database, file, List.of(config.physicalStore(), config.dbDir()), config.durability(),
+                    checkpoint, observer);
+        } catch (RuntimeException e) {
+            storeRoots.close();
+            gcProbe.close();
+            agent.close();
+            database.close();
+            bigLock.close();
+            throw e;
         }
     }
 
@@ -190,7 +219,11 @@ public final class LocalStore implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "closing the store's temporary roots: " + e.getMessage());
         }
+        gcProbe.close();
         agent.close();
+        // The last write first, then the final flush: the checkpoint marked clean covers every row.
+        db.stopWrites();
+        flusher.close();
         db.close();
         bigLock.close();
         if (ownedLocker != null) {

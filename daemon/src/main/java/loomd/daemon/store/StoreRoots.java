@@ -7,6 +7,7 @@ import java.util.function.Consumer;
 import loomd.daemon.store.gc.RootGate;
 import loomd.daemon.store.roots.FileLocker;
 import loomd.daemon.store.roots.GcLock;
+import loomd.daemon.store.roots.GcProbe;
 import loomd.daemon.store.roots.IndirectRoots;
 import loomd.daemon.store.roots.RootFinder;
 import loomd.daemon.store.roots.TempRoots;
@@ -21,12 +22,14 @@ public final class StoreRoots {
 
     private final StoreConfig config;
     private final FileLocker locker;
+    private final GcProbe probe;
     private final StoreReader reader;
     private final RootGate gate;
 
-    StoreRoots(StoreConfig config, FileLocker locker, StoreReader reader, RootGate gate) {
+    StoreRoots(StoreConfig config, FileLocker locker, GcProbe probe, StoreReader reader, RootGate gate) {
         this.config = config;
         this.locker = locker;
+        this.probe = probe;
         this.reader = reader;
         this.gate = gate;
     }
@@ -36,7 +39,7 @@ public final class StoreRoots {
      * path ({@code <store>/<hash>-<name>}): anything else is refused before it reaches the file.
      */
     public SessionRoots openSessionRoots() {
-        return new StrictRoots(new TempRoots(config.stateDir(), locker, "session"));
+        return new StrictRoots(new TempRoots(config.stateDir(), locker, probe, "session"));
     }
 
     private final class StrictRoots implements SessionRoots {

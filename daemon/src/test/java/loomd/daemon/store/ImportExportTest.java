@@ -140,7 +140,7 @@ class ImportExportTest {
     }
 
     /**
-     * The items of a bundle are installed together: every tree durable, then every rename, then one
+     * The items of a bundle are installed together: every tree canonical, then every rename, then one
      * registration transaction. References and derivers may name items earlier in the bundle.
      */
     @Test
@@ -152,7 +152,7 @@ class ImportExportTest {
         List<String> events = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
         StoreObserver recorder = new StoreObserver() {
             @Override
-            public void synced(String tempName, String destination) {
+            public void canonicalised(String tempName, String destination) {
                 events.add("synced " + destination);
             }
 

@@ -69,9 +69,19 @@ class LocalStoreTest {
         return store.adds().addStaged(name, recursive, algo, staged, roots);
     }
 
-    List<String> storeEntries() throws IOException {
-        try (Stream<Path> s = Files.list(config.physicalStore())) {
-            return s.map(p -> p.getFileName().toString()).sorted().toList();
+    /**
+     * The store's entries once the lock files of finished adds are gone: their deletion is sent to
+     * the locker without waiting (fire and forget), so it may land just after the add returned.
+     */
+    List<String> storeEntries() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (true) {
+            List<String> entries;
+            try (Stream<Path> s = Files.list(config.physicalStore())) {
+                entries = s.map(p -> p.getFileName().toString()).sorted().toList();
+            }
+            if (entries.stream().noneMatch(e -> e.endsWith(".lock")) || System.nanoTime() > deadline) return entries;
+            Thread.sleep(10);
         }
     }
 
