@@ -23,17 +23,22 @@ import loomd.protocol.drv.DerivationOutput;
 import loomd.protocol.hash.Hash;
 import loomd.protocol.hash.HashAlgorithm;
 import loomd.test.support.DaemonFixture;
+import loomd.test.support.RawClient;
+import loomd.testkit.Stopwatch;
 
 /**
- * Transcripts 17, 18, 20 and 21 replayed byte for byte: the recorded client stream is sent as is and
+ * Transcripts 17 to 21 and 24 replayed byte for byte: the recorded client stream is sent as is and
  * the daemon's stream compared with the recorded one after masking what the README says varies (the
  * builder pid, the log directory, how builder output was split into {@code @ build-log} frames).
+ * Each derivation is first added over the fixture's connection and must be the recorded {@code .drv}
+ * file: with any other text the daemon rightly answers "cannot build missing derivation".
  */
-@org.junit.jupiter.api.Disabled("unfinished: the harness's connection ends after the handshake (read returns EOF); "
-        + "DaemonBuildTest covers the same traces and statuses through StoreClient")
+
 class BuildTranscriptReplayTest {
     static final long NEXT = 0x6f6c6d67L;
     static final long ERROR = 0x63787470L;
+    /** How long a missing answer is waited for; a passing replay never waits it out. */
+    static final java.time.Duration SILENCE = Stopwatch.PATIENCE;
 
     @RegisterExtension
     static final DaemonFixture daemon = new DaemonFixture(b -> b.env("GUIX_LOG_DIRECTORY", b.root().resolve("log").toString()));
@@ -51,33 +56,64 @@ class BuildTranscriptReplayTest {
     @Test
     void t17BuildSimple() throws Exception {
         Derivations d = setUp();
-        d.add(d.make("build-simple", "echo out-line-1; echo err-line-1 >&2; echo out-line-2; echo err-line-2 >&2; echo built > $out"));
-        replay("17-build-simple.txt");
+        replay("17-build-simple.txt", d, d.make("build-simple",
+                "echo out-line-1; echo err-line-1 >&2; echo out-line-2; echo err-line-2 >&2; echo built > $out"));
     }
 
     @Test
     void t18BuildFailing() throws Exception {
         Derivations d = setUp();
-        d.add(d.make("build-failing", "echo about to fail; echo failing now >&2; exit 1"));
-        replay("18-build-failing.txt");
+        replay("18-build-failing.txt", d, d.make("build-failing", "echo about to fail; echo failing now >&2; exit 1"));
+    }
+
+    @Test
+    void t19FixedOutput() throws Exception {
+        replayFixedOutput("19-build-fixed-output.txt", "fixed output contents\n");
     }
 
     @Test
     void t20FixedOutputMismatch() throws Exception {
-        Derivations d = setUp();
-        Hash h = Hash.of(HashAlgorithm.SHA256, "some other contents\n".getBytes(StandardCharsets.UTF_8));
-        d.add(d.make("fixed-output", "echo fetching; printf 'fixed output contents\\n' > $out", List.of("out"), Map.of(),
-                Map.of(), new DerivationOutput("", "sha256", h.toBase16())));
-        replay("20-build-fixed-output-mismatch.txt");
+        replayFixedOutput("20-build-fixed-output-mismatch.txt", "some other contents\n");
     }
 
     @Test
     void t21TwoOutputs() throws Exception {
         Derivations d = setUp();
-        Derivation drv = d.make("two-outputs", "echo building both; mkdir $lib; echo library > $lib/lib.txt; echo main > $out",
-                List.of("out", "lib"), Map.of(), Map.of(), null);
-        d.add(drv);
-        replay("21-build-two-outputs.txt");
+        replay("21-build-two-outputs.txt", d, d.make("two-outputs",
+                "echo building both; mkdir $lib; echo library > $lib/lib.txt; echo main > $out",
+                List.of("out", "lib"), Map.of(), Map.of(), null));
+    }
+
+    @Test
+    void t24MaxSilentTime() throws Exception {
+        Derivations d = setUp();
+        replay("24-build-max-silent-time.txt", d, d.make("silent", "echo going quiet; sleep 5; echo never > $out"));
+    }
+
+    /** The builder of 19 and 20 writes "fixed output contents\n"; the declared hash is that of {@code declared}. */
+    void replayFixedOutput(String file, String declared) throws Exception {
+        Derivations d = setUp();
+        Hash h = Hash.of(HashAlgorithm.SHA256, declared.getBytes(StandardCharsets.UTF_8));
+        replay(file, d, d.make("fixed-output", "echo fetching; printf 'fixed output contents\\n' > $out", List.of("out"),
+                Map.of(), Map.of(), new DerivationOutput("", "sha256", h.toBase16())));
+    }
+
+    /** Adds {@code drv} over the fixture's connection ({@code direct}), which must give the recorded file, then replays. */
+    void replay(String file, Derivations d, Derivation drv) throws Exception {
+        assertEquals(recordedDrv(file), d.add(drv), "the derivation " + file + " builds");
+        replay(file);
+    }
+
+    static Transcript transcript(String file) throws Exception {
+        return Transcript.parse(Path.of(System.getProperty("loomd.shared"), "spec", "transcripts", file));
+    }
+
+    /** The {@code .drv} the recorded client builds: the derivation made here must be the same file. */
+    static String recordedDrv(String file) throws Exception {
+        String client = new String(transcript(file).clientBytes(), StandardCharsets.ISO_8859_1);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("/gnu/store/[0-9a-z]{32}-[^!\\x00]*?\\.drv").matcher(client);
+        org.junit.jupiter.api.Assertions.assertTrue(m.find(), file);
+        return m.group();
     }
 
     /**
@@ -85,7 +121,7 @@ class BuildTranscriptReplayTest {
      * talks during an operation's work phase counts as gone), reading until the answer is complete.
      */
     void replay(String file) throws Exception {
-        Transcript t = Transcript.parse(Path.of(System.getProperty("loomd.shared"), "spec", "transcripts", file));
+        Transcript t = transcript(file);
         String logDir = daemon.process().root().resolve("log").toString();
         List<String> expected = new ArrayList<>();
         List<String> got = new ArrayList<>();
@@ -103,33 +139,49 @@ class BuildTranscriptReplayTest {
                 ch.write(ByteBuffer.wrap(client.toByteArray()));
                 List<String> want = normalise(answer.toByteArray(), "/gnu/log");
                 expected.addAll(want);
-                got.addAll(readAnswer(ch, terminals(want), logDir));
+                List<String> reply = readAnswer(ch, want, logDir);
+                got.addAll(reply);
+                if (!reply.equals(want)) {
+                    break;
+                }
+            }
+            if (expected.equals(got) && t.clientEof()) {
+                ch.shutdownOutput();
+                if (t.daemonEof()) {
+                    assertEquals(-1, RawClient.readWithin(ch, ByteBuffer.allocate(64), SILENCE),
+                            file + ": the daemon closes without more bytes");
+                }
             }
         }
-        assertEquals(expected, got, file);
+        assertEquals(String.join("\n", expected), String.join("\n", got), file + "\ndaemon log:\n" + daemon.process().log());
     }
 
-    static long terminals(List<String> tokens) {
-        return tokens.stream().filter(x -> x.startsWith("u64") || x.startsWith("ERROR")).count();
-    }
-
-    static List<String> readAnswer(SocketChannel ch, long terminals, String logDir) throws Exception {
+    /**
+     * Reads until the answer, normalised, equals {@code want}, or until the daemon stays silent for
+     * {@link #SILENCE} or closes (then what came is returned, for the comparison to show).
+     */
+    static List<String> readAnswer(SocketChannel ch, List<String> want, String logDir) throws Exception {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         ByteBuffer b = ByteBuffer.allocate(65536);
         while (true) {
-            try {
-                List<String> tokens = normalise(buf.toByteArray(), logDir);
-                if (terminals(tokens) >= terminals && buf.size() % 8 == 0) {
-                    return tokens;
-                }
-            } catch (java.nio.BufferUnderflowException | IndexOutOfBoundsException incomplete) {
-                // a frame is still arriving
+            List<String> tokens = complete(buf.toByteArray(), logDir);
+            if (want.equals(tokens)) {
+                return tokens;
             }
             b.clear();
-            if (ch.read(b) < 0) {
+            if (RawClient.readWithin(ch, b, SILENCE) <= 0) {
                 return normalise(buf.toByteArray(), logDir);
             }
             buf.write(b.array(), 0, b.position());
+        }
+    }
+
+    /** The tokens of {@code stream}, or none while a frame is still arriving. */
+    static List<String> complete(byte[] stream, String logDir) {
+        try {
+            return stream.length % 8 == 0 ? normalise(stream, logDir) : List.of();
+        } catch (java.nio.BufferUnderflowException | IndexOutOfBoundsException incomplete) {
+            return List.of();
         }
     }
 

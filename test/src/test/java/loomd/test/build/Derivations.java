@@ -18,9 +18,10 @@ import loomd.protocol.store.StoreDir;
 import loomd.test.support.DaemonProcess;
 
 /**
- * Derivations as Guix's {@code derivation} procedure makes them (env {@code builder}, {@code name},
- * {@code system} and one variable per output), with busybox from the transcripts' README as builder,
- * added to the daemon's store as the client would.
+ * Derivations as Guix's {@code derivation} procedure makes them (the caller's environment plus one
+ * variable per output, nothing else: transcript 10's {@code .drv} text shows it), with busybox from the
+ * transcripts' README as builder, added to the daemon's store as the client would. The same inputs give
+ * the same {@code .drv} file as in the transcripts.
  */
 final class Derivations {
     static final String S = "/gnu/store";
@@ -50,9 +51,6 @@ final class Derivations {
             Map<String, String> env, DerivationOutput fixed) throws Exception {
         Map<String, DerivationOutput> outs = new TreeMap<>();
         Map<String, String> e = new TreeMap<>(env);
-        e.put("builder", BB);
-        e.put("name", name);
-        e.put("system", "x86_64-linux");
         for (String o : outputs) {
             outs.put(o, fixed != null ? fixed : DerivationOutput.regular(""));
             e.put(o, "");
@@ -69,7 +67,8 @@ final class Derivations {
 
     /** Adds the {@code .drv} as {@code add-text-to-store}, as the client does; returns its path. */
     String add(Derivation drv) throws Exception {
-        String name = drv.env().get("name");
+        // The name is not in the environment (Guix puts none there); the "out" path ends with it.
+        String name = drv.outputs().get("out").path().substring(S.length() + 1 + 33);
         List<String> refs = new ArrayList<>(drv.references());
         return client.addTextToStore(name + ".drv", ATermPrinter.print(drv), refs);
     }
