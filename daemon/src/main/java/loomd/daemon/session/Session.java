@@ -7,7 +7,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
-import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
@@ -59,6 +58,7 @@ public final class Session {
     private final WireBuffers.Pool pool;
     private final Progress progress;
     private final ByteBuffer opCode = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+    private ReadSpin spin;
     private InputStream rawIn;
     private OutputStream rawOut;
     /** The handshake's reserveSpace flag (true when the client is too old to send it). */
@@ -100,8 +100,10 @@ public final class Session {
             if (clientVersion < 0 || !progress.reached(Phase.HANDSHAKEN)) {
                 return;
             }
+            ClientWatch watch = ClientWatch.of(channel);
+            spin = new ReadSpin(watch);
             StderrChannel stderr = new StderrChannel(buffers.reader, buffers.writer, (int) (clientVersion & 0xff),
-                    ClientWatch.of(channel), verbosity, log);
+                    watch, verbosity, log);
             context = new SessionContext(peer, settings, store, layout, buffers.reader, buffers.writer, stderr,
                     clientVersion, log);
             if (open(context)) {
@@ -176,6 +178,8 @@ public final class Session {
 
     /**
      * The op loop. Returns the buffers still held at the end (or null), for the caller to return.
+     * A session keeps its buffers while {@link ReadSpin} sees the next request come quickly (one
+     * read for the whole request); it gives them back before it parks for a slow one.
      */
     private WireBuffers serve(SessionContext s, WireBuffers held) throws IOException {
         Dispatcher dispatcher = new Dispatcher(s);
@@ -183,7 +187,7 @@ public final class Session {
         boolean operating = false;
         while (true) {
             long op;
-            if (buffers != null && buffers.reusable()) {
+            if (buffers != null && buffers.reusable() && !spin.awaitReadable()) {
                 pool.release(buffers);
                 buffers = null;
             }
@@ -195,17 +199,16 @@ public final class Session {
                 buffers = pool.borrow(rawIn, rawOut);
                 s.bind(buffers);
             } else {
-                // The client sent more than one request at once: keep reading from the buffer.
-                OptionalLong next;
+                // More than one request sent at once, or the next one caught by the spin: read
+                // on from the buffer.
                 try {
-                    next = buffers.reader.readUIntOrEof();
+                    if (buffers.reader.atEndOfStream()) {
+                        return buffers;
+                    }
+                    op = buffers.reader.readUInt();
                 } catch (IOException e) {
                     return buffers;
                 }
-                if (next.isEmpty()) {
-                    return buffers;
-                }
-                op = next.getAsLong();
             }
             if (!operating) {
                 if (!progress.reached(Phase.OPERATING)) {
@@ -213,6 +216,7 @@ public final class Session {
                 }
                 operating = true;
             }
+            spin.arrived();
             try {
                 buffers.flushed = false;
                 dispatcher.perform(op);
@@ -227,6 +231,8 @@ public final class Session {
                 if (!goOn) {
                     return buffers;
                 }
+            } finally {
+                spin.finished();
             }
         }
     }
