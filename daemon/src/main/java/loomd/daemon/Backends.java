@@ -8,8 +8,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 
-import loomd.daemon.session.LocalStoreBackend;
-import loomd.daemon.session.StoreBackend;
 import loomd.daemon.store.LocalStore;
 import loomd.daemon.store.StoreConfig;
 import loomd.daemon.store.StoreException;
@@ -19,7 +17,7 @@ import loomd.protocol.store.StoreDir;
 /**
  * Startup steps 2 and 3 (daemon.md §2.3 as loomd orders them): launch the locker process, which
  * holds every file lock for the daemon, then open the store over it. The store owns the locker
- * client from then on: closing the backend closes the store, then the locker.
+ * client from then on: closing the store closes the locker after it.
  */
 final class Backends {
     private Backends() { }
@@ -32,14 +30,14 @@ final class Backends {
     }
 
     /** Opens the store on {@code locker}, which it owns from now on (closed here on failure). */
-    static StoreBackend open(DaemonConfig config, Map<String, String> env, LockerClient locker) throws IOException {
+    static LocalStore open(DaemonConfig config, Map<String, String> env, LockerClient locker) throws IOException {
         Layout layout = config.layout();
         Settings settings = config.settings();
         StoreConfig storeConfig = new StoreConfig(new StoreDir(layout.storeDir()), Optional.ofNullable(layout.storeRoot()),
                 layout.stateDir(), layout.dbDir(), layout.logDir(), layout.confDir(), authenticateCommand(env),
-                settings.fsyncMetadata, settings.useSQLiteWAL, 4, 100_000);
+                settings.fsyncMetadata, settings.useSQLiteWAL, 4, 100_000).withDurability(config.durability());
         try {
-            return new LocalStoreBackend(LocalStore.open(storeConfig, locker), locker);
+            return LocalStore.openOwning(storeConfig, locker);
         } catch (StoreException e) {
             locker.close();
             throw new IOException(e.getMessage(), e);

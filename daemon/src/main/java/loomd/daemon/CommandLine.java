@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import loomd.daemon.server.ConnectionLimits;
+import loomd.daemon.store.Durability;
 
 /**
  * guix-daemon's command line (daemon.md §2.2), parsed argp-style: {@code --opt=V} or
@@ -100,16 +101,19 @@ public final class CommandLine {
                             + "marker process per session; off by default)"),
             new Option("spawner", '\0', Arg.REQUIRED, false, "PATH",
                     "[loomd] run the native spawner at PATH instead of the copy inside the jar (env LOOMD_SPAWNER)"),
+            new Option("durability", '\0', Arg.REQUIRED, false, "MODE",
+                    "[loomd] when an add is acknowledged: `batched' (default) once it is in place and registered, "
+                            + "the disk sync following within --flush-interval (a power cut meanwhile is repaired at "
+                            + "the next start); `strict' only after that sync"),
+            new Option("flush-interval", '\0', Arg.REQUIRED, false, "MS",
+                    "[loomd] sync recent adds to disk in groups every MS milliseconds (default 1000)"),
             new Option("help", '?', Arg.NONE, false, null, "give this help list"),
             new Option("usage", '\0', Arg.NONE, false, null, "give a short usage message"),
             new Option("version", 'V', Arg.NONE, false, null, "print program version"));
 
     /** Options parsed and kept in the settings, whose behaviour belongs to later work. */
-    private static final List<String> PENDING = List.of("system", "cores", "max-jobs", "timeout",
-            "max-silent-time", "disable-chroot", "chroot-directory", "build-users-group", "no-substitutes",
-            "substitute-urls", "no-offload", "cache-failures", "rounds", "lose-logs", "log-compression",
-            "discover", "disable-deduplication", "impersonate-linux-2.6", "gc-keep-outputs",
-            "gc-keep-derivations");
+    private static final List<String> PENDING = List.of("chroot-directory", "build-users-group", "no-substitutes",
+            "substitute-urls", "no-offload", "rounds", "discover", "disable-deduplication", "impersonate-linux-2.6");
 
     private CommandLine() { }
 
@@ -223,6 +227,8 @@ public final class CommandLine {
         private String storeRoot;
         private boolean sessionMarkers;
         private String spawner;
+        private String durability = "batched";
+        private String flushInterval = Long.toString(Durability.DEFAULT_FLUSH_INTERVAL.toMillis());
 
         Builder(Map<String, String> env) {
             this.env = env;
@@ -281,6 +287,8 @@ public final class CommandLine {
                 case "shutdown-grace" -> shutdownGrace = v;
                 case "session-markers" -> sessionMarkers = true;
                 case "spawner" -> spawner = v;
+                case "durability" -> durability = v;
+                case "flush-interval" -> flushInterval = v;
                 case "help" -> { return new Print(help()); }
                 case "usage" -> { return new Print(usage()); }
                 case "version" -> { return new Print(VERSION + "\n"); }
@@ -302,7 +310,17 @@ public final class CommandLine {
             Optional<Path> spawnerBinary = spawner == null || spawner.isEmpty()
                     ? Optional.empty() : Optional.of(Path.of(spawner).toAbsolutePath());
             return new DaemonConfig(settings, layout, List.copyOf(listen), connections, Duration.ofSeconds(grace), verbosity,
-                    sessionMarkers, spawnerBinary);
+                    sessionMarkers, spawnerBinary, durability());
+        }
+
+        private Durability durability() throws UsageException {
+            Durability.Mode mode;
+            try {
+                mode = Durability.Mode.parse(durability);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--durability: " + e.getMessage());
+            }
+            return new Durability(mode, Duration.ofMillis(atLeastOne("flush-interval", flushInterval)));
         }
 
         private ConnectionLimits connectionLimits() throws UsageException {

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Optional;
 
 import loomd.daemon.server.ConnectionLimits;
+import loomd.daemon.store.Durability;
 
 /**
  * Everything the command line and the environment decided, before the daemon starts.
@@ -18,6 +19,9 @@ import loomd.daemon.server.ConnectionLimits;
  * @param verbosity the daemon's own verbosity and every session's initial one (1 info, 4 debug)
  * @param sessionMarkers start a marker process per session for {@code guix processes}
  * @param spawnerBinary the native spawner to run ({@code --spawner}, env {@code LOOMD_SPAWNER}); empty: the jar's copy
+ * @param durability when adds are acknowledged and how often they are synced ({@code --durability},
+ *        {@code --flush-interval})
  */
 public record DaemonConfig(Settings settings, Layout layout, List<String> listen, ConnectionLimits connections,
-        Duration shutdownGrace, int verbosity, boolean sessionMarkers, Optional<Path> spawnerBinary) { }
+        Duration shutdownGrace, int verbosity, boolean sessionMarkers, Optional<Path> spawnerBinary,
+        Durability durability) { }

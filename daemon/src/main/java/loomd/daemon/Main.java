@@ -7,18 +7,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
+import loomd.daemon.build.BuildServices;
 import loomd.daemon.server.Listener;
 import loomd.daemon.server.Listeners;
 import loomd.daemon.server.Server;
 import loomd.daemon.server.SocketActivation;
+import loomd.daemon.store.LocalStore;
+import loomd.daemon.store.roots.LockerFileLocker;
 import loomd.daemon.session.Session;
-import loomd.daemon.session.StoreBackend;
 import loomd.locker.LockerClient;
 import loomd.protocol.wire.WireLimits;
 
 /**
  * {@code guix-daemon} in one JVM. Startup order (daemon.md §2.3): parse the command line, create
- * the directories, launch the locker and open the store ({@link Backends}), start the spawner and
+ * the directories, launch the locker and open the store ({@link Backends}; after an unclean stop
+ * this verifies and repairs what was registered since the last durable checkpoint, so no client
+ * is served before that is done), start the spawner and
  * the process monitor ({@link ProcessServices}), open the listening sockets (or adopt the activated
  * ones), check the settings, then serve until SIGTERM. Shutdown closes them in reverse order.
  */
@@ -64,7 +68,7 @@ public final class Main {
             return 64;
         }
         Consumer<String> log = Main::log;
-        StoreBackend store = null;
+        LocalStore store = null;
         ProcessServices processes = null;
         List<Listener> listeners = List.of();
         try {
@@ -75,8 +79,11 @@ public final class Main {
             config.settings().update();
             LockerClient locker = Backends.launchLocker(layout, log);
             store = Backends.open(config, env, locker);
+            log.accept("durability: " + config.durability().mode().name().toLowerCase(java.util.Locale.ROOT)
+                    + ", group sync every " + config.durability().flushInterval().toMillis() + " ms");
             processes = ProcessServices.start(config.spawnerBinary(), layout, log);
             processes.watchLocker(locker);
+            BuildServices.attach(store, processes.spawner(), processes.monitor(), new LockerFileLocker(locker), env, log);
             listeners = listen(config, env, log);
             if (ProcessHandle.current().info().user().orElse("").equals("root")
                     && config.settings().buildUsersGroup.isEmpty()) {
@@ -111,7 +118,7 @@ public final class Main {
         return result;
     }
 
-    private static int serve(DaemonConfig config, StoreBackend store, ProcessServices processes,
+    private static int serve(DaemonConfig config, LocalStore store, ProcessServices processes,
             List<Listener> listeners, Consumer<String> log) {
         WireLimits limits = WireLimits.DEFAULT;
         Server server = new Server(listeners, config.connections(),
@@ -122,6 +129,7 @@ public final class Main {
         Thread hook = new Thread(() -> {
             log.accept("shutting down: draining " + server.activeConnections() + " connection(s)");
             server.shutdown(config.shutdownGrace());
+            BuildServices.of(store).ifPresent(BuildServices::close);
             processes.close();
             store.close();
             log.accept("stopped");

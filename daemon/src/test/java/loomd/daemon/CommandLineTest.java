@@ -14,6 +14,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 import loomd.daemon.server.ConnectionLimits;
+import loomd.daemon.store.Durability;
 
 class CommandLineTest {
     static DaemonConfig run(Map<String, String> env, String... args) throws Exception {
@@ -76,6 +77,19 @@ class CommandLineTest {
                 "--handshake-timeout=SECONDS", "--first-op-timeout=SECONDS")) {
             assertTrue(help.contains(option), option);
         }
+    }
+
+    @Test
+    void durabilityOptions() throws Exception {
+        assertEquals(new Durability(Durability.Mode.BATCHED, Duration.ofSeconds(1)), run(Map.of()).durability());
+        assertEquals(new Durability(Durability.Mode.STRICT, Duration.ofMillis(250)),
+                run(Map.of(), "--durability=strict", "--flush-interval", "250").durability());
+        CommandLine.UsageException e = assertThrows(CommandLine.UsageException.class,
+                () -> CommandLine.parse(List.of("--durability=sometimes"), Map.of()));
+        assertEquals("--durability: `sometimes' is not a durability mode (batched or strict)", e.getMessage());
+        assertThrows(CommandLine.UsageException.class, () -> CommandLine.parse(List.of("--flush-interval=0"), Map.of()));
+        String help = ((CommandLine.Print) CommandLine.parse(List.of("--help"), Map.of())).text();
+        assertTrue(help.contains("--durability=MODE") && help.contains("--flush-interval=MS"), help);
     }
 
     @Test

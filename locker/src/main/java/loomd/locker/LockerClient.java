@@ -32,6 +32,7 @@ import loomd.posix.Fds;
  */
 public final class LockerClient implements AutoCloseable {
     private final Path runtimeDir;
+    private final LockerProgram program;
     private final AtomicLong nextRequestId = new AtomicLong(1);
     private final AtomicLong nextOwnerId = new AtomicLong(1);
     private final AtomicInteger generations = new AtomicInteger();
@@ -43,16 +44,23 @@ public final class LockerClient implements AutoCloseable {
     /** What the locker holds right now, and its own descriptor count. */
     public record Stats(long lockerPid, int heldLocks, int waitingRequests, int owners, int lockerOpenFds) {}
 
-    private LockerClient(Path runtimeDir) {
+    private LockerClient(Path runtimeDir, LockerProgram program) {
         this.runtimeDir = runtimeDir;
+        this.program = program;
     }
 
     /**
      * Starts the locker process and connects to it; returns once it is serving. {@code runtimeDir} receives a
-     * short-lived private directory holding the connection socket.
+     * short-lived private directory holding the connection socket, and a private directory {@code loomd}
+     * holding the native locker's binary. System property {@code loomd.locker} (or environment variable
+     * {@code LOOMD_LOCKER}) {@code jvm} runs the JVM locker instead of the native one, for comparison.
      */
     public static LockerClient launch(Path runtimeDir) throws IOException {
-        LockerClient client = new LockerClient(runtimeDir);
+        return launch(runtimeDir, LockerProgram.configured(runtimeDir));
+    }
+
+    static LockerClient launch(Path runtimeDir, LockerProgram program) throws IOException {
+        LockerClient client = new LockerClient(runtimeDir, program);
         CompletableFuture<LockerLink> first = new CompletableFuture<>();
         client.link.set(first);
         client.connect(first);
@@ -173,6 +181,11 @@ public final class LockerClient implements AutoCloseable {
         }
     }
 
+    /** Whether {@code process} runs a locker, native or JVM (for tests and diagnostics). */
+    public static boolean isLocker(ProcessHandle process) {
+        return LockerProgram.runs(process);
+    }
+
     /** Counts locker processes started so far; each restart after a death adds one. */
     public int generation() {
         return generations.get();
@@ -283,7 +296,7 @@ public final class LockerClient implements AutoCloseable {
 
     private void connect(CompletableFuture<LockerLink> target) {
         try {
-            LockerLink l = LockerLink.launch(runtimeDir, generations.incrementAndGet());
+            LockerLink l = LockerLink.launch(program, runtimeDir, generations.incrementAndGet());
             l.death().thenAccept(cause -> onDeath(l, cause));
             target.complete(l);
             startListeners.forEach(listener -> listener.accept(l.process()));

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -21,8 +22,8 @@ import loomd.posix.PosixException;
 
 /**
  * One locker process and the daemon's connection to it. Two platform threads own the socket: the writer
- * sends queued requests (batched, with any passed fds), the reader completes the pending futures as replies
- * arrive. Callers only enqueue and get a future, so a virtual thread never blocks in a native call here.
+ * sends queued requests (batched, with any passed fds), the reader (which also started the process)
+ * completes the pending futures as replies arrive. Callers only enqueue and get a future, so a virtual thread never blocks in a native call here.
  * The link dies once (reader EOF, write failure, process exit or close); every pending request then fails
  * with {@link LockerUnavailableException}.
  */
@@ -57,49 +58,53 @@ final class LockerLink {
         return process;
     }
 
-    /** Starts a locker process and connects to it through a one-shot socket in a fresh 0700 directory. */
-    static LockerLink launch(Path runtimeDir, int generation) throws IOException {
-        Process process = null;
+    /**
+     * Starts a locker process and connects to it through a one-shot socket in a fresh 0700 directory. The
+     * link's reader thread starts the process and lives as long as the link, because the native locker's
+     * parent-death signal follows the thread that started it.
+     */
+    static LockerLink launch(LockerProgram program, Path runtimeDir, int generation) throws IOException {
+        CompletableFuture<LockerLink> ready = new CompletableFuture<>();
         try (HelperSocket socket = HelperSocket.bind(runtimeDir, "locker")) {
-            process = new ProcessBuilder(command(socket.path()))
+            Thread.ofPlatform().name("locker-reader-" + generation).daemon(true)
+                    .start(() -> runLink(program, socket, generation, ready));
+            // No timeout here: accept gives up after START_TIMEOUT or when the process exits.
+            return ready.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        }
+    }
+
+    /** The reader thread's whole life: start the locker, accept its connection, then read replies. */
+    private static void runLink(LockerProgram program, HelperSocket socket, int generation,
+            CompletableFuture<LockerLink> ready) {
+        Process process = null;
+        LockerLink link;
+        try {
+            process = new ProcessBuilder(program.command(socket.path()))
                     .redirectInput(ProcessBuilder.Redirect.PIPE)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .redirectError(ProcessBuilder.Redirect.INHERIT)
                     .start();
             process.getOutputStream().close();
-            LockerLink link = new LockerLink(generation, process, socket.accept(process, START_TIMEOUT));
-            link.start();
-            return link;
+            link = new LockerLink(generation, process, socket.accept(process, START_TIMEOUT));
         } catch (IOException | RuntimeException e) {
             if (process != null) {
                 process.destroyForcibly();
             }
-            throw e;
+            ready.completeExceptionally(e);
+            return;
         }
-    }
-
-    private static List<String> command(Path socket) {
-        String java = ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> command = new ArrayList<>(List.of(java,
-                "-XX:+UseSerialGC", "-Xms16m", "-Xmx256m", "-Xss512k", "-XX:-UsePerfData",
-                // loomd.posix only: OFD locks, fd passing, the fd behind the link (no deep reflection).
-                "--enable-native-access=ALL-UNNAMED",
-                "--add-exports", "java.base/sun.nio.ch=ALL-UNNAMED"));
-        String extra = System.getProperty("loomd.locker.jvmOptions", "").trim();
-        if (!extra.isEmpty()) {
-            command.addAll(List.of(extra.split("\\s+")));
-        }
-        command.addAll(List.of("-cp", System.getProperty("loomd.locker.classpath",
-                System.getProperty("java.class.path")), LockerMain.class.getName(), socket.toString()));
-        return command;
+        link.start();
+        ready.complete(link);
+        link.readLoop();
+        link.socketThreadEnded();
     }
 
     private void start() {
-        Thread.ofPlatform().name("locker-reader-" + generation).daemon(true).start(() -> {
-            readLoop();
-            socketThreadEnded();
-        });
         Thread.ofPlatform().name("locker-writer-" + generation).daemon(true).start(() -> {
             writeLoop();
             socketThreadEnded();

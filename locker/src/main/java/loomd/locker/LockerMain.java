@@ -12,7 +12,8 @@ import loomd.posix.PosixException;
 import loomd.posix.Processes;
 
 /**
- * The locker process: connects to the daemon's private socket (the only argument), then serves lock
+ * The JVM locker, kept to compare with the native one ({@code loomd.locker=jvm}; the package documentation
+ * says which runs): connects to the daemon's private socket (the only argument), then serves lock
  * requests until the daemon goes away. When the link ends, for whatever reason, it halts at once: the
  * kernel closes every lock fd and with them every lock, which is how the daemon's death releases all.
  */

@@ -11,7 +11,8 @@ import java.nio.charset.StandardCharsets;
  * Request bodies start with the request id and an op byte; reply bodies with the id of the request they
  * answer and a status byte. Replies may come in any order. A {@link Request.LockFd} carries one fd by
  * SCM_RIGHTS, sent no later than the frame's own bytes; the receiver queues fds in arrival order and
- * gives each LockFd frame the next one.
+ * gives each LockFd frame the next one. The native locker's {@code locker.h} mirrors the codes
+ * ({@code LockerHeaderTest} holds the two equal); {@code locker.c} decodes and encodes the same frames.
  */
 final class Wire {
     static final int MAX_FRAME = 1 << 20;

@@ -10,6 +10,14 @@
  * same store (upstream guix-daemon, Guile's {@code with-file-lock}). The daemon never holds a lock fd: the
  * locker opens the file by path, or receives the daemon's fd by SCM_RIGHTS, after which the daemon closes its copy.
  *
+ * <h2>Which program</h2>
+ * The locker is {@code loomd-locker}, a small C program ({@code src/main/c}, built by gcc with this module,
+ * carried in its jar and extracted into {@code <runtime dir>/loomd} like the spawner; its contract, with
+ * numbered rules, heads {@code locker.c}): about 1.5 MB resident, back within milliseconds of a kill -9.
+ * {@link loomd.locker.LockerMain}, the earlier JVM locker, speaks the same {@link loomd.locker.Wire} protocol
+ * and still runs with system property {@code loomd.locker=jvm} (or {@code LOOMD_LOCKER=jvm}), to compare
+ * the two; {@code LockerProgram} picks one. Nothing above {@link loomd.locker.LockerClient} tells them apart.
+ *
  * <h2>Owners</h2>
  * Every lock belongs to a {@link loomd.locker.LockOwner}: one per session, one per build (goal), one for the
  * collector. {@link loomd.locker.LockerClient#releaseAll} ends an owner's locks (and cancels its waiting
@@ -34,13 +42,18 @@
  * client's state is lock-free: {@code ConcurrentHashMap}s of owners and of each owner's held locks, and an
  * atomic reference to the current link.
  * Locker side: one reader thread handles requests in arrival order and never blocks on a lock; a request that
- * must wait gets its own platform thread blocked in F_OFD_SETLKW, so it delays nobody. One monitor
- * ({@code LockTable}) guards the locker's tables; no native call runs under it. Only the reader thread closes
- * held locks' fds. A cancelled waiter still blocks in the kernel until it gets the lock, then drops it at once.
+ * must wait gets its own thread blocked in F_OFD_SETLKW, so it delays nobody (the kernel queues the waiters
+ * and wakes one at release: no polling, and the same order classic lockers get). One mutex (the native
+ * locker's table, {@code LockTable} in the JVM one) guards the locker's tables; no blocking call runs under it.
+ * Only the reader thread closes held locks' fds. A cancelled waiter of the native locker is interrupted out
+ * of the kernel by a signal and ends at once; the JVM locker's stays blocked until it gets the lock, then
+ * drops it at once (so does the native one's if the signal lands just before it enters the kernel).
  *
  * <h2>Death</h2>
- * Daemon dies: the locker reads end of stream and halts; the kernel closes its fds and so releases every lock
- * (measured in {@code loomd.test.locker.LockerDeathTest}: 200 locks free within ~50 ms of a kill -9).
+ * Daemon dies: the locker reads end of stream and exits (the native one also gets SIGKILL as its parent-death
+ * signal, which follows the link's reader thread: that thread starts the locker); the kernel closes its fds
+ * and so releases every lock (measured in {@code loomd.test.locker.LockerDeathTest}: 200 locks free within
+ * a few ms of a kill -9).
  * Locker dies: the client sees reader EOF and {@code Process.onExit()} at once (no polling), fails every request
  * in flight with {@link loomd.locker.LockerUnavailableException}, marks every owner that held locks as lost
  * ({@link loomd.locker.LockOwner#whenLost()}) and starts a new locker; requests made afterwards go to it. This

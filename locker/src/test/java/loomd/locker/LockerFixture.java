@@ -14,6 +14,11 @@ public final class LockerFixture extends Fixture<LockerClient> {
         super("locker", dir -> LockerClient.launch(dir.resolve("run")));
     }
 
+    /** A locker running the program {@code program} picks for the runtime directory, whatever is configured. */
+    LockerFixture(java.util.function.Function<Path, LockerProgram> program) {
+        super("locker", dir -> LockerClient.launch(dir.resolve("run"), program.apply(dir.resolve("run"))));
+    }
+
     public LockerClient client() {
         return get();
     }

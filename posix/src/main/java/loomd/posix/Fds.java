@@ -211,9 +211,13 @@ public final class Fds {
 
     /**
      * syncfs(2): writes back everything dirty on the file system holding {@code fd}, in one call instead of one
-     * fsync per file. Blocks for the whole flush: platform threads only.
+     * fsync per file. Blocks for the whole flush (seconds on a busy disk), so it refuses to run on a
+     * virtual thread: it would hold a carrier that long.
      */
     public static void syncfs(int fd) throws PosixException {
+        if (Thread.currentThread().isVirtual()) {
+            throw new IllegalStateException("syncfs must not run on a virtual thread");
+        }
         intCall("syncfs", SYNCFS, fd);
     }
 

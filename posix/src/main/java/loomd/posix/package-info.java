@@ -7,7 +7,8 @@
  *
  * <p>Threading rules. A downcall pins its carrier while it runs, so:
  * <ul>
- *   <li>{@link loomd.posix.OfdLocks#lockWait} refuses virtual threads outright (it may wait forever);</li>
+ *   <li>{@link loomd.posix.OfdLocks#lockWait} refuses virtual threads outright (it may wait forever), and so
+ *       does {@link loomd.posix.Fds#syncfs} (it writes back a whole file system);</li>
  *   <li>{@link loomd.posix.FdPassing} and {@link loomd.posix.Fds#read} block on blocking fds and belong on
  *       the platform threads that own a helper link;</li>
  *   <li>everything else returns at once and is safe anywhere.</li>

@@ -221,5 +221,14 @@ class FdsTest {
             Fds.close(fd);
         }
         assertEquals(Errno.EBADF, assertThrows(PosixException.class, () -> Fds.syncfs(-1)).errno());
+        Throwable[] onVirtual = new Throwable[1];
+        Thread.ofVirtual().start(() -> {
+            try {
+                Fds.syncfs(-1);
+            } catch (Throwable t) {
+                onVirtual[0] = t;
+            }
+        }).join();
+        assertEquals(IllegalStateException.class, onVirtual[0].getClass(), "refused before the call");
     }
 }

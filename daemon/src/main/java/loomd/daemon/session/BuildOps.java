@@ -4,6 +4,13 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+import loomd.daemon.build.BuildOptions;
+import loomd.daemon.build.BuildPlan;
+import loomd.daemon.build.BuildServices;
+import loomd.daemon.build.Worker;
 
 import loomd.protocol.drv.DerivationPaths;
 import loomd.protocol.drv.DrvPathWithOutputs;
@@ -32,30 +39,56 @@ final class BuildOps {
     }
 
     /**
-     * Upstream makes a derivation goal for each {@code .drv} (with or without {@code !outputs})
-     * and a substitution goal for anything else (daemon.md §4.1); the mode, whatever it is,
-     * becomes the substitution's repair flag. A substitution goal adds the path as a temp root,
-     * succeeds at once for a valid path (unless repairing), and ends "no substituters", which is
-     * not a failure (§4.15), when no substituter has it. Builds and substitution are later work.
+     * Upstream makes a derivation goal for each {@code .drv} (with or without {@code !outputs}: every
+     * output is built) and a substitution goal for anything else (daemon.md §4.1); the mode, whatever
+     * it is, becomes the substitution's repair flag. A substitution goal adds the path as a temp root,
+     * succeeds at once for a valid path (unless repairing), and otherwise ends "no substituters" (none
+     * exist yet), which is not a failure (§4.15, §9.22). Derivations go to the daemon's scheduler.
      */
-    static IntReply buildPaths(SessionContext s, BuildPaths q) throws IOException, SessionError {
+    static IntReply buildPaths(SessionContext s, BuildPaths q) throws Exception {
+        List<DrvPathWithOutputs> drvs = new ArrayList<>();
         for (String thing : q.things()) {
-            if (DerivationPaths.isDerivationPath(DrvPathWithOutputs.parse(thing).path())) {
-                throw Pending.refuse(s, WorkerOp.BUILD_PATHS);
+            DrvPathWithOutputs parsed = DrvPathWithOutputs.parse(thing);
+            if (DerivationPaths.isDerivationPath(parsed.path())) {
+                drvs.add(parsed);
             }
         }
-        boolean repair = q.mode() != BuildPaths.NORMAL;
-        List<String> missing = new ArrayList<>();
+        BuildServices services = null;
+        if (!drvs.isEmpty()) {
+            if (q.mode() != BuildPaths.NORMAL) {
+                throw Pending.refuse(s, WorkerOp.BUILD_PATHS); // check and repair builds are later work
+            }
+            services = BuildServices.of(s.store).orElseThrow(() -> Pending.refuse(s, WorkerOp.BUILD_PATHS));
+        }
         for (String path : new TreeSet<>(q.things())) {
-            s.roots().addTempRoot(path);
-            if (repair || !s.store.isValidPath(path)) {
-                missing.add(path);
+            if (!DerivationPaths.isDerivationPath(DrvPathWithOutputs.parse(path).path())) {
+                s.roots().addTempRoot(path); // valid, or no substituter has it: neither is a failure
             }
         }
-        if (!missing.isEmpty() && s.settings.useSubstitutes) {
-            throw Pending.refuse(s, WorkerOp.BUILD_PATHS);
+        if (drvs.isEmpty()) {
+            return IntReply.ONE;
         }
-        // Nothing missing, or substitutes disabled: every goal succeeded or found no substituter.
+        BuildPlan plan = BuildPlan.of(s.store, drvs);
+        plan.tempRoots().forEach(s.roots()::addTempRoot);
+        BuildOptions options = BuildOptions.of(s.settings, (int) q.mode());
+        BuildRelay relay = new BuildRelay();
+        Worker worker = services.worker(options, relay);
+        CompletableFuture<Worker.Result> done = worker.start(plan);
+        try {
+            relay.relayUntil(s, done, options.buildVerbosity(), options.multiplexed());
+        } catch (ClientGoneException | IOException | InterruptedException e) {
+            worker.cancel();
+            throw e;
+        }
+        Worker.Result result;
+        try {
+            result = done.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof Exception ex ? ex : e;
+        }
+        if (!result.succeeded()) {
+            throw new SessionError(result.message(), result.status());
+        }
         return IntReply.ONE;
     }
 
@@ -63,23 +96,19 @@ final class BuildOps {
         String path = q.path();
         // Upstream adds the temp root before looking, so the path cannot be collected in between.
         s.roots().addTempRoot(path);
-        if (!s.store.isValidPath(path)) {
-            // With substitutes on, upstream would try a substituter first; there is none yet.
-            String text = "path `" + path + "' does not exist and cannot be created";
-            if (s.settings.useSubstitutes) {
-                Pending.note(s, WorkerOp.ENSURE_PATH, text);
-            }
-            throw new SessionError(text);
+        if (!s.store.queries().isValidPath(path)) {
+            // The substitution goal ends "no substituters": there are none yet.
+            throw new SessionError("path `" + path + "' does not exist and cannot be created");
         }
         return IntReply.ONE;
     }
 
     static PathsReply queryFailedPaths(SessionContext s, QueryFailedPaths q) {
-        return PathsReply.sorted(s.store.queryFailedPaths());
+        return PathsReply.sorted(s.store.queries().queryFailedPaths());
     }
 
     static IntReply clearFailedPaths(SessionContext s, ClearFailedPaths q) {
-        s.store.clearFailedPaths(new TreeSet<>(q.paths()));
+        s.store.queries().clearFailedPaths(new TreeSet<>(q.paths()));
         return IntReply.ONE;
     }
 

@@ -7,7 +7,7 @@ import java.util.Set;
 import loomd.protocol.wire.WorkerOp;
 
 /**
- * The operations whose machinery is later work (builds, garbage collection, optimise and verify,
+ * The operations whose machinery is later work (builds, optimise and verify,
  * substitutes) and which answer, in whole or in part, as stubs. Each stub answer goes through
  * here and leaves one line in the daemon's log naming the op and the peer, so an administrator
  * sees when a client relied on one.
@@ -25,9 +25,7 @@ final class Pending {
     /** Every op with a stub answer somewhere; {@link #note} refuses any other. */
     static final Set<WorkerOp> OPS = Collections.unmodifiableSet(EnumSet.of(
             WorkerOp.HAS_SUBSTITUTES,                // "none"
-            WorkerOp.BUILD_PATHS,                    // derivations, and substitutions
-            WorkerOp.ENSURE_PATH,                    // an invalid path: no substitution yet
-            WorkerOp.COLLECT_GARBAGE,
+            WorkerOp.BUILD_PATHS,                    // check and repair builds; no build services
             WorkerOp.QUERY_SUBSTITUTABLE_PATH_INFO,  // "none"
             WorkerOp.QUERY_SUBSTITUTABLE_PATH_INFOS, // "none"
             WorkerOp.QUERY_SUBSTITUTABLE_PATHS,      // "none"

@@ -27,7 +27,7 @@ final class QueryOps {
     }
 
     static IntReply isValidPath(SessionContext s, IsValidPath q) {
-        return IntReply.of(s.store.isValidPath(q.path()));
+        return IntReply.of(s.store.queries().isValidPath(q.path()));
     }
 
     static StringReply queryPathHash(SessionContext s, QueryPathHash q) {
@@ -39,7 +39,7 @@ final class QueryOps {
     }
 
     static PathsReply queryReferrers(SessionContext s, QueryReferrers q) {
-        return PathsReply.sorted(s.store.queryReferrers(q.path()));
+        return PathsReply.sorted(s.store.queries().queryReferrers(q.path()));
     }
 
     static StringReply queryDeriver(SessionContext s, QueryDeriver q) {
@@ -47,11 +47,11 @@ final class QueryOps {
     }
 
     static PathsReply queryDerivationOutputs(SessionContext s, QueryDerivationOutputs q) {
-        return PathsReply.sorted(s.store.queryDerivationOutputs(q.path()));
+        return PathsReply.sorted(s.store.queries().queryDerivationOutputs(q.path()));
     }
 
     static PathsReply queryAllValidPaths(SessionContext s, QueryAllValidPaths q) {
-        return PathsReply.sorted(s.store.queryAllValidPaths());
+        return PathsReply.sorted(s.store.queries().queryAllValidPaths());
     }
 
     static PathInfoReply queryPathInfo(SessionContext s, QueryPathInfo q) {
@@ -61,23 +61,23 @@ final class QueryOps {
     }
 
     static PathsReply queryDerivationOutputNames(SessionContext s, QueryDerivationOutputNames q) {
-        return PathsReply.sorted(s.store.queryDerivationOutputNames(q.path()));
+        return PathsReply.sorted(s.store.queries().queryDerivationOutputNames(q.path()));
     }
 
     static StringReply queryPathFromHashPart(SessionContext s, QueryPathFromHashPart q) {
-        return new StringReply(s.store.queryPathFromHashPart(q.hashPart()));
+        return new StringReply(s.store.queries().queryPathFromHashPart(q.hashPart()));
     }
 
     static PathsReply queryValidPaths(SessionContext s, QueryValidPaths q) {
-        return PathsReply.sorted(s.store.queryValidPaths(q.paths()));
+        return PathsReply.sorted(s.store.queries().queryValidPaths(q.paths()));
     }
 
     static PathsReply queryValidDerivers(SessionContext s, QueryValidDerivers q) {
-        return PathsReply.sorted(s.store.queryValidDerivers(q.path()));
+        return PathsReply.sorted(s.store.queries().queryValidDerivers(q.path()));
     }
 
     /** The path's registration; "not valid" is an ordinary error. */
     private static PathInfo pathInfo(SessionContext s, String path) {
-        return s.store.queryPathInfo(path).orElseThrow(() -> StoreException.notValid(path));
+        return s.store.queries().queryPathInfo(path).orElseThrow(() -> StoreException.notValid(path));
     }
 }

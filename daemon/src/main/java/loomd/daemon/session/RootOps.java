@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 
+import loomd.daemon.store.gc.GcRequest;
+import loomd.daemon.store.gc.GcResult;
 import loomd.protocol.ops.AddIndirectRoot;
 import loomd.protocol.ops.AddTempRoot;
 import loomd.protocol.ops.CollectGarbage;
@@ -12,7 +14,6 @@ import loomd.protocol.ops.GcReply;
 import loomd.protocol.ops.IntReply;
 import loomd.protocol.ops.RootsReply;
 import loomd.protocol.ops.SyncWithGC;
-import loomd.protocol.wire.WorkerOp;
 
 /** GC roots and the collector: handlers of {@link OpTable}. */
 final class RootOps {
@@ -30,17 +31,17 @@ final class RootOps {
      * connection stays usable.
      */
     static IntReply addIndirectRoot(SessionContext s, AddIndirectRoot q) throws IOException {
-        s.store.addIndirectRoot(absPath(q.path()));
+        s.store.roots().addIndirectRoot(absPath(q.path()));
         return IntReply.ONE;
     }
 
     static IntReply syncWithGC(SessionContext s, SyncWithGC q) throws IOException {
-        s.store.syncWithGC(text -> errorMessage(s, text));
+        s.store.roots().syncWithGC(text -> errorMessage(s, text));
         return IntReply.ONE;
     }
 
     static RootsReply findRoots(SessionContext s, FindRoots q) throws IOException {
-        return new RootsReply(List.copyOf(s.store.findRoots().entrySet()));
+        return new RootsReply(List.copyOf(s.store.roots().findRoots().entrySet()));
     }
 
     /** Before the request is read, so the connection cannot be resynchronised: fatal (§6.20). */
@@ -50,11 +51,34 @@ final class RootOps {
         }
     }
 
+    /**
+     * Liveness follows the session's settings (the daemon's {@code gc-keep-outputs} and
+     * {@code gc-keep-derivations}, which trusted clients may change). The collector runs on a
+     * platform thread; its lines reach the client while this thread waits.
+     */
     static GcReply collectGarbage(SessionContext s, CollectGarbage q) throws SessionError {
         if (q.ignoreLiveness()) {
             throw new SessionError("you are not allowed to ignore liveness");
         }
-        throw Pending.refuse(s, WorkerOp.COLLECT_GARBAGE);
+        GcRequest.Action action;
+        try {
+            action = GcRequest.Action.of(q.action());
+        } catch (IllegalArgumentException e) {
+            throw new SessionError(e.getMessage());
+        }
+        GcRequest request = new GcRequest(action, q.pathsToDelete(), q.maxFreed(), s.settings.gcKeepOutputs,
+                s.settings.gcKeepDerivations, s.settings.autoOptimiseStore);
+        GcResult result = s.store.gc().collectGarbage(request, text -> gcMessage(s, text));
+        return new GcReply(List.copyOf(result.paths()), result.bytesFreed());
+    }
+
+    /** Upstream prints the phase lines ("...") at error level, the per-path lines at info level. */
+    private static void gcMessage(SessionContext s, String text) {
+        try {
+            s.stderr.message(text.endsWith("...") ? 0 : 1, text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**

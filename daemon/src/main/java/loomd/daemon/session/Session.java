@@ -12,6 +12,7 @@ import java.util.function.Consumer;
 
 import loomd.daemon.Layout;
 import loomd.daemon.Settings;
+import loomd.daemon.store.LocalStore;
 import loomd.protocol.wire.ProtocolVersion;
 import loomd.protocol.wire.WireLimits;
 import loomd.protocol.wire.WireReader;
@@ -47,16 +48,27 @@ public final class Session {
     private static final int MAX_IDLE_BUFFERS = 256;
     private static final ConcurrentHashMap<WireLimits, WireBuffers.Pool> POOLS = new ConcurrentHashMap<>();
 
+    /** The idle wire buffers of the pool for {@code limits}, for tests of buffer ownership. */
+    static java.util.List<WireBuffers> idleBuffers(WireLimits limits) {
+        WireBuffers.Pool p = POOLS.get(limits);
+        return p == null ? java.util.List.of() : p.idleSnapshot();
+    }
+
     private final SocketChannel channel;
     private final Peer peer;
     private final Settings settings;
-    private final StoreBackend store;
+    private final LocalStore store;
     private final Layout layout;
     private final int verbosity;
     private final WireLimits limits;
     private final Consumer<String> log;
     private final WireBuffers.Pool pool;
     private final Progress progress;
+    /**
+     * The wire buffers this session holds now, or null: the one record of ownership, so that a pair
+     * given back in the op loop is never given back again when the loop ends by an exception.
+     */
+    private WireBuffers held;
     private final ByteBuffer opCode = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
     private ReadSpin spin;
     private InputStream rawIn;
@@ -69,13 +81,13 @@ public final class Session {
      * @param verbosity the session's initial verbosity (the daemon's)
      * @param log the daemon's log, for messages outside a work phase
      */
-    public Session(SocketChannel channel, Peer peer, Settings settings, StoreBackend store, Layout layout,
+    public Session(SocketChannel channel, Peer peer, Settings settings, LocalStore store, Layout layout,
             int verbosity, WireLimits limits, Consumer<String> log) {
         this(channel, peer, settings, store, layout, verbosity, limits, log, Progress.NONE);
     }
 
     /** @param progress told of the handshake's end and of the first operation */
-    public Session(SocketChannel channel, Peer peer, Settings settings, StoreBackend store, Layout layout,
+    public Session(SocketChannel channel, Peer peer, Settings settings, LocalStore store, Layout layout,
             int verbosity, WireLimits limits, Consumer<String> log, Progress progress) {
         this.progress = progress;
         this.channel = channel;
@@ -93,7 +105,8 @@ public final class Session {
     public void run() {
         rawIn = Channels.newInputStream(channel);
         rawOut = Channels.newOutputStream(channel);
-        WireBuffers buffers = pool.borrow(rawIn, rawOut);
+        held = pool.borrow(rawIn, rawOut);
+        WireBuffers buffers = held;
         SessionContext context = null;
         try {
             long clientVersion = handshake(buffers.reader, buffers.writer);
@@ -108,7 +121,7 @@ public final class Session {
                     clientVersion, log);
             if (open(context)) {
                 buffers.flushed = true;
-                buffers = serve(context, buffers);
+                serve(context);
             }
         } catch (IOException e) {
             log.accept("connection from " + peer.description() + " ended: " + e.getMessage());
@@ -118,8 +131,9 @@ public final class Session {
             if (context != null) {
                 context.closeRoots();
             }
-            if (buffers != null) {
-                pool.release(buffers);
+            if (held != null) {
+                pool.release(held);
+                held = null;
             }
         }
     }
@@ -155,7 +169,7 @@ public final class Session {
         try {
             s.stderr.startWork();
             // Upstream opens its store here: it keeps <db>/reserved, so GC can run on a full disk.
-            store.reserveSpace(reserveSpace);
+            store.gc().reserveSpace(reserveSpace);
             if (peer.uidKnown()) {
                 Passwd.Entry user = Passwd.byUid(peer.uid());
                 if (user == null) {
@@ -177,42 +191,44 @@ public final class Session {
     }
 
     /**
-     * The op loop. Returns the buffers still held at the end (or null), for the caller to return.
-     * A session keeps its buffers while {@link ReadSpin} sees the next request come quickly (one
-     * read for the whole request); it gives them back before it parks for a slow one.
+     * The op loop; the buffers it holds when it ends stay in {@link #held} for the caller to give
+     * back. A session keeps its buffers while {@link ReadSpin} sees the next request come quickly
+     * (one read for the whole request); it gives them back before it parks for a slow one.
      */
-    private WireBuffers serve(SessionContext s, WireBuffers held) throws IOException {
+    private void serve(SessionContext s) throws IOException {
         Dispatcher dispatcher = new Dispatcher(s);
-        WireBuffers buffers = held;
         boolean operating = false;
         while (true) {
             long op;
-            if (buffers != null && buffers.reusable() && !spin.awaitReadable()) {
-                pool.release(buffers);
-                buffers = null;
+            if (held != null && held.reusable() && !spin.awaitReadable()) {
+                WireBuffers idle = held;
+                held = null;
+                pool.release(idle);
             }
+            WireBuffers buffers = held;
             if (buffers == null) {
                 op = readOpCode();
                 if (op < 0) {
-                    return null;
+                    return;
                 }
                 buffers = pool.borrow(rawIn, rawOut);
+                held = buffers;
                 s.bind(buffers);
             } else {
                 // More than one request sent at once, or the next one caught by the spin: read
                 // on from the buffer.
                 try {
                     if (buffers.reader.atEndOfStream()) {
-                        return buffers;
+                        return;
                     }
                     op = buffers.reader.readUInt();
                 } catch (IOException e) {
-                    return buffers;
+                    return;
                 }
             }
             if (!operating) {
                 if (!progress.reached(Phase.OPERATING)) {
-                    return buffers;
+                    return;
                 }
                 operating = true;
             }
@@ -224,12 +240,13 @@ public final class Session {
                 buffers.flushed = true;
             } catch (ClientGoneException e) {
                 log.accept("client " + peer.description() + " hung up during an operation");
-                return null;
+                held = null; // may hold unsent bytes: never lent again
+                return;
             } catch (Throwable t) {
                 boolean goOn = report(s, t);
                 buffers.flushed = true; // fail() flushed, or threw out of this method
                 if (!goOn) {
-                    return buffers;
+                    return;
                 }
             } finally {
                 spin.finished();

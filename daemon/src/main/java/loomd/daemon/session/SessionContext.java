@@ -1,10 +1,11 @@
 package loomd.daemon.session;
 
-import java.io.IOException;
 import java.util.function.Consumer;
 
 import loomd.daemon.Layout;
 import loomd.daemon.Settings;
+import loomd.daemon.store.LocalStore;
+import loomd.daemon.store.SessionRoots;
 import loomd.protocol.store.StoreDir;
 import loomd.protocol.wire.WireReader;
 import loomd.protocol.wire.WireWriter;
@@ -15,7 +16,7 @@ import loomd.protocol.wire.WireWriter;
 final class SessionContext {
     final Peer peer;
     final Settings settings;
-    final StoreBackend store;
+    final LocalStore store;
     final StoreDir storeDir;
     final Layout layout;
     /** The buffers lent for the current operation (see {@link WireBuffers}); rebound per op. */
@@ -25,9 +26,9 @@ final class SessionContext {
     final long clientVersion;
     /** The daemon's log, for lines about the session that the client does not see. */
     final Consumer<String> log;
-    private StoreBackend.Roots roots;
+    private SessionRoots roots;
 
-    SessionContext(Peer peer, Settings settings, StoreBackend store, Layout layout, WireReader in, WireWriter out,
+    SessionContext(Peer peer, Settings settings, LocalStore store, Layout layout, WireReader in, WireWriter out,
             StderrChannel stderr, long clientVersion, Consumer<String> log) {
         this.peer = peer;
         this.settings = settings;
@@ -52,9 +53,9 @@ final class SessionContext {
     }
 
     /** The session's temp roots, created on first use (upstream creates the file lazily too). */
-    StoreBackend.Roots roots() throws IOException {
+    SessionRoots roots() {
         if (roots == null) {
-            roots = store.openSessionRoots();
+            roots = store.roots().openSessionRoots();
         }
         return roots;
     }

@@ -103,6 +103,13 @@ public final class StderrChannel {
         }
     }
 
+    /** One STDERR_NEXT frame holding {@code text} as is (builder output: raw bytes, multiplex header included). */
+    public void next(byte[] text) throws IOException {
+        out.writeUInt(StderrCode.NEXT);
+        out.writeBytes(text);
+        out.flush();
+    }
+
     /** Sends one STDERR_WRITE frame. */
     public void write(byte[] data, int offset, int length) throws IOException {
         out.writeUInt(StderrCode.WRITE);

@@ -3,6 +3,9 @@ package loomd.daemon.session;
 import java.io.IOException;
 import java.util.TreeSet;
 
+import loomd.daemon.store.StagedNar;
+import loomd.daemon.store.StoreException;
+import loomd.protocol.hash.HashAlgorithm;
 import loomd.protocol.ops.AddTextToStore;
 import loomd.protocol.ops.AddToStore;
 import loomd.protocol.ops.ExportPath;
@@ -17,7 +20,7 @@ final class TransferOps {
     }
 
     /** wopAddToStore's whole request: the fields, then the NAR, staged before the work phase. */
-    record StagedAdd(String name, boolean recursive, String algo, StoreBackend.Staged nar) implements AutoCloseable {
+    record StagedAdd(String name, boolean recursive, String algo, StagedNar nar) implements AutoCloseable {
         @Override
         public void close() {
             nar.close();
@@ -37,22 +40,24 @@ final class TransferOps {
             algo = "sha256";
             recursive = true;
         }
-        return new StagedAdd(q.name(), recursive, algo, s.store.stageNar(s.in.rawInput(), q.name(), recursive, algo));
+        return new StagedAdd(q.name(), recursive, algo, s.store.adds().stageNar(s.in.rawInput(), recursive, algo));
     }
 
     static StringReply addToStore(SessionContext s, StagedAdd q) throws IOException {
-        return new StringReply(s.store.addStaged(q.name(), q.recursive(), q.algo(), q.nar(), s.roots()));
+        // Parsed here, in the work phase: an unknown algorithm is an ordinary error (protocol.md §6.7).
+        HashAlgorithm algo = HashAlgorithm.fromName(q.algo()).orElseThrow(() -> new StoreException("unknown hash type"));
+        return new StringReply(s.store.adds().addStaged(q.name(), q.recursive(), algo, q.nar(), s.roots()));
     }
 
     static StringReply addTextToStore(SessionContext s, AddTextToStore q) throws IOException {
-        return new StringReply(s.store.addTextToStore(q.name(), q.text(), new TreeSet<>(q.references()), s.roots()));
+        return new StringReply(s.store.adds().addTextToStore(q.name(), q.text(), new TreeSet<>(q.references()), s.roots()));
     }
 
     static IntReply exportPath(SessionContext s, ExportPath q) throws IOException {
         s.stderr.message(1, "exporting path `" + q.path() + "'");
         TunnelSink sink = new TunnelSink(s.stderr);
         try {
-            s.store.exportPath(q.path(), q.sign(), sink);
+            s.store.archives().exportPath(q.path(), q.sign(), sink);
         } finally {
             // Data already produced reaches the client before a STDERR_ERROR (protocol.md §6.16).
             sink.finish();
@@ -62,6 +67,6 @@ final class TransferOps {
 
     /** The bundle is pulled through STDERR_READ inside the work phase; the reply keeps stream order. */
     static PathsReply importPaths(SessionContext s, ImportPaths q) throws IOException {
-        return new PathsReply(s.store.importPaths(new TunnelSource(s.stderr), s.roots()));
+        return new PathsReply(s.store.archives().importPaths(new TunnelSource(s.stderr), s.roots()));
     }
 }

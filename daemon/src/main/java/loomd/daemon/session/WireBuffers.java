@@ -69,6 +69,10 @@ final class WireBuffers {
             return b;
         }
 
+        java.util.List<WireBuffers> idleSnapshot() {
+            return java.util.List.copyOf(idle);
+        }
+
         /** Takes back a pair if {@link #reusable()}; otherwise leaves it to the garbage collector. */
         void release(WireBuffers b) {
             if (!b.reusable()) {

@@ -14,7 +14,7 @@
  * <p>Concurrency: a {@link loomd.daemon.session.Session} and everything it creates (reader,
  * writer, {@link loomd.daemon.session.StderrChannel}, its settings copy, its temp roots) are
  * confined to the connection's virtual thread; nothing here is shared between sessions except
- * the {@link loomd.daemon.session.StoreBackend}, which is thread-safe by contract, a small
+ * the store ({@link loomd.daemon.store.LocalStore}, whose capability objects are thread-safe), a small
  * cache of the {@code /etc/passwd} users found by uid (Caffeine, 30 s), and the pool of wire
  * buffers ({@code WireBuffers.Pool}, a lock-free deque): a session borrows a reader/writer pair
  * for one operation (or a burst of quick ones, see {@link loomd.daemon.session.ReadSpin}) and gives

@@ -60,6 +60,8 @@ final class Importer {
     private static final class Batch {
         final List<Pending> items = new ArrayList<>();
         final Set<String> paths = new HashSet<>();
+        /** The newest row id among the items found valid already (strict mode waits for it too). */
+        long newestValid;
     }
 
     List<String> importPaths(InputStream source, SessionRoots roots) throws IOException {
@@ -72,6 +74,7 @@ final class Importer {
                 if (batch.items.size() >= BATCH) install(batch);
             }
             install(batch);
+            adder.settle(batch.newestValid);
         } catch (IOException | RuntimeException e) {
             try {
                 install(batch);
@@ -112,7 +115,9 @@ final class Importer {
             String dest = StrictPaths.check(config.storeDir(), item.path());
             verifySignature(item, dest);
             roots.addTempRoot(dest);
-            if (!batch.paths.contains(dest) && !reader.isValidInDb(dest)) {
+            long valid = batch.paths.contains(dest) ? 0 : reader.validIdInDb(dest);
+            batch.newestValid = Math.max(batch.newestValid, valid);
+            if (!batch.paths.contains(dest) && valid == 0) {
                 String deriver = item.deriver();
                 boolean deriverValid = !deriver.isEmpty()
                         && (batch.paths.contains(deriver) || reader.isValidInDb(deriver));

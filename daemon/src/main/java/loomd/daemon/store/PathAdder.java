@@ -10,12 +10,14 @@ import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
 
 import loomd.daemon.store.db.Registration;
+import loomd.daemon.store.durable.Flusher;
 import loomd.daemon.store.fs.Canonicaliser;
 import loomd.daemon.store.fs.FileTrees;
 import loomd.daemon.store.fs.TempNames;
@@ -27,13 +29,15 @@ import loomd.protocol.store.BadStorePathException;
 import loomd.protocol.store.StorePathComputer;
 
 /**
- * Adding content (daemon.md §8.3) so that a crash at any moment leaves either nothing or a
+ * Adding content (daemon.md §8.3) so that a kill at any moment leaves either nothing or a
  * complete item: the tree is written under a temporary name in the store (temp-rooted by the
- * store's own roots file), canonicalised and fsynced, renamed to its final name while holding
- * the path lock, the store directory fsynced, and only then registered. Concurrent adds of one
- * path serialise on the path lock; the later ones find it valid (in the database, never the
+ * store's own roots file), canonicalised, renamed to its final name while holding the path lock,
+ * and only then registered. Nothing is fsynced per item: the {@link Flusher} makes groups durable
+ * and the start-up check repairs what a power cut took (the package documentation, "Durability");
+ * in strict mode the reply waits for the group sync ({@link Flusher#settle}). Concurrent adds of
+ * one path serialise on the path lock; the later ones find it valid (in the database, never the
  * cache) and drop their copy. {@link #install(List)} does the same for many items at once: their
- * locks together, one fsync of the store directory, one registration transaction.
+ * locks together, one registration transaction.
  */
 final class PathAdder {
     private final StoreConfig config;
@@ -44,11 +48,13 @@ final class PathAdder {
     private final TempNames tempNames;
     private final StagingRoots storeRoots;
     private final Canonicaliser canonicaliser;
+    private final Flusher flusher;
     private final StorePathComputer computer;
     private final StoreObserver observer;
 
     PathAdder(StoreConfig config, StoreReader reader, Registrar registrar, FileLocker locker, NarCodec nar,
-              TempNames tempNames, StagingRoots storeRoots, Canonicaliser canonicaliser, StoreObserver observer) {
+              TempNames tempNames, StagingRoots storeRoots, Canonicaliser canonicaliser, Flusher flusher,
+              StoreObserver observer) {
         this.config = config;
         this.reader = reader;
         this.registrar = registrar;
@@ -57,6 +63,7 @@ final class PathAdder {
         this.tempNames = tempNames;
         this.storeRoots = storeRoots;
         this.canonicaliser = canonicaliser;
+        this.flusher = flusher;
         this.computer = new StorePathComputer(config.storeDir());
         this.observer = observer;
     }
@@ -190,13 +197,17 @@ final class PathAdder {
         }
         roots.addTempRoot(dest);
         // The database, not the cache: a path another process deleted must be made again.
-        if (reader.isValidInDb(dest)) return dest;
+        long valid = reader.validIdInDb(dest);
+        if (valid > 0) {
+            flusher.settle(valid);
+            return dest;
+        }
         try (TempEntry temp = newTempName()) {
             try {
                 Files.write(physical(temp.name()), text);
                 RegularFileNar.Result r = RegularFileNar.of(text);
-                install(List.of(new Install(temp.name(),
-                        Registration.of(dest, r.narHash().toBase16(), r.narSize(), refs, ""))));
+                flusher.settle(lockAndInstall(List.of(new Install(temp.name(),
+                        Registration.of(dest, r.narHash().toBase16(), r.narSize(), refs, "")))));
                 return dest;
             } finally {
                 FileTrees.deleteRecursively(physical(temp.name()));
@@ -207,50 +218,69 @@ final class PathAdder {
     /**
      * Moves each tree to its destination and registers them all in one transaction, skipping the
      * destinations that are (or become, while their locks are awaited) valid. The locks of all
-     * destinations are held together, taken in byte order. Every tree is canonical and durable
-     * before the first rename; the store directory is fsynced once, after the last. The caller
-     * removes whatever is left at the temporary names.
+     * destinations are held together, taken in byte order; every tree is canonical before the
+     * first rename. Returns once the items are as durable as the mode asks ({@link Flusher#settle},
+     * after the locks are released). The caller removes whatever is left at the temporary names.
      */
     void install(List<Install> items) throws IOException {
-        List<Install> todo = missing(items);
-        if (todo.isEmpty()) return;
+        Map<String, Long> valid = reader.validIdsInDb(items.stream().map(Install::dest).toList());
+        List<Install> todo = missing(items, valid);
+        long newest = valid.values().stream().mapToLong(Long::longValue).max().orElse(0);
+        if (!todo.isEmpty()) newest = Math.max(newest, lockAndInstall(todo));
+        flusher.settle(newest);
+    }
+
+    /** In strict mode, waits until row {@code id} (a path the request found valid) is durable. */
+    void settle(long id) {
+        flusher.settle(id);
+    }
+
+    /**
+     * The locked part of {@link #install}, for items the caller found missing; returns the newest
+     * row id among them. The unlock is not awaited: the locker handles it before any later request.
+     */
+    private long lockAndInstall(List<Install> todo) throws IOException {
         try (FileLocker.PathLock lock = locker.lockPaths(todo.stream().map(i -> config.physical(i.dest())).toList())) {
-            List<Install> fresh = missing(todo);
+            Map<String, Long> valid = reader.validIdsInDb(todo.stream().map(Install::dest).toList());
+            List<Install> fresh = missing(todo, valid);
+            long newest = valid.values().stream().mapToLong(Long::longValue).max().orElse(0);
             for (Install i : fresh) {
-                canonicaliser.canonicaliseAndSync(physical(i.temp()), i.dest());
-                observer.synced(i.temp(), i.dest());
+                canonicaliser.canonicalise(physical(i.temp()), i.dest());
+                observer.canonicalised(i.temp(), i.dest());
             }
             for (Install i : fresh) {
                 Path destPhysical = config.physical(i.dest());
                 // Whatever is there is not valid: a crashed add's leftover, or garbage.
                 FileTrees.deleteRecursively(destPhysical);
                 Files.move(physical(i.temp()), destPhysical, StandardCopyOption.ATOMIC_MOVE);
+                observer.renamed(i.dest());
             }
-            if (!fresh.isEmpty()) canonicaliser.syncDirectory(config.physicalStore());
-            for (Install i : fresh) observer.renamed(i.dest());
             // A lock lost with its locker may already be another adder's: leave the unregistered
             // trees (invalid, so garbage) to that adder or the collector rather than delete its work.
             lock.checkHeld();
-            register(fresh);
+            newest = Math.max(newest, register(fresh));
             lock.setDeletion(true);
+            return newest;
         }
     }
 
-    /** Those of {@code items} whose destination the database does not know as valid (first occurrence each). */
-    private List<Install> missing(List<Install> items) {
-        Set<String> valid = reader.validInDb(items.stream().map(Install::dest).toList());
+    /** Those of {@code items} whose destination is not in {@code valid} (first occurrence each). */
+    private static List<Install> missing(List<Install> items, Map<String, Long> valid) {
         Set<String> seen = new HashSet<>();
-        return items.stream().filter(i -> !valid.contains(i.dest()) && seen.add(i.dest())).toList();
+        return items.stream().filter(i -> !valid.containsKey(i.dest()) && seen.add(i.dest())).toList();
     }
 
-    private void register(List<Install> fresh) throws IOException {
-        if (fresh.isEmpty()) return;
+    /** Registers {@code fresh} in one transaction; returns the newest row id (0 for none). */
+    private long register(List<Install> fresh) throws IOException {
+        if (fresh.isEmpty()) return 0;
+        long newest;
         try {
-            registrar.register(fresh.stream().map(Install::registration).toList());
+            newest = registrar.register(fresh.stream().map(Install::registration).toList());
         } catch (RuntimeException e) {
             for (Install i : fresh) FileTrees.deleteRecursively(config.physical(i.dest()));
             throw e;
         }
         for (Install i : fresh) observer.registered(i.dest());
+        return newest;
     }
 }

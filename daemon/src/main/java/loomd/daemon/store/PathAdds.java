@@ -69,12 +69,13 @@ public final class PathAdds {
      * and size updated if already valid), its references added (each valid already or in the batch),
      * no reference cycle within the batch; a {@code .drv} gets its {@code DerivationOutputs} rows
      * from the file (whatever {@link Registration#derivationOutputs} says) and its output check.
-     * All or nothing. The contents must already be in place, canonical and durable, and the caller
-     * must hold the paths' locks ({@code <item>.lock}, e.g. a build's output locks) so that no add
-     * replaces them meanwhile; this takes no lock itself.
+     * All or nothing. The contents must already be in place and canonical (the flusher makes them
+     * durable with the rows; in strict mode this returns after that), and the caller must hold the
+     * paths' locks ({@code <item>.lock}, e.g. a build's output locks) so that no add replaces them
+     * meanwhile; this takes no lock itself.
      */
     public void registerValidPaths(List<Registration> batch) {
         for (Registration r : batch) StrictPaths.check(storeDir, r.path());
-        if (!batch.isEmpty()) registrar.register(batch);
+        if (!batch.isEmpty()) adder.settle(registrar.register(batch));
     }
 }

@@ -94,4 +94,13 @@ public final class PathQueries {
     public void clearFailedPaths(Collection<String> paths) {
         db.write(d -> StoreQueries.clearFailedPaths(d, List.copyOf(paths)));
     }
+
+    /** Records failed builds' outputs ({@code build-cache-failure}, daemon.md §4.13). */
+    public void registerFailedPaths(Collection<String> paths) {
+        long now = System.currentTimeMillis() / 1000;
+        db.write(d -> {
+            for (String p : paths) StoreQueries.registerFailedPath(d, p, now);
+            return null;
+        });
+    }
 }

@@ -42,7 +42,8 @@ final class Registrar {
         return ATermParser.parse(Files.readAllBytes(config.physical(drvPath)), drvPath);
     }
 
-    void register(List<Registration> batch) {
+    /** Registers {@code batch} in one transaction; returns its newest row id. */
+    long register(List<Registration> batch) {
         // Each .drv of the batch is read once, before the write transaction: the output rows and
         // the output check both use it, and no file I/O happens while the write lock is held.
         Map<String, Derivation> drvs = new HashMap<>();
@@ -51,7 +52,7 @@ final class Registrar {
         }
         List<Registration> full = batch.stream().map(r -> withOutputs(r, drvs.get(r.path()))).toList();
         try {
-            db.write(d -> StoreQueries.register(d, full, r -> checkOutputs(r, drvs.get(r.path())),
+            return db.write(d -> StoreQueries.register(d, full, r -> checkOutputs(r, drvs.get(r.path())),
                     System.currentTimeMillis() / 1000));
         } finally {
             reader.forgetAll(full.stream().map(Registration::path).toList());

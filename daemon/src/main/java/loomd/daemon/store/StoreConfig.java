@@ -29,11 +29,12 @@ import loomd.protocol.store.StoreDir;
  *        before it fails ("the store database … is locked by another process")
  * @param cacheTrust how long after the last check for other processes' commits the caches may
  *        answer (the db package: {@code PRAGMA data_version})
+ * @param durability when adds reach the disk ({@code --durability}; the package documentation)
  */
 public record StoreConfig(StoreDir storeDir, Optional<Path> physicalRoot, Path stateDir, Path dbDir, Path logDir,
                           Path configDir, List<String> authenticateCommand, boolean fsyncMetadata,
                           boolean useSqliteWal, int readConnections, long pathInfoCacheSize,
-                          Duration readBusyLimit, Duration cacheTrust) {
+                          Duration readBusyLimit, Duration cacheTrust, Durability durability) {
     public StoreConfig {
         Objects.requireNonNull(storeDir);
         Objects.requireNonNull(physicalRoot);
@@ -41,6 +42,7 @@ public record StoreConfig(StoreDir storeDir, Optional<Path> physicalRoot, Path s
         if (readConnections < 1) throw new IllegalArgumentException("readConnections must be >= 1");
         Objects.requireNonNull(readBusyLimit);
         Objects.requireNonNull(cacheTrust);
+        Objects.requireNonNull(durability);
     }
 
     /** With the database's default limits ({@link StoreDatabase.Settings#defaults}). */
@@ -49,7 +51,7 @@ public record StoreConfig(StoreDir storeDir, Optional<Path> physicalRoot, Path s
                        boolean useSqliteWal, int readConnections, long pathInfoCacheSize) {
         this(storeDir, physicalRoot, stateDir, dbDir, logDir, configDir, authenticateCommand, fsyncMetadata,
                 useSqliteWal, readConnections, pathInfoCacheSize, StoreDatabase.Settings.READ_BUSY_LIMIT,
-                StoreDatabase.Settings.CACHE_TRUST);
+                StoreDatabase.Settings.CACHE_TRUST, Durability.DEFAULT);
     }
 
     /** Upstream's defaults for a state directory: db under it, logs next to it. */
@@ -60,12 +62,17 @@ public record StoreConfig(StoreDir storeDir, Optional<Path> physicalRoot, Path s
 
     public StoreConfig withAuthenticateCommand(List<String> command) {
         return new StoreConfig(storeDir, physicalRoot, stateDir, dbDir, logDir, configDir, command,
-                fsyncMetadata, useSqliteWal, readConnections, pathInfoCacheSize, readBusyLimit, cacheTrust);
+                fsyncMetadata, useSqliteWal, readConnections, pathInfoCacheSize, readBusyLimit, cacheTrust, durability);
     }
 
     public StoreConfig withDatabaseLimits(Duration readBusyLimit, Duration cacheTrust) {
         return new StoreConfig(storeDir, physicalRoot, stateDir, dbDir, logDir, configDir, authenticateCommand,
-                fsyncMetadata, useSqliteWal, readConnections, pathInfoCacheSize, readBusyLimit, cacheTrust);
+                fsyncMetadata, useSqliteWal, readConnections, pathInfoCacheSize, readBusyLimit, cacheTrust, durability);
+    }
+
+    public StoreConfig withDurability(Durability d) {
+        return new StoreConfig(storeDir, physicalRoot, stateDir, dbDir, logDir, configDir, authenticateCommand,
+                fsyncMetadata, useSqliteWal, readConnections, pathInfoCacheSize, readBusyLimit, cacheTrust, d);
     }
 
     /** The settings the store opens its database with. */

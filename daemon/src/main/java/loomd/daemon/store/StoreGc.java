@@ -5,13 +5,26 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 import loomd.daemon.store.db.StoreDatabase;
 import loomd.daemon.store.db.StoreQueries;
+import loomd.daemon.store.gc.FileTempRoots;
+import loomd.daemon.store.gc.GarbageCollector;
+import loomd.daemon.store.gc.GcRequest;
+import loomd.daemon.store.gc.GcResult;
+import loomd.daemon.store.gc.RootGate;
+import loomd.daemon.store.gc.TempRootSource;
+import loomd.daemon.store.roots.FileLocker;
 
 /**
- * What the garbage collector needs from the store ({@code store.gc()}); the collector itself
- * (roots, marking, deleting under {@code gc.lock}) is later work and joins here. Thread-safe.
+ * The garbage collector ({@code store.gc()}; the collector itself is the {@code gc} package),
+ * invalidation and reserved space. Thread-safe.
  */
 public final class StoreGc {
     private static final System.Logger LOG = System.getLogger(StoreGc.class.getName());
@@ -22,11 +35,38 @@ public final class StoreGc {
     private final StoreConfig config;
     private final StoreDatabase db;
     private final StoreReader reader;
+    private final FileLocker locker;
+    private final RootGate gate;
+    private final ExecutorService collectorThread = Executors.newCachedThreadPool(
+            Thread.ofPlatform().name("loomd-gc-", 0).daemon(true).factory());
 
-    StoreGc(StoreConfig config, StoreDatabase db, StoreReader reader) {
+    StoreGc(StoreConfig config, StoreDatabase db, StoreReader reader, FileLocker locker, RootGate gate) {
         this.config = config;
         this.db = db;
         this.reader = reader;
+        this.locker = locker;
+        this.gate = gate;
+    }
+
+    /**
+     * {@code wopCollectGarbage} (the gc package): runs on a platform thread while the caller waits;
+     * {@code info} gets the progress lines from that thread, in order, while the caller waits.
+     */
+    public GcResult collectGarbage(GcRequest request, Consumer<String> info) {
+        return collectGarbage(request, info, UnaryOperator.identity());
+    }
+
+    /** As {@link #collectGarbage(GcRequest, Consumer)}, with the temp roots seen through {@code temps} (tests). */
+    GcResult collectGarbage(GcRequest request, Consumer<String> info, UnaryOperator<TempRootSource> temps) {
+        GarbageCollector collector = new GarbageCollector(config, db, locker, reader::forgetAll, gate,
+                temps.apply(new FileTempRoots(config.storeDir(), config.stateDir(), locker)));
+        try {
+            return CompletableFuture.supplyAsync(() -> collector.collect(request, info), collectorThread).join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException re) throw re;
+            if (e.getCause() instanceof Error err) throw err;
+            throw new StoreException(String.valueOf(e.getCause()), e.getCause());
+        }
     }
 
     /**

@@ -4,6 +4,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.SortedSet;
@@ -89,6 +90,17 @@ final class StoreReader {
     /** The database's answer, never the cache's: for the checks that decide whether to create a path. */
     boolean isValidInDb(String path) {
         return db.read(d -> StoreQueries.isValid(d, path));
+    }
+
+    /** The row id of {@code path} if valid, else 0: the database's answer, as {@link #isValidInDb}. */
+    long validIdInDb(String path) {
+        return db.read(d -> StoreQueries.validIds(d, List.of(path))).getOrDefault(path, 0L);
+    }
+
+    /** The row ids of the valid ones among {@code paths} (the database's answer). */
+    Map<String, Long> validIdsInDb(Collection<String> paths) {
+        SqlWork<Map<String, Long>> lookups = d -> StoreQueries.validIds(d, paths);
+        return paths.size() <= POINT_READ_LIMIT ? db.read(lookups) : db.scan(lookups);
     }
 
     /** The database's answer for several paths, with one borrowed connection. */

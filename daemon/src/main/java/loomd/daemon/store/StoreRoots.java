@@ -4,8 +4,10 @@ import java.lang.System.Logger.Level;
 import java.util.SortedMap;
 import java.util.function.Consumer;
 
+import loomd.daemon.store.gc.RootGate;
 import loomd.daemon.store.roots.FileLocker;
 import loomd.daemon.store.roots.GcLock;
+import loomd.daemon.store.roots.GcProbe;
 import loomd.daemon.store.roots.IndirectRoots;
 import loomd.daemon.store.roots.RootFinder;
 import loomd.daemon.store.roots.TempRoots;
@@ -20,12 +22,16 @@ public final class StoreRoots {
 
     private final StoreConfig config;
     private final FileLocker locker;
+    private final GcProbe probe;
     private final StoreReader reader;
+    private final RootGate gate;
 
-    StoreRoots(StoreConfig config, FileLocker locker, StoreReader reader) {
+    StoreRoots(StoreConfig config, FileLocker locker, GcProbe probe, StoreReader reader, RootGate gate) {
         this.config = config;
         this.locker = locker;
+        this.probe = probe;
         this.reader = reader;
+        this.gate = gate;
     }
 
     /**
@@ -33,7 +39,7 @@ public final class StoreRoots {
      * path ({@code <store>/<hash>-<name>}): anything else is refused before it reaches the file.
      */
     public SessionRoots openSessionRoots() {
-        return new StrictRoots(new TempRoots(config.stateDir(), locker, "session"));
+        return new StrictRoots(new TempRoots(config.stateDir(), locker, probe, "session"));
     }
 
     private final class StrictRoots implements SessionRoots {
@@ -45,7 +51,10 @@ public final class StoreRoots {
 
         @Override
         public void addTempRoot(String path) {
-            roots.addTempRoot(StrictPaths.check(config.storeDir(), path));
+            String checked = StrictPaths.check(config.storeDir(), path);
+            // Through the collector's gate: the root is seen by a running collection, or written
+            // after the path is gone (the gc package's protocol).
+            gate.rooting(checked, () -> roots.addTempRoot(checked));
         }
 
         @Override

@@ -39,8 +39,10 @@
  *   <tr><td>2. {@code V/gc.lock}</td><td>a collector, exclusive (upstream's GC today, loomd's
  *       later); a session or the store's staging roots, shared</td><td>collector: marking and
  *       deleting; shared: only while a temp-roots file is created or re-locked, and by
- *       {@code syncWithGC} (taken and dropped)</td><td>that no collection starts while a temp-roots
- *       file is unlocked, so none is missed</td></tr>
+ *       {@code syncWithGC} (taken and dropped). Probed, not locked, after every temp root
+ *       ({@code GcProbe})</td><td>that no collection starts while a temp-roots file is unlocked, so
+ *       none is missed; the probe tells an append whether a collection may have read its file
+ *       already (<a href="#temp-roots">temp roots</a>)</td></tr>
  *   <tr><td>3. {@code V/temproots/loomd-<pid>-<label>-<n>}</td><td>its {@code TempRoots}
  *       (a session's, or one of the store's rotating {@code StagingRoots}), shared; exclusive while
  *       appending. A collector takes it exclusive with TRY (a dead owner) then shared to read</td>
@@ -52,7 +54,8 @@
  *       {@code loomd.locker.PathLocks}</td><td>from before the validity re-check (in the database,
  *       never a cache) until the registration committed; then released with deletion (upstream's
  *       "d" mark)</td><td>creating the item: deleting leftovers at its name, the rename, the
- *       registration. A set is taken in byte order, all before any work</td></tr>
+ *       registration. A set is taken in byte order, all before any work. The release is sent without
+ *       waiting for it</td></tr>
  *   <tr><td>5. {@code V/userpool/<uid>} (builds, to come)</td><td>a build goal, exclusive, TRY only
  *       </td><td>the build</td><td>one build user</td></tr>
  *   <tr><td>6. SQLite's write lock</td><td>{@code loomd-db-writer} only, inside {@code BEGIN
@@ -104,12 +107,108 @@
  *       is locked, created, deleted or rooted by their name.</li>
  * </ul>
  *
- * <h2>Durability order of an add</h2>
- * Temporary name in the store (temp-rooted through the store's own, rotating temp-roots files,
- * {@link loomd.daemon.store.roots.StagingRoots}) → canonicalise + fsync every file and directory →
- * rename to the final name under its path lock → fsync the store directory → register. A batch
- * (an import) does each step for all its items before the next step. A crash leaves a complete
- * unregistered item (garbage) or a temporary name, which {@code TempNames} removes at the next
- * start; an item is never registered before its contents are durable.
+ * <h2 id="durability">Durability: group sync, durable checkpoint, start-up check</h2>
+ * Protocol ({@code --durability=batched}, the default, and {@code strict}; {@link Durability}):
+ * <ol>
+ *   <li>An add ({@code addToStore}, {@code addTextToStore}, each import batch; build outputs through
+ *       {@code registerValidPaths}) writes its tree under a temporary name in the store
+ *       (temp-rooted by {@link loomd.daemon.store.roots.StagingRoots}), canonicalises it without
+ *       any fsync, takes its item locks, re-checks validity in the database, renames the tree into
+ *       place, registers it (one write for the whole batch), releases the locks and replies. In
+ *       strict mode it first waits for the flush covering its newest row ({@code Flusher.settle}),
+ *       which it shares with every request waiting meanwhile.</li>
+ *   <li>The flusher, every flush interval while the highest {@code ValidPaths} id (AUTOINCREMENT's
+ *       counter) is above the checkpoint, and at once when a strict request waits: reads that id
+ *       {@code H}; calls {@code syncfs} on the store's file system (and the database's, if another);
+ *       writes {@code <db>/loomd-durable} = (running, {@code H}) as a new file, fsynced, renamed over
+ *       the old one, directory fsynced; then releases the strict requests that arrived before it
+ *       read {@code H}. A failed sync leaves the checkpoint where it was (strict requests fail with
+ *       "syncing the store: …"; batched mode tries again next interval).</li>
+ *   <li>Clean stop: the writer thread stops after its last commit, then a final flush writes
+ *       (clean, {@code H}).</li>
+ *   <li>Start, before the daemon listens ({@code Main} opens the store first): the file says clean:
+ *       nothing to check. Running: every valid path with an id above its checkpoint is hashed
+ *       (NAR SHA-256 and size, in parallel) and compared with its row; the damaged ones (missing,
+ *       empty, truncated, changed) are invalidated together with every path referring to them,
+ *       transitively, in one transaction, and each is logged ({@code repair: …}), then a summary
+ *       line with the count and time. Rows at or below the checkpoint are never read. Absent: the
+ *       first start of loomd on this store: the rows present are taken as durable (upstream gives
+ *       no stronger guarantee for them). Unreadable: everything is verified. Ahead of the database:
+ *       it belongs to another database; start anew. Then the file is written (running, checkpoint)
+ *       durably, before the first add can be acknowledged.</li>
+ * </ol>
+ * Crash argument. The invariant: every row with an id at or below the file's checkpoint has its
+ * contents on disk.
+ * <ul>
+ *   <li>Why it holds: a tree is renamed into place before its row commits; ids are handed out in
+ *       commit order (AUTOINCREMENT under SQLite's single write lock, whichever process writes), so
+ *       when {@code H} is read every row up to it is committed and its tree in place; {@code syncfs}
+ *       starts after that read and writes back every dirty page and inode of the file system: the
+ *       trees, the renames, the WAL frames of the commits ({@code synchronous=normal} does not fsync
+ *       them itself); the file names {@code H} only after {@code syncfs} returned. The file is
+ *       replaced atomically and durably, so a cut while writing it leaves the old checkpoint (more to
+ *       verify, never less). It says running, durably, before anything is acknowledged, so a clean
+ *       mark of the last stop never survives into a run that had unsynced adds.</li>
+ *   <li>kill -9 at any point: the kernel keeps every write already made (page cache) and writes it
+ *       back later; a path is registered only after its rename, so no registered path lacks its
+ *       contents. Unregistered temporary names are removed at the next start ({@code TempNames});
+ *       an item renamed but not registered is garbage that the next add of that path replaces. The
+ *       next start finds the file running and verifies the rows above the checkpoint: intact.</li>
+ *   <li>Power cut: the page cache is lost. Rows at or below the checkpoint: the invariant. Rows
+ *       above it may have lost their contents, or may be lost themselves (SQLite's WAL recovers a
+ *       prefix of the commits): a lost row leaves unregistered garbage; a surviving one is verified
+ *       at the next start and, if damaged, invalidated with its referrers (a valid path's
+ *       references stay valid) before any client is served. Nothing registered at or below the
+ *       checkpoint is touched or lost. In batched mode an add acknowledged after the last checkpoint
+ *       may be lost (at most about one flush interval plus one sync); in strict mode the reply waits
+ *       for the checkpoint covering it, so nothing acknowledged is lost.</li>
+ *   <li>Rows that keep their id: a registration of a path that is already valid updates its hash
+ *       and size in place (upstream's {@code registerValidPaths}), and that row is not re-verified.
+ *       loomd never replaces the contents of a valid path: adds and imports skip what is valid
+ *       under their item lock. A future repair that does must make its new tree durable
+ *       ({@code Flusher.awaitDurable} of a flush after writing it) before renaming it over the old one,
+ *       and the rename before updating the row.</li>
+ *   <li>Other writers: rows of an upstream daemon or of {@code register-items} get ids too; their
+ *       trees were in place before their commits (their own contract), so the next flush covers
+ *       them, and they are verified like loomd's after an unclean stop. Upstream ignores
+ *       {@code loomd-durable}: while it runs on the store its adds have upstream's guarantee; when
+ *       loomd starts after it, a clean file leaves its rows unchecked, as upstream would.</li>
+ * </ul>
+ *
+ * <h2 id="temp-roots">Temp roots: the file contract, without a locker round trip per root</h2>
+ * For other processes nothing changes: each temp-roots file (a session's, or one of the store's
+ * staging files) is created under a shared {@code gc.lock}, is shared-locked for its owner's life,
+ * and holds every root ({@code path\0}) before its owner acts on that root. A collector (upstream's
+ * GC, or any following its protocol) takes {@code gc.lock} exclusively before reading temp-roots
+ * files and keeps it, and its shared lock on each file, until its deletions are done.
+ * <ul>
+ *   <li>An append is one {@code write(2)} (O_APPEND, under the instance's mutex) without the file's
+ *       exclusive lock, then a probe of {@code gc.lock} ({@code F_OFD_GETLK}, read-lock probe:
+ *       reports a write lock held by anyone, OFD or classic; {@code GcProbe}).</li>
+ *   <li>No exclusive holder at the probe, which follows the write: a collection holding
+ *       {@code gc.lock} later took it after the probe, so it reads the file after the write (the
+ *       kernel orders lock acquisitions; reads after a write see it) and keeps the root. A
+ *       collection that held it earlier released it before the probe, its deletions committed: the
+ *       caller's validity check, made after the root is added, sees them.</li>
+ *   <li>An exclusive holder: the collection may have read the file before the write. The append
+ *       then takes upstream's path: an exclusive lock on the file through the locker, which that
+ *       collector's shared lock holds off until it is done, and back to shared; after that, as
+ *       above. (A collector that had not read the file yet reads the root.) A read racing the
+ *       write sees at worst a last entry without its NUL, which upstream's reader drops.</li>
+ *   <li>A root already in the current file is not appended again (up to
+ *       {@code TempRoots.REMEMBERED} per file): its first append made it safe against every
+ *       collection. The memory is dropped with the file (a new file after a locker death).</li>
+ *   <li>loomd's own collector (issue 11) lives in this process. Through the file protocol
+ *       (gc.lock exclusive through the locker, each temp-roots file, loomd's included, shared-locked
+ *       and read) the cheap append stays correct as it is: the probe sees it, the slow path waits
+ *       for it. If it reads the sessions' roots in memory instead, it must provide the same gate in
+ *       memory: a "collecting" flag set before it reads the roots and cleared after its deletions,
+ *       checked after each root is recorded, with a wait for the collection's end where the file
+ *       protocol takes the exclusive lock.</li>
+ * </ul>
+ * Item locks are released without waiting for the locker's answer: the locker handles one link's
+ * requests in order, so any later request of this daemon for the same lock file queues behind the
+ * release; other processes see the lock freed a moment later, as if the add had taken longer; if
+ * the locker died, the locks died with it.
  */
 package loomd.daemon.store;

@@ -2,6 +2,7 @@ package loomd.daemon.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -10,10 +11,17 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -21,14 +29,20 @@ import org.junit.jupiter.api.io.TempDir;
 
 import loomd.daemon.Layout;
 import loomd.daemon.Settings;
+import loomd.daemon.store.LocalStore;
+import loomd.daemon.store.SessionRoots;
+import loomd.daemon.store.StoreConfig;
+import loomd.daemon.store.TestStores;
+import loomd.protocol.store.StoreDir;
 import loomd.protocol.wire.StderrCode;
 import loomd.protocol.wire.WireLimits;
 import loomd.protocol.wire.WireReader;
 import loomd.protocol.wire.WireWriter;
 
 /**
- * A session over a real Unix socket with an in-memory store ({@link FakeStore}), and a raw wire
- * client: the harness of the session-layer tests.
+ * A session over a real Unix socket and a real store (in the fixture's layout, on the test JVM's
+ * shared locker process, with the fake {@code guix authenticate}), and a raw wire client: the
+ * harness of the session-layer tests. {@link #HELLO} is valid in every test's store.
  */
 abstract class SessionFixture {
     static final String HELLO = "/gnu/store/3qfa38x5ns7r5wn2mjnd2vnrsj1wircv-hello.txt";
@@ -36,7 +50,10 @@ abstract class SessionFixture {
 
     @TempDir Path dir;
     ServerSocketChannel server;
-    final FakeStore store = new FakeStore();
+    Layout layout;
+    LocalStore store;
+    /** The temp-roots files there were when the session connected: those of the session are the others. */
+    Set<Path> tempRootsBefore = Set.of();
     final List<String> log = new CopyOnWriteArrayList<>();
     Thread sessionThread;
 
@@ -48,7 +65,19 @@ abstract class SessionFixture {
     void setUp() throws IOException {
         server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(dir.resolve("s")));
-        store.add(HELLO);
+        layout = Layout.of(Map.of(), dir.resolve("root"));
+        // As the daemon configures its store from its layout (Backends), so session and store agree.
+        StoreConfig config = StoreConfig.of(new StoreDir(layout.storeDir()), Optional.of(layout.storeRoot()),
+                layout.stateDir(), layout.confDir());
+        store = TestStores.open(TestStores.signing(config, dir));
+        assertEquals(HELLO, addText("hello.txt", "hello world\n".getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** Adds a text file with no references, as a client before this test's session did. */
+    String addText(String name, byte[] text) {
+        try (SessionRoots roots = store.roots().openSessionRoots()) {
+            return store.adds().addTextToStore(name, text, new TreeSet<>(), roots);
+        }
     }
 
     @AfterEach
@@ -59,12 +88,13 @@ abstract class SessionFixture {
             assertFalse(sessionThread.isAlive(), "the session ends when its client hangs up");
         }
         server.close();
+        if (store != null) store.close();
     }
 
     void connect(Peer peer) throws IOException {
         client = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("s")));
         SocketChannel accepted = server.accept();
-        Layout layout = Layout.of(Map.of(), dir.resolve("root"));
+        tempRootsBefore = Set.copyOf(tempRootsFiles());
         Settings settings = new Settings();
         settings.set("build-use-substitutes", "true");
         settings.set("substitute-urls", Settings.DEFAULT_SUBSTITUTE_URLS);
@@ -126,6 +156,29 @@ abstract class SessionFixture {
         for (long v : new long[] {0, 0, 0, 0, 0, 0, 0, 1, 1}) out.writeU64(v);
         out.writeStringPairs(overrides);
         out.flush();
+    }
+
+    /** Every file under {@code V/temproots/}, the store's own included. */
+    List<Path> tempRootsFiles() throws IOException {
+        try (Stream<Path> files = Files.list(layout.stateDir().resolve("temproots"))) {
+            return files.sorted().toList();
+        }
+    }
+
+    /** The session's temp-roots files: those made since it connected (tests that use it add nothing). */
+    List<Path> sessionTempRootsFiles() throws IOException {
+        return tempRootsFiles().stream().filter(f -> !tempRootsBefore.contains(f)).toList();
+    }
+
+    /** The roots the session wrote, in order: each file holds {@code path\0} per root. */
+    List<String> sessionTempRoots() throws IOException {
+        List<String> roots = new ArrayList<>();
+        for (Path file : sessionTempRootsFiles()) {
+            String text = Files.readString(file, StandardCharsets.UTF_8);
+            assertTrue(text.isEmpty() || text.endsWith("\0"), "every root ends with a NUL: " + text);
+            if (!text.isEmpty()) roots.addAll(List.of(text.substring(0, text.length() - 1).split("\0", -1)));
+        }
+        return roots;
     }
 
     List<String> substituteUrls() throws IOException {

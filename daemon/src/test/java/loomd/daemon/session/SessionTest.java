@@ -1,19 +1,28 @@
 package loomd.daemon.session;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 import org.junit.jupiter.api.Test;
 
+import loomd.daemon.store.LocalStore;
+import loomd.daemon.store.SessionRoots;
+import loomd.daemon.store.TestStores;
 import loomd.protocol.wire.StderrCode;
 
-/** The session layer over a real Unix socket, with an in-memory store. */
+/** The session layer over a real Unix socket and a real store. */
 class SessionTest extends SessionFixture {
 
     @Test
@@ -172,29 +181,39 @@ class SessionTest extends SessionFixture {
 
     @Test
     void exportStreamsWriteFramesAndImportPullsOnlyWhatItNeeds() throws IOException {
+        String big = addText("big.txt", "0123456789".repeat(10_000).getBytes(StandardCharsets.US_ASCII));
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        store.archives().exportPath(big, false, expected);
+        Bundle bundle = signedBundleFromAnotherStore();
+        byte[] signed = bundle.bytes();
         connect(nobody());
         handshake();
         out.writeU64(16);
-        out.writeString(HELLO);
+        out.writeString(big);
         out.writeU64(0);
         out.flush();
-        long total = 0;
+        ByteArrayOutputStream exported = new ByteArrayOutputStream();
+        int frames = 0;
         List<String> messages = new ArrayList<>();
         while (true) {
             long code = in.readU64();
             if (code == StderrCode.LAST) break;
             byte[] data = in.readBytes(loomd.protocol.wire.LimitKind.BYTES);
-            if (code == StderrCode.WRITE) total += data.length;
-            else messages.add(new String(data));
+            if (code == StderrCode.WRITE) {
+                exported.write(data);
+                frames++;
+            } else {
+                messages.add(new String(data));
+            }
         }
         assertEquals(1, in.readU64());
-        assertEquals(100_000, total);
-        assertEquals(List.of("exporting path `" + HELLO + "'\n"), messages);
+        assertTrue(expected.size() > 100_000, "the NAR of 100,000 bytes and the export's trailer");
+        assertArrayEquals(expected.toByteArray(), exported.toByteArray(), "the store's export, byte for byte");
+        assertEquals((expected.size() + TunnelSink.FRAME - 1) / TunnelSink.FRAME, frames, "64 KiB frames");
+        assertEquals(List.of("exporting path `" + big + "'\n"), messages);
 
         out.writeU64(27);
         out.flush();
-        byte[] payload = new byte[8 + 40_000];
-        ByteBuffer.wrap(payload).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(40_000);
         int sent = 0;
         int reads = 0;
         while (true) {
@@ -203,14 +222,33 @@ class SessionTest extends SessionFixture {
             assertEquals(StderrCode.READ, code);
             int max = (int) in.readU64();
             reads++;
-            int n = Math.min(max, payload.length - sent);
+            int n = Math.min(max, signed.length - sent);
             assertTrue(n > 0, "the daemon asked for more than the stream holds");
-            out.writeBytes(payload, sent, n);
+            out.writeBytes(signed, sent, n);
             out.flush();
             sent += n;
         }
-        assertEquals(List.of("size=40000"), in.readStrings(loomd.protocol.wire.LimitKind.STRING));
-        assertEquals(2, reads);
+        assertEquals(List.of(bundle.path()), in.readStrings(loomd.protocol.wire.LimitKind.STRING));
+        assertEquals(signed.length, sent, "the bundle ends with its end marker: all of it is needed");
+        assertEquals((signed.length + StderrChannel.READ_CHUNK - 1) / StderrChannel.READ_CHUNK, reads,
+                "one request per chunk it lacks, so more than one for this bundle");
+        assertTrue(store.queries().isValidPath(bundle.path()));
+        assertEquals(40_000, Files.size(store.config().physical(bundle.path())));
+    }
+
+    /** A signed export bundle and the one path it holds. */
+    record Bundle(String path, byte[] bytes) {}
+
+    /** A signed export of a new 40,000-byte path, made by another store with the same fake signer. */
+    Bundle signedBundleFromAnotherStore() throws IOException {
+        Path other = Files.createDirectories(dir.resolve("other"));
+        try (LocalStore source = TestStores.open(TestStores.signing(TestStores.config(other), other));
+                SessionRoots roots = source.roots().openSessionRoots()) {
+            byte[] text = "x".repeat(40_000).getBytes(StandardCharsets.US_ASCII);
+            String path = source.adds().addTextToStore("imported.txt", text, new TreeSet<>(), roots);
+            assertFalse(store.queries().isValidPath(path), "not in the session's store before the import");
+            return new Bundle(path, TestStores.bundle(source, true, path));
+        }
     }
 
     @Test
@@ -222,9 +260,31 @@ class SessionTest extends SessionFixture {
         out.flush();
         assertEquals(null, awaitLast());
         assertEquals(1, in.readU64());
+        List<Path> files = sessionTempRootsFiles();
+        assertEquals(1, files.size(), "the session's temp-roots file");
+        assertEquals(List.of(HELLO), sessionTempRoots());
         client.close();
         sessionThread.join(5000);
-        assertEquals(List.of(HELLO), store.tempRoots);
-        assertTrue(store.rootsClosed);
+        assertFalse(Files.exists(files.get(0)), "removed when the session ends");
+        assertEquals(List.of(), sessionTempRootsFiles());
+    }
+
+    @Test
+    void aSessionEndedByAResetNeverGivesItsBuffersBackTwice() throws Exception {
+        // The client leaves a reply unread and closes: the session's next read fails (ECONNRESET),
+        // after the op loop already gave its first pair back. Before the fix the pair went back a
+        // second time, and two later sessions could then share one reader.
+        for (int i = 0; i < 3; i++) {
+            connect(nobody());
+            handshake();
+            isValid(HELLO);
+            client.close();
+            client = null;
+            sessionThread.join(5000);
+            List<WireBuffers> idle = Session.idleBuffers(loomd.protocol.wire.WireLimits.DEFAULT);
+            var distinct = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<WireBuffers, Boolean>());
+            distinct.addAll(idle);
+            assertEquals(idle.size(), distinct.size(), "a pair is idle at most once");
+        }
     }
 }

@@ -47,7 +47,7 @@ class CarrierFreedomTest {
         AtomicLong worstLateness = new AtomicLong();
         Thread ticker = Thread.ofVirtual().start(() -> tick(running, worstLateness));
         try (LocalStore store = TestStores.open(TestStores.config(dir));
-             SessionRoots roots = store.openSessionRoots();
+             SessionRoots roots = store.roots().openSessionRoots();
              var sessions = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> work = new ArrayList<>();
             List<LockOwner> waiters = new ArrayList<>();
@@ -58,9 +58,9 @@ class CarrierFreedomTest {
             }
             for (int i = 0; i < 8; i++) {
                 String text = "text " + i;
-                work.add(sessions.submit(() -> store.addTextToStore("t" + text.hashCode() + ".txt", text.getBytes(),
+                work.add(sessions.submit(() -> store.adds().addTextToStore("t" + text.hashCode() + ".txt", text.getBytes(),
                         new TreeSet<>(), roots)));
-                work.add(sessions.submit(store::queryAllValidPaths));
+                work.add(sessions.submit(store.queries()::queryAllValidPaths));
             }
             Thread.sleep(HOLD_MS);
             locker.releaseAll(holder).join();
@@ -68,7 +68,7 @@ class CarrierFreedomTest {
                 f.get(30, TimeUnit.SECONDS);
             }
             waiters.forEach(w -> locker.releaseAll(w).join());
-            assertEquals(8, store.queryAllValidPaths().size());
+            assertEquals(8, store.queries().queryAllValidPaths().size());
         } finally {
             running.set(false);
             ticker.join();

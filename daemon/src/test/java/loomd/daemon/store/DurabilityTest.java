@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -22,7 +23,10 @@ import loomd.protocol.hash.HashAlgorithm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The order of an add (sync → rename → register) and simulated crashes at each step. */
+/**
+ * The order of an add (canonicalise → rename → register, then the group sync) and simulated crashes
+ * at each step; when the reply comes in each durability mode.
+ */
 class DurabilityTest {
     static final String HELLO_SOURCE = LocalStoreTest.HELLO_SOURCE;
 
@@ -42,11 +46,11 @@ class DurabilityTest {
         }
 
         @Override
-        public void synced(String tempName, String destination) {
+        public void canonicalised(String tempName, String destination) {
             Path temp = config.physicalStore().resolve(tempName);
-            events.add("synced temp-canonical=" + canonical(temp) + " dest-exists=" + Files.exists(config.physical(destination))
-                    + " registered=" + inDb(destination));
-            if (crashAt.equals("synced")) throw new IllegalStateException("crash after sync");
+            events.add("canonicalised temp-canonical=" + canonical(temp) + " dest-exists="
+                    + Files.exists(config.physical(destination)) + " registered=" + inDb(destination));
+            if (crashAt.equals("canonicalised")) throw new IllegalStateException("crash after canonicalising");
         }
 
         @Override
@@ -82,30 +86,30 @@ class DurabilityTest {
     }
 
     @Test
-    void registrationComesAfterDurableCanonicalContentsAndTheRename() throws Exception {
+    void registrationComesAfterCanonicalContentsAndTheRename() throws Exception {
         Recorder rec = new Recorder();
-        rec.config = TestStores.config(dir);
-        try (LocalStore store = TestStores.open(rec.config, rec); SessionRoots roots = store.openSessionRoots()) {
-            store.addStaged("hello.txt", true, HashAlgorithm.SHA256,
-                    store.stageNar(new ByteArrayInputStream(helloNar())), roots);
+        rec.config = TestStores.config(dir).withDurability(new Durability(Durability.Mode.BATCHED, Duration.ofHours(1)));
+        try (LocalStore store = TestStores.open(rec.config, rec); SessionRoots roots = store.roots().openSessionRoots()) {
+            store.adds().addStaged("hello.txt", true, HashAlgorithm.SHA256,
+                    store.adds().stageNar(new ByteArrayInputStream(helloNar())), roots);
+            assertEquals(List.of(
+                    "canonicalised temp-canonical=true dest-exists=false registered=false",
+                    "renamed dest-canonical=true registered=false",
+                    "registered registered=true"), rec.events, "batched: the reply does not wait for a sync");
         }
-        assertEquals(List.of(
-                "synced temp-canonical=true dest-exists=false registered=false",
-                "renamed dest-canonical=true registered=false",
-                "registered registered=true"), rec.events);
     }
 
     @Test
     void crashBeforeTheRenameLeavesNothing() throws Exception {
         Recorder rec = new Recorder();
         rec.config = TestStores.config(dir);
-        rec.crashAt = "synced";
-        try (LocalStore store = TestStores.open(rec.config, rec); SessionRoots roots = store.openSessionRoots()) {
-            assertThrows(IllegalStateException.class, () -> store.addStaged("hello.txt", true, HashAlgorithm.SHA256,
-                    store.stageNar(new ByteArrayInputStream(helloNar())), roots));
+        rec.crashAt = "canonicalised";
+        try (LocalStore store = TestStores.open(rec.config, rec); SessionRoots roots = store.roots().openSessionRoots()) {
+            assertThrows(IllegalStateException.class, () -> store.adds().addStaged("hello.txt", true, HashAlgorithm.SHA256,
+                    store.adds().stageNar(new ByteArrayInputStream(helloNar())), roots));
             // As upstream, an abandoned attempt leaves its (empty) lock file; no temporary remains.
             assertEquals(List.of(".links", HELLO_SOURCE.substring(11) + ".lock"), entries(rec.config));
-            assertFalse(store.isValidPath(HELLO_SOURCE));
+            assertFalse(store.queries().isValidPath(HELLO_SOURCE));
         }
     }
 
@@ -114,17 +118,20 @@ class DurabilityTest {
         Recorder rec = new Recorder();
         rec.config = TestStores.config(dir);
         rec.crashAt = "renamed";
-        try (LocalStore store = TestStores.open(rec.config, rec); SessionRoots roots = store.openSessionRoots()) {
-            assertThrows(IllegalStateException.class, () -> store.addStaged("hello.txt", true, HashAlgorithm.SHA256,
-                    store.stageNar(new ByteArrayInputStream(helloNar())), roots));
-            assertFalse(store.isValidPath(HELLO_SOURCE));
+        try (LocalStore store = TestStores.open(rec.config, rec); SessionRoots roots = store.roots().openSessionRoots()) {
+            assertThrows(IllegalStateException.class, () -> store.adds().addStaged("hello.txt", true, HashAlgorithm.SHA256,
+                    store.adds().stageNar(new ByteArrayInputStream(helloNar())), roots));
+            assertFalse(store.queries().isValidPath(HELLO_SOURCE));
             assertEquals("hello\n", Files.readString(rec.config.physical(HELLO_SOURCE)), "complete, never partial");
         }
         rec.crashAt = "";
-        try (LocalStore store = TestStores.open(rec.config, rec); SessionRoots roots = store.openSessionRoots()) {
-            assertEquals(HELLO_SOURCE, store.addStaged("hello.txt", true, HashAlgorithm.SHA256,
-                    store.stageNar(new ByteArrayInputStream(helloNar())), roots));
-            assertTrue(store.isValidPath(HELLO_SOURCE));
+        try (LocalStore store = TestStores.open(rec.config, rec); SessionRoots roots = store.roots().openSessionRoots()) {
+            assertEquals(HELLO_SOURCE, store.adds().addStaged("hello.txt", true, HashAlgorithm.SHA256,
+                    store.adds().stageNar(new ByteArrayInputStream(helloNar())), roots));
+            assertTrue(store.queries().isValidPath(HELLO_SOURCE));
+            // The lock file's deletion is sent to the locker without waiting for it (fire and forget).
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (entries(rec.config).size() > 2 && System.nanoTime() < deadline) Thread.sleep(10);
             assertEquals(List.of(".links", HELLO_SOURCE.substring(11)), entries(rec.config));
         }
     }
@@ -137,39 +144,58 @@ class DurabilityTest {
         byte[] nar = TestStores.nar(tree);
         try (LocalStore store = TestStores.open(config)) {
             var cut = new ByteArrayInputStream(nar, 0, nar.length / 2);
-            assertThrows(IOException.class, () -> store.stageNar(cut));
+            assertThrows(IOException.class, () -> store.adds().stageNar(cut));
             assertEquals(List.of(".links"), entries(config));
-            assertEquals(Set.of(), new TreeSet<>(store.queryAllValidPaths()));
+            assertEquals(Set.of(), new TreeSet<>(store.queries().queryAllValidPaths()));
         }
     }
 
     /**
-     * fsync blocks in the kernel, so none runs on a session's virtual thread: the tree's fsyncs and
-     * the store directory's after the rename all go to the platform pool (the fs package's rule).
+     * Nothing is fsynced per file, and the one sync there is, the flusher's {@code syncfs}, blocks in
+     * the kernel, so it never runs on a session's virtual thread: it runs on {@code loomd-flusher}.
+     * In strict mode the reply comes only after a sync that began after the registration, and the
+     * checkpoint written after it covers the new row.
      */
     @Test
-    void everyFsyncOfAnAddRunsOnAPlatformThreadTheStoreDirectorysIncluded() throws Exception {
-        StoreConfig config = TestStores.config(dir);
-        record Sync(Path path, boolean onVirtualThread) {}
-        List<Sync> syncs = java.util.Collections.synchronizedList(new ArrayList<>());
+    void strictRepliesAfterTheGroupSyncCoveringTheAddWhichRunsOnTheFlusherThread() throws Exception {
+        StoreConfig config = TestStores.config(dir).withDurability(new Durability(Durability.Mode.STRICT, Duration.ofHours(1)));
+        List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
         StoreObserver observer = new StoreObserver() {
             @Override
-            public void fsynced(Path physical) {
-                syncs.add(new Sync(physical, Thread.currentThread().isVirtual()));
+            public void registered(String destination) {
+                events.add("registered");
+            }
+
+            @Override
+            public void syncing(long upTo) {
+                events.add("syncing " + upTo + " on " + Thread.currentThread().getName() + " virtual="
+                        + Thread.currentThread().isVirtual());
+            }
+
+            @Override
+            public void durable(long checkpoint) {
+                events.add("durable " + checkpoint);
             }
         };
-        try (LocalStore store = TestStores.open(config, observer); SessionRoots roots = store.openSessionRoots()) {
+        try (LocalStore store = TestStores.open(config, observer); SessionRoots roots = store.roots().openSessionRoots()) {
             var session = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
-            session.submit(() -> store.addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots))
-                    .get(30, java.util.concurrent.TimeUnit.SECONDS);
-            session.submit(() -> store.addStaged("hello.txt", true, HashAlgorithm.SHA256,
-                    store.stageNar(new ByteArrayInputStream(helloNar())), roots)).get(30, java.util.concurrent.TimeUnit.SECONDS);
+            session.submit(() -> {
+                store.adds().addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots);
+                events.add("replied");
+                return null;
+            }).get(30, java.util.concurrent.TimeUnit.SECONDS);
+            session.submit(() -> {
+                store.adds().addStaged("hello.txt", true, HashAlgorithm.SHA256,
+                        store.adds().stageNar(new ByteArrayInputStream(helloNar())), roots);
+                events.add("replied");
+                return null;
+            }).get(30, java.util.concurrent.TimeUnit.SECONDS);
             session.close();
+            assertEquals(List.of("registered", "syncing 1 on loomd-flusher virtual=false", "durable 1", "replied",
+                    "registered", "syncing 2 on loomd-flusher virtual=false", "durable 2", "replied"), events);
+            assertEquals("loomd durable checkpoint v1\nstate running\ncheckpoint 2\n",
+                    Files.readString(config.dbDir().resolve("loomd-durable")));
         }
-        Path storeDir = config.physicalStore();
-        assertEquals(2, syncs.stream().filter(s -> s.path().equals(storeDir)).count(),
-                "the store directory, once after each rename: " + syncs);
-        assertEquals(List.of(), syncs.stream().filter(Sync::onVirtualThread).toList(), "no fsync on a virtual thread");
     }
 
     /** The item lock lost between rename and registration (its locker killed): the add fails, nothing is registered. */
@@ -190,11 +216,11 @@ class DurabilityTest {
                     while (client.generation() < 2 && System.nanoTime() < deadline) Thread.onSpinWait();
                 }
             };
-            try (LocalStore store = LocalStore.open(config, client, killLocker); SessionRoots roots = store.openSessionRoots()) {
+            try (LocalStore store = LocalStore.open(config, client, killLocker); SessionRoots roots = store.roots().openSessionRoots()) {
                 StoreException e = assertThrows(StoreException.class,
-                        () -> store.addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots));
+                        () -> store.adds().addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots));
                 assertTrue(e.getMessage().contains("the locker process died"), e.getMessage());
-                assertTrue(store.queryPathInfo(LocalStoreTest.HELLO_TEXT).isEmpty(), "not registered");
+                assertTrue(store.queries().queryPathInfo(LocalStoreTest.HELLO_TEXT).isEmpty(), "not registered");
             }
         }
     }

@@ -18,7 +18,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 
-import loomd.daemon.store.auth.FakeAuthenticate;
 import loomd.protocol.export.ExportWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,21 +31,7 @@ class ImportExportTest {
 
     StoreConfig config(String name) throws IOException {
         Path d = Files.createDirectories(dir.resolve(name));
-        StoreConfig c = TestStores.config(d).withAuthenticateCommand(FakeAuthenticate.write(d));
-        Path key = c.configDir().resolve("signing-key.sec");
-        Files.writeString(key, "secret");
-        Files.setAttribute(key, "unix:mode", 0600);
-        return c;
-    }
-
-    static byte[] bundle(LocalStore store, boolean sign, String... paths) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (String p : paths) {
-            ExportWriter.writeMarker(out, true);
-            store.exportPath(p, sign, out);
-        }
-        ExportWriter.writeMarker(out, false);
-        return out.toByteArray();
+        return TestStores.signing(TestStores.config(d), d);
     }
 
     @Test
@@ -54,29 +39,29 @@ class ImportExportTest {
         byte[] signed;
         byte[] unsigned;
         PathInfo original;
-        try (LocalStore a = TestStores.open(config("a")); SessionRoots roots = a.openSessionRoots()) {
-            a.addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots);
-            a.addTextToStore("empty.txt", new byte[0], new TreeSet<>(), roots);
+        try (LocalStore a = TestStores.open(config("a")); SessionRoots roots = a.roots().openSessionRoots()) {
+            a.adds().addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots);
+            a.adds().addTextToStore("empty.txt", new byte[0], new TreeSet<>(), roots);
             String text = "see " + HELLO + " and " + EMPTY + "\n";
-            a.addTextToStore("refs.txt", text.getBytes(StandardCharsets.UTF_8), new TreeSet<>(Set.of(HELLO, EMPTY)), roots);
-            original = a.queryPathInfo(REFS).orElseThrow();
-            signed = bundle(a, true, HELLO, EMPTY, REFS);
-            unsigned = bundle(a, false, HELLO);
+            a.adds().addTextToStore("refs.txt", text.getBytes(StandardCharsets.UTF_8), new TreeSet<>(Set.of(HELLO, EMPTY)), roots);
+            original = a.queries().queryPathInfo(REFS).orElseThrow();
+            signed = TestStores.bundle(a, true, HELLO, EMPTY, REFS);
+            unsigned = TestStores.bundle(a, false, HELLO);
         }
         StoreConfig bConfig = config("b");
-        try (LocalStore b = TestStores.open(bConfig); SessionRoots roots = b.openSessionRoots()) {
+        try (LocalStore b = TestStores.open(bConfig); SessionRoots roots = b.roots().openSessionRoots()) {
             var e = assertThrows(StoreException.class,
-                    () -> b.importPaths(new ByteArrayInputStream(unsigned), true, roots));
+                    () -> b.archives().importPaths(new ByteArrayInputStream(unsigned), roots));
             assertEquals("imported archive of `" + HELLO + "' lacks a signature", e.getMessage());
-            assertFalse(b.isValidPath(HELLO));
+            assertFalse(b.queries().isValidPath(HELLO));
 
-            assertEquals(List.of(HELLO, EMPTY, REFS), b.importPaths(new ByteArrayInputStream(signed), false, roots));
-            PathInfo imported = b.queryPathInfo(REFS).orElseThrow();
+            assertEquals(List.of(HELLO, EMPTY, REFS), b.archives().importPaths(new ByteArrayInputStream(signed), roots));
+            PathInfo imported = b.queries().queryPathInfo(REFS).orElseThrow();
             assertEquals(original.narHash(), imported.narHash());
             assertEquals(original.narSize(), imported.narSize());
             assertEquals(original.references(), imported.references());
             assertEquals("hello\n", Files.readString(bConfig.physical(HELLO)));
-            assertEquals(List.of(HELLO, EMPTY, REFS), b.importPaths(new ByteArrayInputStream(signed), true, roots),
+            assertEquals(List.of(HELLO, EMPTY, REFS), b.archives().importPaths(new ByteArrayInputStream(signed), roots),
                     "already valid: read, checked, listed again");
             try (Stream<Path> s = Files.list(bConfig.physicalStore())) {
                 assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith(".loomd-tmp")), "no temp left");
@@ -87,24 +72,24 @@ class ImportExportTest {
     @Test
     void tamperedOrUnverifiableItemsAreRefusedAndLeaveNothing() throws Exception {
         byte[] signed;
-        try (LocalStore a = TestStores.open(config("a")); SessionRoots roots = a.openSessionRoots()) {
-            a.addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots);
-            signed = bundle(a, true, HELLO);
+        try (LocalStore a = TestStores.open(config("a")); SessionRoots roots = a.roots().openSessionRoots()) {
+            a.adds().addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots);
+            signed = TestStores.bundle(a, true, HELLO);
         }
         // Flip one content byte inside the NAR ("hello" -> "jello"): the signed hash no longer matches.
         byte[] tampered = signed.clone();
         int at = indexOf(tampered, "hello\n".getBytes());
         tampered[at] = 'j';
         StoreConfig bConfig = config("b");
-        try (LocalStore b = TestStores.open(bConfig); SessionRoots roots = b.openSessionRoots()) {
-            var e = assertThrows(StoreException.class, () -> b.importPaths(new ByteArrayInputStream(tampered), true, roots));
+        try (LocalStore b = TestStores.open(bConfig); SessionRoots roots = b.roots().openSessionRoots()) {
+            var e = assertThrows(StoreException.class, () -> b.archives().importPaths(new ByteArrayInputStream(tampered), roots));
             assertEquals("signed hash doesn't match actual contents of imported archive; archive could be corrupt,"
                     + " or someone is trying to import a Trojan horse", e.getMessage());
             byte[] badMarker = signed.clone();
             badMarker[0] = 2;
-            e = assertThrows(StoreException.class, () -> b.importPaths(new ByteArrayInputStream(badMarker), true, roots));
+            e = assertThrows(StoreException.class, () -> b.archives().importPaths(new ByteArrayInputStream(badMarker), roots));
             assertEquals("input doesn't look like something created by `nix-store --export'", e.getMessage());
-            assertTrue(b.queryAllValidPaths().isEmpty());
+            assertTrue(b.queries().queryAllValidPaths().isEmpty());
             try (Stream<Path> s = Files.list(bConfig.physicalStore())) {
                 assertEquals(List.of(".links"), s.map(p -> p.getFileName().toString()).toList());
             }
@@ -114,17 +99,17 @@ class ImportExportTest {
     @Test
     void importNeedsValidReferences() throws Exception {
         byte[] refsOnly;
-        try (LocalStore a = TestStores.open(config("a")); SessionRoots roots = a.openSessionRoots()) {
-            a.addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots);
-            a.addTextToStore("empty.txt", new byte[0], new TreeSet<>(), roots);
+        try (LocalStore a = TestStores.open(config("a")); SessionRoots roots = a.roots().openSessionRoots()) {
+            a.adds().addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots);
+            a.adds().addTextToStore("empty.txt", new byte[0], new TreeSet<>(), roots);
             String text = "see " + HELLO + " and " + EMPTY + "\n";
-            a.addTextToStore("refs.txt", text.getBytes(StandardCharsets.UTF_8), new TreeSet<>(Set.of(HELLO, EMPTY)), roots);
-            refsOnly = bundle(a, true, REFS);
+            a.adds().addTextToStore("refs.txt", text.getBytes(StandardCharsets.UTF_8), new TreeSet<>(Set.of(HELLO, EMPTY)), roots);
+            refsOnly = TestStores.bundle(a, true, REFS);
         }
-        try (LocalStore b = TestStores.open(config("b")); SessionRoots roots = b.openSessionRoots()) {
-            var e = assertThrows(StoreException.class, () -> b.importPaths(new ByteArrayInputStream(refsOnly), true, roots));
+        try (LocalStore b = TestStores.open(config("b")); SessionRoots roots = b.roots().openSessionRoots()) {
+            var e = assertThrows(StoreException.class, () -> b.archives().importPaths(new ByteArrayInputStream(refsOnly), roots));
             assertEquals("path \u2018" + EMPTY + "\u2019 is not valid", e.getMessage());
-            assertFalse(b.isValidPath(REFS));
+            assertFalse(b.queries().isValidPath(REFS));
         }
     }
 
@@ -155,7 +140,7 @@ class ImportExportTest {
     }
 
     /**
-     * The items of a bundle are installed together: every tree durable, then every rename, then one
+     * The items of a bundle are installed together: every tree canonical, then every rename, then one
      * registration transaction. References and derivers may name items earlier in the bundle.
      */
     @Test
@@ -167,7 +152,7 @@ class ImportExportTest {
         List<String> events = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
         StoreObserver recorder = new StoreObserver() {
             @Override
-            public void synced(String tempName, String destination) {
+            public void canonicalised(String tempName, String destination) {
                 events.add("synced " + destination);
             }
 
@@ -183,7 +168,7 @@ class ImportExportTest {
         };
         byte[] bundle = forgedBundle(new Item(one, Set.of(), ""), new Item(two, Set.of(one), one),
                 new Item(three, Set.of(one, two), base + "9-nowhere"), new Item(one, Set.of(), ""));
-        try (LocalStore b = TestStores.open(config("b"), recorder); SessionRoots roots = b.openSessionRoots()) {
+        try (LocalStore b = TestStores.open(config("b"), recorder); SessionRoots roots = b.roots().openSessionRoots()) {
             assertEquals(List.of(one, two, three, one),
                     b.archives().importPaths(new ByteArrayInputStream(bundle), roots));
             assertEquals(List.of("synced " + one, "synced " + two, "synced " + three,
@@ -211,7 +196,7 @@ class ImportExportTest {
         bad.put("/gnu/store/trash", "path `/gnu/store/trash' is not a valid store path");
         bad.put("/gnu/store/abc", "path `/gnu/store/abc' is not a valid store path");
         bad.put(valid + "a b\nc", "path `" + valid + "a b\nc' has an invalid name: invalid character ` ' in name `a b\nc'");
-        try (LocalStore b = TestStores.open(c); SessionRoots roots = b.openSessionRoots()) {
+        try (LocalStore b = TestStores.open(c); SessionRoots roots = b.roots().openSessionRoots()) {
             Path parentMarker = Files.writeString(store.getParent().resolve("marker"), "parent");
             Path linkMarker = Files.writeString(store.resolve(".links").resolve("marker"), "link");
             for (var e : bad.entrySet()) {

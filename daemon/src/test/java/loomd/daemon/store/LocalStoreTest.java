@@ -20,6 +20,7 @@ import java.util.TreeSet;
 import java.util.stream.Stream;
 
 import loomd.daemon.store.fs.TempNames;
+import loomd.locker.LockerClient;
 import loomd.protocol.hash.Hash;
 import loomd.protocol.hash.HashAlgorithm;
 import org.junit.jupiter.api.AfterEach;
@@ -48,7 +49,7 @@ class LocalStoreTest {
     void open() throws IOException {
         config = TestStores.config(dir);
         store = TestStores.open(config);
-        roots = store.openSessionRoots();
+        roots = store.roots().openSessionRoots();
     }
 
     @AfterEach
@@ -64,13 +65,23 @@ class LocalStoreTest {
     }
 
     String add(String name, boolean recursive, HashAlgorithm algo, byte[] nar) throws IOException {
-        StagedNar staged = store.stageNar(new ByteArrayInputStream(nar));
-        return store.addStaged(name, recursive, algo, staged, roots);
+        StagedNar staged = store.adds().stageNar(new ByteArrayInputStream(nar));
+        return store.adds().addStaged(name, recursive, algo, staged, roots);
     }
 
-    List<String> storeEntries() throws IOException {
-        try (Stream<Path> s = Files.list(config.physicalStore())) {
-            return s.map(p -> p.getFileName().toString()).sorted().toList();
+    /**
+     * The store's entries once the lock files of finished adds are gone: their deletion is sent to
+     * the locker without waiting (fire and forget), so it may land just after the add returned.
+     */
+    List<String> storeEntries() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (true) {
+            List<String> entries;
+            try (Stream<Path> s = Files.list(config.physicalStore())) {
+                entries = s.map(p -> p.getFileName().toString()).sorted().toList();
+            }
+            if (entries.stream().noneMatch(e -> e.endsWith(".lock")) || System.nanoTime() > deadline) return entries;
+            Thread.sleep(10);
         }
     }
 
@@ -79,8 +90,8 @@ class LocalStoreTest {
         byte[] nar = TestStores.nar(file("hello.txt", "hello\n"));
         String path = add("hello.txt", true, HashAlgorithm.SHA256, nar);
         assertEquals(HELLO_SOURCE, path);
-        assertTrue(store.isValidPath(path));
-        PathInfo info = store.queryPathInfo(path).orElseThrow();
+        assertTrue(store.queries().isValidPath(path));
+        PathInfo info = store.queries().queryPathInfo(path).orElseThrow();
         assertEquals("1c37d01af40be2e80691de3cc3df44377a699afbb17c68f080964b2fd071fc13", info.narHash().toBase16());
         assertEquals(120, info.narSize());
         assertEquals(Set.of(), info.references());
@@ -100,7 +111,7 @@ class LocalStoreTest {
         Files.setAttribute(src, "unix:mode", 0755);
         String path = add("hello.txt", false, HashAlgorithm.SHA256, TestStores.nar(src));
         assertEquals(HELLO_FLAT, path);
-        PathInfo info = store.queryPathInfo(path).orElseThrow();
+        PathInfo info = store.queries().queryPathInfo(path).orElseThrow();
         assertEquals("1c37d01af40be2e80691de3cc3df44377a699afbb17c68f080964b2fd071fc13", info.narHash().toBase16());
         assertEquals(120, info.narSize());
         assertEquals(0444, (int) Files.getAttribute(config.physical(path), "unix:mode") & 07777);
@@ -115,18 +126,18 @@ class LocalStoreTest {
         Path src = file("hello.txt", "hello\n");
         Files.setAttribute(src, "unix:mode", 0755);
         byte[] nar = TestStores.nar(src);
-        String flat = store.addStaged("hello.txt", false, HashAlgorithm.SHA256,
-                store.stageNar(new ByteArrayInputStream(nar), false, "sha256"), roots);
+        String flat = store.adds().addStaged("hello.txt", false, HashAlgorithm.SHA256,
+                store.adds().stageNar(new ByteArrayInputStream(nar), false, "sha256"), roots);
         assertEquals(HELLO_FLAT, flat);
         assertEquals("1c37d01af40be2e80691de3cc3df44377a699afbb17c68f080964b2fd071fc13",
-                store.queryPathInfo(flat).orElseThrow().narHash().toBase16());
-        assertEquals("/gnu/store/f880x53md97h5007yai4adnsprd3w3np-hello.txt", store.addStaged("hello.txt", false,
-                HashAlgorithm.MD5, store.stageNar(new ByteArrayInputStream(nar), false, "md5"), roots));
+                store.queries().queryPathInfo(flat).orElseThrow().narHash().toBase16());
+        assertEquals("/gnu/store/f880x53md97h5007yai4adnsprd3w3np-hello.txt", store.adds().addStaged("hello.txt", false,
+                HashAlgorithm.MD5, store.adds().stageNar(new ByteArrayInputStream(nar), false, "md5"), roots));
         Path tree = Files.createDirectories(dir.resolve("tree"));
-        var e = assertThrows(StoreException.class, () -> store.addStaged("tree", false, HashAlgorithm.SHA256,
-                store.stageNar(new ByteArrayInputStream(TestStores.nar(tree)), false, "sha256"), roots));
+        var e = assertThrows(StoreException.class, () -> store.adds().addStaged("tree", false, HashAlgorithm.SHA256,
+                store.adds().stageNar(new ByteArrayInputStream(TestStores.nar(tree)), false, "sha256"), roots));
         assertEquals("regular file expected", e.getMessage());
-        StagedNar unknown = store.stageNar(new ByteArrayInputStream(nar), true, "sha42");
+        StagedNar unknown = store.adds().stageNar(new ByteArrayInputStream(nar), true, "sha42");
         unknown.close();
         assertEquals(List.of(".links", "f880x53md97h5007yai4adnsprd3w3np-hello.txt", HELLO_FLAT.substring(11)),
                 storeEntries());
@@ -141,61 +152,61 @@ class LocalStoreTest {
         assertEquals("regular file expected", e.getMessage());
         byte[] nar = TestStores.nar(tree);
         byte[] truncated = java.util.Arrays.copyOf(nar, nar.length - 20);
-        assertThrows(IOException.class, () -> store.stageNar(new ByteArrayInputStream(truncated)));
+        assertThrows(IOException.class, () -> store.adds().stageNar(new ByteArrayInputStream(truncated)));
         byte[] garbage = "definitely not a NAR at all....".getBytes(StandardCharsets.US_ASCII);
-        assertThrows(IOException.class, () -> store.stageNar(new ByteArrayInputStream(garbage)));
+        assertThrows(IOException.class, () -> store.adds().stageNar(new ByteArrayInputStream(garbage)));
         assertEquals(List.of(".links"), storeEntries());
-        assertTrue(store.queryAllValidPaths().isEmpty());
+        assertTrue(store.queries().queryAllValidPaths().isEmpty());
     }
 
     @Test
     void textPathsWithReferencesMatchUpstreamAndNeedValidReferences() throws Exception {
         var refs = new TreeSet<>(Set.of(HELLO_TEXT, EMPTY_TEXT));
         String contents = "see " + HELLO_TEXT + " and " + EMPTY_TEXT + "\n";
-        var e = assertThrows(StoreException.class, () -> store.addTextToStore("refs.txt",
+        var e = assertThrows(StoreException.class, () -> store.adds().addTextToStore("refs.txt",
                 contents.getBytes(StandardCharsets.UTF_8), refs, roots));
         assertEquals("path \u2018" + EMPTY_TEXT + "\u2019 is not valid", e.getMessage());
-        assertFalse(store.isValidPath(REFS_TEXT));
+        assertFalse(store.queries().isValidPath(REFS_TEXT));
         assertFalse(Files.exists(config.physical(REFS_TEXT)), "nothing left at the destination");
 
-        assertEquals(HELLO_TEXT, store.addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots));
-        assertEquals(EMPTY_TEXT, store.addTextToStore("empty.txt", new byte[0], new TreeSet<>(), roots));
-        assertEquals(REFS_TEXT, store.addTextToStore("refs.txt", contents.getBytes(StandardCharsets.UTF_8), refs, roots));
-        PathInfo info = store.queryPathInfo(REFS_TEXT).orElseThrow();
+        assertEquals(HELLO_TEXT, store.adds().addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots));
+        assertEquals(EMPTY_TEXT, store.adds().addTextToStore("empty.txt", new byte[0], new TreeSet<>(), roots));
+        assertEquals(REFS_TEXT, store.adds().addTextToStore("refs.txt", contents.getBytes(StandardCharsets.UTF_8), refs, roots));
+        PathInfo info = store.queries().queryPathInfo(REFS_TEXT).orElseThrow();
         assertEquals("c64fce422680f4219ebf32aa37a0887c280604d4157e4178e37e6e6c44b2be52", info.narHash().toBase16());
         assertEquals(232, info.narSize());
         assertEquals(refs, info.references());
-        assertEquals(Set.of(REFS_TEXT), store.queryReferrers(HELLO_TEXT));
-        assertEquals(Set.of(HELLO_TEXT, EMPTY_TEXT, REFS_TEXT), store.queryAllValidPaths());
+        assertEquals(Set.of(REFS_TEXT), store.queries().queryReferrers(HELLO_TEXT));
+        assertEquals(Set.of(HELLO_TEXT, EMPTY_TEXT, REFS_TEXT), store.queries().queryAllValidPaths());
         assertEquals(Set.of(HELLO_TEXT, REFS_TEXT),
-                store.queryValidPaths(List.of(HELLO_TEXT, REFS_TEXT, HELLO_SOURCE)));
+                store.queries().queryValidPaths(List.of(HELLO_TEXT, REFS_TEXT, HELLO_SOURCE)));
 
-        var inUse = assertThrows(StoreException.class, () -> store.invalidatePathChecked(HELLO_TEXT));
+        var inUse = assertThrows(StoreException.class, () -> store.gc().invalidatePathChecked(HELLO_TEXT));
         assertEquals("cannot delete path `" + HELLO_TEXT + "' because it is in use by `" + REFS_TEXT + "'",
                 inUse.getMessage());
-        store.invalidatePathChecked(REFS_TEXT);
-        assertFalse(store.isValidPath(REFS_TEXT), "the cached validity is dropped");
-        assertEquals(Set.of(), store.queryReferrers(HELLO_TEXT));
-        store.invalidatePathChecked(HELLO_TEXT);
-        assertFalse(store.isValidPath(HELLO_TEXT));
+        store.gc().invalidatePathChecked(REFS_TEXT);
+        assertFalse(store.queries().isValidPath(REFS_TEXT), "the cached validity is dropped");
+        assertEquals(Set.of(), store.queries().queryReferrers(HELLO_TEXT));
+        store.gc().invalidatePathChecked(HELLO_TEXT);
+        assertFalse(store.queries().isValidPath(HELLO_TEXT));
     }
 
     @Test
     void derivationsGetOutputRowsAndAreChecked() throws Exception {
-        String drv = store.addTextToStore("hello.drv", HELLO_DRV_TEXT.getBytes(StandardCharsets.UTF_8),
+        String drv = store.adds().addTextToStore("hello.drv", HELLO_DRV_TEXT.getBytes(StandardCharsets.UTF_8),
                 new TreeSet<>(), roots);
         assertEquals(HELLO_DRV, drv);
-        assertEquals(Set.of(HELLO_OUT), store.queryDerivationOutputs(drv));
-        assertEquals(Set.of("out"), store.queryDerivationOutputNames(drv));
-        assertEquals(Set.of(HELLO_DRV), store.queryValidDerivers(HELLO_OUT));
-        var notValid = assertThrows(StoreException.class, () -> store.queryDerivationOutputs(HELLO_OUT + ".drv"));
+        assertEquals(Set.of(HELLO_OUT), store.queries().queryDerivationOutputs(drv));
+        assertEquals(Set.of("out"), store.queries().queryDerivationOutputNames(drv));
+        assertEquals(Set.of(HELLO_DRV), store.queries().queryValidDerivers(HELLO_OUT));
+        var notValid = assertThrows(StoreException.class, () -> store.queries().queryDerivationOutputs(HELLO_OUT + ".drv"));
         assertEquals("path \u2018" + HELLO_OUT + ".drv\u2019 is not valid", notValid.getMessage());
 
         String wrong = HELLO_DRV_TEXT.replace("echo hello", "echo bye");
-        var e = assertThrows(StoreException.class, () -> store.addTextToStore("bye.drv",
+        var e = assertThrows(StoreException.class, () -> store.adds().addTextToStore("bye.drv",
                 wrong.getBytes(StandardCharsets.UTF_8), new TreeSet<>(), roots));
         assertTrue(e.getMessage().contains("has incorrect output `" + HELLO_OUT + "', should be `"), e.getMessage());
-        assertEquals(Set.of(HELLO_DRV), store.queryAllValidPaths(), "rolled back");
+        assertEquals(Set.of(HELLO_DRV), store.queries().queryAllValidPaths(), "rolled back");
     }
 
     /**
@@ -214,14 +225,14 @@ class LocalStoreTest {
 
         var e = assertThrows(StoreException.class, () -> store.adds().registerValidPaths(List.of(drv, out, dangling)));
         assertEquals("path \u2018" + EMPTY_TEXT + "\u2019 is not valid", e.getMessage());
-        assertTrue(store.queryAllValidPaths().isEmpty(), "one transaction: nothing of the batch stays");
+        assertTrue(store.queries().queryAllValidPaths().isEmpty(), "one transaction: nothing of the batch stays");
         var trash = loomd.daemon.store.db.Registration.of("/gnu/store/trash", hash, 1, new TreeSet<>(), "");
         assertEquals("path `/gnu/store/trash' is not a valid store path", assertThrows(StoreException.class,
                 () -> store.adds().registerValidPaths(List.of(drv, trash))).getMessage());
-        assertTrue(store.queryAllValidPaths().isEmpty());
+        assertTrue(store.queries().queryAllValidPaths().isEmpty());
 
         store.adds().registerValidPaths(List.of(out, drv));
-        assertEquals(Set.of(HELLO_DRV, HELLO_OUT), store.queryAllValidPaths());
+        assertEquals(Set.of(HELLO_DRV, HELLO_OUT), store.queries().queryAllValidPaths());
         assertEquals(Set.of(HELLO_OUT), store.queries().queryDerivationOutputs(HELLO_DRV), "rows from the .drv file");
         PathInfo info = store.queries().pathInfoOrThrow(HELLO_OUT);
         assertEquals(Set.of(HELLO_DRV), info.references());
@@ -231,22 +242,22 @@ class LocalStoreTest {
 
     @Test
     void hashPartLookupFailedPathsAndValidity() throws Exception {
-        store.addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots);
-        assertEquals(HELLO_TEXT, store.queryPathFromHashPart("k9pad896kygyvpxli7f20bkl9813p9y4"));
-        assertEquals("", store.queryPathFromHashPart("k9pad896kygyvpxli7f20bkl9813p9y3"));
+        store.adds().addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots);
+        assertEquals(HELLO_TEXT, store.queries().queryPathFromHashPart("k9pad896kygyvpxli7f20bkl9813p9y4"));
+        assertEquals("", store.queries().queryPathFromHashPart("k9pad896kygyvpxli7f20bkl9813p9y3"));
         assertEquals("invalid hash part",
-                assertThrows(StoreException.class, () -> store.queryPathFromHashPart("short")).getMessage());
+                assertThrows(StoreException.class, () -> store.queries().queryPathFromHashPart("short")).getMessage());
         assertEquals("path `/tmp/x' is not in the store",
-                assertThrows(StoreException.class, () -> store.isValidPath("/tmp/x")).getMessage());
-        assertTrue(store.queryFailedPaths().isEmpty());
-        store.clearFailedPaths(List.of("*"));
+                assertThrows(StoreException.class, () -> store.queries().isValidPath("/tmp/x")).getMessage());
+        assertTrue(store.queries().queryFailedPaths().isEmpty());
+        store.queries().clearFailedPaths(List.of("*"));
         assertEquals("path `" + HELLO_SOURCE + "' is not valid",
-                assertThrows(StoreException.class, () -> store.pathInfoOrThrow(HELLO_SOURCE)).getMessage());
+                assertThrows(StoreException.class, () -> store.queries().pathInfoOrThrow(HELLO_SOURCE)).getMessage());
     }
 
     private static List<ProcessHandle> lockers() {
         return ProcessHandle.current().children()
-                .filter(p -> p.info().arguments().map(a -> List.of(a).contains("loomd.locker.LockerMain")).orElse(false))
+                .filter(LockerClient::isLocker)
                 .toList();
     }
 
@@ -257,27 +268,27 @@ class LocalStoreTest {
         store.close();
         List<ProcessHandle> before = lockers();
         store = LocalStore.open(config);
-        roots = store.openSessionRoots();
+        roots = store.roots().openSessionRoots();
         List<ProcessHandle> own = lockers().stream().filter(p -> !before.contains(p)).toList();
         assertEquals(1, own.size(), "one locker of its own: " + lockers());
-        assertEquals(HELLO_TEXT, store.addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots));
+        assertEquals(HELLO_TEXT, store.adds().addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots));
         roots.close();
         store.close();
         own.getFirst().onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
         store = TestStores.open(config);
-        roots = store.openSessionRoots();
+        roots = store.roots().openSessionRoots();
     }
 
     @Test
     void syncWithGCAndNewTempRootFilesWaitWhileACollectorHoldsTheGcLock() throws Exception {
         Path gcLock = config.stateDir().resolve("gc.lock");
-        store.syncWithGC();
+        store.roots().syncWithGC();
         assertTrue(Files.exists(gcLock));
         try (var gc = java.nio.channels.FileChannel.open(gcLock, java.nio.file.StandardOpenOption.WRITE)) {
             var held = gc.lock(); // a classic fcntl lock: conflicts with the store's OFD locks
-            var sync = java.util.concurrent.CompletableFuture.runAsync(store::syncWithGC,
+            var sync = java.util.concurrent.CompletableFuture.runAsync(store.roots()::syncWithGC,
                     java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
-            SessionRoots fresh = store.openSessionRoots();
+            SessionRoots fresh = store.roots().openSessionRoots();
             var root = java.util.concurrent.CompletableFuture.runAsync(() -> fresh.addTempRoot(HELLO_TEXT),
                     java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
             Thread.sleep(300);
@@ -293,7 +304,7 @@ class LocalStoreTest {
     @Test
     void anotherSqliteProgramReadsOurDatabaseAndItsExternalRegistrationsAreSeen() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/sqlite3")));
-        store.addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots);
+        store.adds().addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots);
         Path db = config.dbDir().resolve("db.sqlite");
         // What guix's Scheme register-items does: rows straight into the tables, no DerivationOutputs.
         String out = sqlite(db, "pragma integrity_check;"
@@ -304,11 +315,11 @@ class LocalStoreTest {
                 + " where a.path = '" + EMPTY_TEXT + "' and b.path = '" + HELLO_TEXT + "';");
         assertEquals("ok\n" + HELLO_TEXT + "|sha256:1c37d01af40be2e80691de3cc3df44377a699afbb17c68f080964b2fd071fc13|1|120\n",
                 out);
-        assertTrue(store.isValidPath(EMPTY_TEXT), "an external registration is visible at once");
-        PathInfo info = store.queryPathInfo(EMPTY_TEXT).orElseThrow();
+        assertTrue(store.queries().isValidPath(EMPTY_TEXT), "an external registration is visible at once");
+        PathInfo info = store.queries().queryPathInfo(EMPTY_TEXT).orElseThrow();
         assertEquals(Set.of(HELLO_TEXT), info.references());
         assertEquals(0, info.narSize());
-        assertEquals(Set.of(EMPTY_TEXT), store.queryReferrers(HELLO_TEXT));
+        assertEquals(Set.of(EMPTY_TEXT), store.queries().queryReferrers(HELLO_TEXT));
     }
 
     private static String sqlite(Path db, String sql) throws Exception {
@@ -324,9 +335,9 @@ class LocalStoreTest {
     @Test
     void reservedSpaceFileFollowsTheClientsWish() throws Exception {
         Path reserved = config.dbDir().resolve("reserved");
-        store.reserveSpace(true);
+        store.gc().reserveSpace(true);
         assertEquals(8L << 20, Files.size(reserved));
-        store.reserveSpace(false);
+        store.gc().reserveSpace(false);
         assertFalse(Files.exists(reserved));
     }
 
@@ -337,12 +348,12 @@ class LocalStoreTest {
         Files.writeString(stale.resolve("half-written"), "x");
         store = TestStores.open(config);
         assertFalse(Files.exists(stale));
-        assertTrue(store.queryAllValidPaths().isEmpty());
+        assertTrue(store.queries().queryAllValidPaths().isEmpty());
     }
 
     @Test
     void sessionTempRootsFileHoldsNulTerminatedPathsAndGoesAway() throws Exception {
-        SessionRoots session = store.openSessionRoots();
+        SessionRoots session = store.roots().openSessionRoots();
         session.addTempRoot(HELLO_TEXT);
         session.addTempRoot(EMPTY_TEXT);
         Path file;
@@ -368,14 +379,14 @@ class LocalStoreTest {
 
     @Test
     void indirectRootsAndFindRoots() throws Exception {
-        store.addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots);
+        store.adds().addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots);
         Path link = Files.createSymbolicLink(Files.createDirectories(dir.resolve("home")).resolve("result"),
                 Path.of(HELLO_TEXT));
-        store.addIndirectRoot(link.toString());
+        store.roots().addIndirectRoot(link.toString());
         Path direct = Files.createSymbolicLink(config.stateDir().resolve("gcroots/direct"), Path.of(HELLO_TEXT));
-        assertEquals(Map.of(link.toString(), HELLO_TEXT, direct.toString(), HELLO_TEXT), store.findRoots());
+        assertEquals(Map.of(link.toString(), HELLO_TEXT, direct.toString(), HELLO_TEXT), store.roots().findRoots());
         assertTrue(Files.isSymbolicLink(config.stateDir().resolve("gcroots/profiles")));
-        store.syncWithGC();
+        store.roots().syncWithGC();
     }
 
     @Test
@@ -400,9 +411,9 @@ class LocalStoreTest {
             for (int i = 0; i < 40; i++) {
                 LocalStore s = stores.get(i % stores.size());
                 vts.submit(() -> {
-                    try (SessionRoots r = s.openSessionRoots()) {
-                        results.add(s.addStaged("tree", true, HashAlgorithm.SHA256,
-                                s.stageNar(new ByteArrayInputStream(nar)), r));
+                    try (SessionRoots r = s.roots().openSessionRoots()) {
+                        results.add(s.adds().addStaged("tree", true, HashAlgorithm.SHA256,
+                                s.adds().stageNar(new ByteArrayInputStream(nar)), r));
                     } catch (Throwable t) {
                         errors.add(t);
                     }
@@ -413,33 +424,33 @@ class LocalStoreTest {
         assertEquals(1, results.size());
         String path = results.iterator().next();
         assertEquals(List.of(".links", path.substring(11)), storeEntries());
-        for (LocalStore s : stores) assertEquals(Set.of(path), s.queryAllValidPaths());
+        for (LocalStore s : stores) assertEquals(Set.of(path), s.queries().queryAllValidPaths());
     }
 
     @Test
     void exportSignsAndChecksHashes() throws Exception {
-        store.addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots);
+        store.adds().addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots);
         var out = new java.io.ByteArrayOutputStream();
-        store.exportPath(HELLO_TEXT, false, out);
+        store.archives().exportPath(HELLO_TEXT, false, out);
         assertTrue(out.size() > 120);
         assertEquals("path `" + HELLO_SOURCE + "' is not valid", assertThrows(StoreException.class,
-                () -> store.exportPath(HELLO_SOURCE, false, new java.io.ByteArrayOutputStream())).getMessage());
+                () -> store.archives().exportPath(HELLO_SOURCE, false, new java.io.ByteArrayOutputStream())).getMessage());
         Path key = config.configDir().resolve("signing-key.sec");
         var missing = assertThrows(StoreException.class,
-                () -> store.exportPath(HELLO_TEXT, true, new java.io.ByteArrayOutputStream()));
+                () -> store.archives().exportPath(HELLO_TEXT, true, new java.io.ByteArrayOutputStream()));
         assertTrue(missing.getMessage().startsWith("getting status of `" + key + "'"), missing.getMessage());
         Files.writeString(key, "k");
         Files.setAttribute(key, "unix:mode", 0640);
         assertEquals("file `" + key + "' should be secret (inaccessible to everybody else)!",
                 assertThrows(StoreException.class,
-                        () -> store.exportPath(HELLO_TEXT, true, new java.io.ByteArrayOutputStream())).getMessage());
+                        () -> store.archives().exportPath(HELLO_TEXT, true, new java.io.ByteArrayOutputStream())).getMessage());
 
         // Corrupt the stored file: export must refuse before the metadata.
         Path physical = config.physical(HELLO_TEXT);
         Files.setAttribute(physical, "unix:mode", 0644);
         Files.writeString(physical, "HELLO\n");
         var changed = assertThrows(StoreException.class,
-                () -> store.exportPath(HELLO_TEXT, false, new java.io.ByteArrayOutputStream()));
+                () -> store.archives().exportPath(HELLO_TEXT, false, new java.io.ByteArrayOutputStream()));
         String stored = Hash.parse(HashAlgorithm.SHA256, "1c37d01af40be2e80691de3cc3df44377a699afbb17c68f080964b2fd071fc13").toBase16();
         assertTrue(changed.getMessage().startsWith("hash of path `" + HELLO_TEXT + "' has changed from `" + stored + "' to `"),
                 changed.getMessage());

@@ -126,7 +126,7 @@ class DaemonOperationsTest {
             assertTrue(c.ensurePath(HELLO));
             assertTrue(c.buildPaths(List.of(HELLO, DEP), BuildMode.NORMAL), "valid store paths: built at once");
             e = assertThrows(DaemonException.class, () -> c.buildPaths(List.of(DRV + "!out"), BuildMode.NORMAL));
-            assertEquals("invalid operation 9", e.getMessage(), "upstream's text; the connection stays usable");
+            assertEquals("build of `" + DRV + "' failed", e.getMessage(), "a missing derivation fails its build; the connection stays usable");
             assertEquals(1, e.status());
             e = assertThrows(DaemonException.class, () -> c.addTextToStore("x.txt", "x", List.of(MISSING)));
             assertTrue(e.getMessage().contains("is not valid"), e.getMessage());

@@ -36,6 +36,8 @@ class WireRobustnessTest {
             c.out.flush();
             assertEquals(null, c.awaitReply());
             assertEquals(0, c.in.readU64());
+        } catch (IOException e) {
+            throw new AssertionError("a fresh client was not served; the daemon's log:\n" + daemon.process().log(), e);
         }
     }
 

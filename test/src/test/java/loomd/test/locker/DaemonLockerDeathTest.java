@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import loomd.locker.LockerClient;
 import loomd.posix.Processes;
 import loomd.protocol.client.DaemonException;
 import loomd.protocol.client.StoreClient;
@@ -81,7 +82,7 @@ class DaemonLockerDeathTest {
     /** Exactly one locker child, the one running now (the killed one has been reaped). */
     private static long lockerOf(DaemonProcess daemon) {
         List<ProcessHandle> lockers = daemon.process().children()
-                .filter(p -> p.info().arguments().map(a -> List.of(a).contains("loomd.locker.LockerMain")).orElse(false))
+                .filter(LockerClient::isLocker)
                 .toList();
         assertEquals(1, lockers.size(), "locker children: " + lockers);
         return lockers.getFirst().pid();

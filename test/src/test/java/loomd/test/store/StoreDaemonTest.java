@@ -13,7 +13,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -24,13 +23,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 
+import loomd.protocol.client.ClientOptions;
 import loomd.protocol.client.PathInfo;
 import loomd.protocol.client.StoreClient;
 import loomd.protocol.wire.WorkerOp;
 import loomd.test.support.DaemonProcess;
 import loomd.test.support.RawClient;
 import loomd.test.support.TestNar;
-import loomd.testkit.Poll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,6 +39,10 @@ class StoreDaemonTest {
     static final String HELLO_TEXT = "/gnu/store/k9pad896kygyvpxli7f20bkl9813p9y4-hello.txt";
 
     @TempDir Path dir;
+
+    static StoreClient client(DaemonProcess d) throws IOException {
+        return StoreClient.connectUnix(d.socketPath(), ClientOptions.DEFAULT);
+    }
 
     static byte[] bigTreeNar(int files, int size) {
         Map<String, TestNar.Node> entries = new java.util.TreeMap<>();
@@ -51,30 +54,28 @@ class StoreDaemonTest {
         return TestNar.of(new TestNar.Dir(entries));
     }
 
-    /** A session that sends a recursive AddToStore of {@code nar} and stops halfway through the NAR. */
-    static RawClient startAddingHalfOf(DaemonProcess daemon, byte[] nar) throws IOException {
-        RawClient raw = daemon.raw().handshake();
-        raw.out.writeU64(WorkerOp.ADD_TO_STORE.code());
-        raw.out.writeString("tree");
-        raw.out.writeU64(1);
-        raw.out.writeU64(1);
-        raw.out.writeString("sha256");
-        raw.out.rawOutput().write(nar, 0, nar.length / 2);
-        raw.out.flush();
-        return raw;
-    }
-
     @Test
     void clientDisconnectMidAddToStoreLeavesNothing() throws Exception {
         try (DaemonProcess daemon = DaemonProcess.builder(dir.resolve("d")).start()) {
             byte[] nar = bigTreeNar(64, 64 * 1024);
-            try (RawClient raw = startAddingHalfOf(daemon, nar)) {
+            try (RawClient raw = new RawClient(daemon.connectUnix()).handshake()) {
+                raw.out.writeU64(WorkerOp.ADD_TO_STORE.code());
+                raw.out.writeString("tree");
+                raw.out.writeU64(1);
+                raw.out.writeU64(1);
+                raw.out.writeString("sha256");
+                raw.out.rawOutput().write(nar, 0, nar.length / 2);
+                raw.out.flush();
                 Thread.sleep(300); // let the daemon restore part of the tree
             }
-            List<String> entries = Poll.until(Duration.ofSeconds(10),
-                    () -> StoreFixtures.storeEntries(daemon.physicalStoreDir()), e -> e.equals(List.of(".links")));
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            List<String> entries;
+            do {
+                Thread.sleep(50);
+                entries = StoreFixtures.storeEntries(daemon.physicalStoreDir());
+            } while (entries.stream().anyMatch(e -> !e.equals(".links")) && System.nanoTime() < deadline);
             assertEquals(List.of(".links"), entries, "no temporary tree left");
-            try (StoreClient c = daemon.client()) {
+            try (StoreClient c = client(daemon)) {
                 assertEquals(List.of(), c.queryAllValidPaths());
                 // The daemon is fine: the same add, complete this time, works.
                 String path = c.addToStore("tree", true, "sha256", new ByteArrayInputStream(nar));
@@ -88,16 +89,25 @@ class StoreDaemonTest {
         Path root = dir.resolve("d");
         byte[] nar = bigTreeNar(64, 64 * 1024);
         try (DaemonProcess daemon = DaemonProcess.builder(root).start()) {
-            RawClient raw = startAddingHalfOf(daemon, nar);
-            List<String> entries = Poll.until(Duration.ofSeconds(10),
-                    () -> StoreFixtures.storeEntries(daemon.physicalStoreDir()),
-                    e -> e.stream().anyMatch(n -> n.startsWith(".loomd-tmp")));
-            assertTrue(entries.stream().anyMatch(e -> e.startsWith(".loomd-tmp")),
+            RawClient raw = new RawClient(daemon.connectUnix()).handshake();
+            raw.out.writeU64(WorkerOp.ADD_TO_STORE.code());
+            raw.out.writeString("tree");
+            raw.out.writeU64(1);
+            raw.out.writeU64(1);
+            raw.out.writeString("sha256");
+            raw.out.rawOutput().write(nar, 0, nar.length / 2);
+            raw.out.flush();
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (StoreFixtures.storeEntries(daemon.physicalStoreDir()).stream().noneMatch(e -> e.startsWith(".loomd-tmp"))
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(StoreFixtures.storeEntries(daemon.physicalStoreDir()).stream().anyMatch(e -> e.startsWith(".loomd-tmp")),
                     "the daemon is restoring under a temporary name");
             daemon.process().destroyForcibly().waitFor();
             raw.close();
         }
-        try (DaemonProcess daemon = DaemonProcess.builder(root).start(); StoreClient c = daemon.client()) {
+        try (DaemonProcess daemon = DaemonProcess.builder(root).start(); StoreClient c = client(daemon)) {
             assertEquals(List.of(".links"), StoreFixtures.storeEntries(daemon.physicalStoreDir()));
             assertEquals(List.of(), c.queryAllValidPaths());
         }
@@ -114,7 +124,7 @@ class StoreDaemonTest {
             try (var vts = Executors.newVirtualThreadPerTaskExecutor()) {
                 for (int i = 0; i < sessions; i++) {
                     vts.submit(() -> {
-                        try (StoreClient c = daemon.client()) {
+                        try (StoreClient c = client(daemon)) {
                             go.await();
                             results.add(c.addToStore("tree", true, "sha256", new ByteArrayInputStream(nar)));
                         } catch (Throwable t) {
@@ -129,8 +139,8 @@ class StoreDaemonTest {
             assertEquals(1, results.size(), results.toString());
             String path = results.iterator().next();
             assertEquals(List.of(".links", path.substring("/gnu/store/".length())),
-                    StoreFixtures.storeEntries(daemon.physicalStoreDir()), "one copy, no temp or lock file");
-            try (StoreClient c = daemon.client()) {
+                    StoreFixtures.settledStoreEntries(daemon.physicalStoreDir()), "one copy, no temp or lock file");
+            try (StoreClient c = client(daemon)) {
                 assertEquals(List.of(path), c.queryAllValidPaths());
                 assertEquals(nar.length, c.queryPathInfo(path).narSize());
             }
@@ -159,7 +169,7 @@ class StoreDaemonTest {
         Files.writeString(dbDir.resolve("schema"), "7");
 
         String refs;
-        try (DaemonProcess daemon = DaemonProcess.builder(root).start(); StoreClient c = daemon.client()) {
+        try (DaemonProcess daemon = DaemonProcess.builder(root).start(); StoreClient c = client(daemon)) {
             PathInfo info = c.queryPathInfo(HELLO_TEXT);
             assertEquals(narHash, info.narHash());
             assertEquals(1600000000L, info.registrationTime());
@@ -201,7 +211,7 @@ class StoreDaemonTest {
         Map<String, PathInfo> infos = new LinkedHashMap<>();
         ByteArrayOutputStream bundle = new ByteArrayOutputStream();
         try (DaemonProcess a = DaemonProcess.builder(rootA).env("GUIX", StoreFixtures.fakeGuix(rootA).toString()).start();
-             StoreClient c = a.client()) {
+             StoreClient c = client(a)) {
             String hello = c.addTextToStore("hello.txt", "hello\n", List.of());
             String tree = c.addToStore("tree", true, "sha256", new ByteArrayInputStream(treeNar));
             String refs = c.addTextToStore("refs.txt", "see " + hello + " " + tree + "\n", List.of(hello, tree));
@@ -209,7 +219,7 @@ class StoreDaemonTest {
             c.exportPaths(List.of(refs), true, true, bundle);
         }
         try (DaemonProcess b = DaemonProcess.builder(rootB).env("GUIX", StoreFixtures.fakeGuix(rootB).toString()).start();
-             StoreClient c = b.client()) {
+             StoreClient c = client(b)) {
             List<String> imported = c.importPaths(new ByteArrayInputStream(bundle.toByteArray()));
             assertEquals(Set.copyOf(infos.keySet()), Set.copyOf(imported));
             for (var e : infos.entrySet()) {

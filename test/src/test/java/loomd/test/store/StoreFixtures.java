@@ -45,4 +45,18 @@ final class StoreFixtures {
             return s.map(p -> p.getFileName().toString()).sorted().toList();
         }
     }
+
+    /**
+     * As {@link #storeEntries}, once the lock files of finished adds are gone: the daemon sends their
+     * deletion to its locker without waiting, so it may land just after the reply.
+     */
+    static List<String> settledStoreEntries(Path physicalStore) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        List<String> entries = storeEntries(physicalStore);
+        while (entries.stream().anyMatch(e -> e.endsWith(".lock")) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+            entries = storeEntries(physicalStore);
+        }
+        return entries;
+    }
 }

@@ -36,8 +36,13 @@ public final class Db implements AutoCloseable {
         }
     }
 
+    /** Runs one statement through its cached prepared statement (transaction control on the hot path). */
+    public void run(String sql) throws SQLException {
+        stmt(sql).executeUpdate();
+    }
+
     public String queryString(String sql) throws SQLException {
-        try (var st = connection.createStatement(); var rs = st.executeQuery(sql)) {
+        try (var rs = stmt(sql).executeQuery()) {
             return rs.next() ? rs.getString(1) : null;
         }
     }

@@ -15,7 +15,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import loomd.daemon.store.StoreException;
@@ -67,7 +66,7 @@ public final class StoreDatabase implements AutoCloseable {
     }
 
     private final Db writer;
-    private final ExecutorService writerThread;
+    private final GroupWriter writerThread;
     private final ExecutorService scanThreads;
     private final BlockingQueue<Db> readers;
     private final List<Db> allReaders;
@@ -84,8 +83,7 @@ public final class StoreDatabase implements AutoCloseable {
         this.writer = writer;
         this.allReaders = List.copyOf(readers);
         this.readers = new ArrayBlockingQueue<>(readers.size(), false, readers);
-        this.writerThread = Executors.newSingleThreadExecutor(
-                Thread.ofPlatform().name("loomd-db-writer").daemon(true).factory());
+        this.writerThread = new GroupWriter(writer, busy, foreign);
         this.scanThreads = Executors.newFixedThreadPool(2,
                 Thread.ofPlatform().name("loomd-db-scan-", 0).daemon(true).factory());
     }
@@ -206,12 +204,8 @@ public final class StoreDatabase implements AutoCloseable {
      */
     public boolean cacheMayAnswer() {
         if (foreign.recent()) return true;
-        if (!closed && foreign.queued.compareAndSet(false, true)) {
-            try {
-                writerThread.execute(this::checkForeignCommits);
-            } catch (RejectedExecutionException e) {
-                foreign.queued.set(false);
-            }
+        if (!closed && foreign.queued.compareAndSet(false, true) && !writerThread.errand(this::checkForeignCommits)) {
+            foreign.queued.set(false);
         }
         return false;
     }
@@ -235,35 +229,23 @@ public final class StoreDatabase implements AutoCloseable {
     }
 
     /**
-     * Runs {@code work} in one {@code BEGIN IMMEDIATE … COMMIT} transaction on the writer thread
-     * and waits for it. Any exception rolls the transaction back and is rethrown unchanged
-     * ({@link StoreException} included); transient busy errors retry the whole transaction.
+     * Runs {@code work} in a {@code BEGIN IMMEDIATE … COMMIT} transaction on the writer thread and
+     * waits for the commit. Writes queued together share one transaction (group commit, see
+     * {@link GroupWriter}), each in its own savepoint: any exception of {@code work} rolls back its
+     * own changes only and is rethrown unchanged ({@link StoreException} included); transient busy
+     * errors retry the whole group.
      */
     public <T> T write(SqlWork<T> work) {
         ensureOpen();
-        return join(CompletableFuture.supplyAsync(() -> busy.run(() -> transaction(work), null), writerThread));
+        return join(writerThread.submit(work));
     }
 
-    private <T> T transaction(SqlWork<T> work) throws SQLException {
-        writer.exec("begin immediate;");
-        boolean committed = false;
-        try {
-            // Under the write lock: what another process committed before now is seen, and cached
-            // answers about it are dropped before this transaction's own changes are recorded.
-            foreign.check(writer);
-            T result = work.run(writer);
-            writer.exec("commit;");
-            committed = true;
-            return result;
-        } finally {
-            if (!committed) {
-                try {
-                    writer.exec("rollback;");
-                } catch (SQLException e) {
-                    LOG.log(Level.DEBUG, "rollback failed (transaction already gone)", e);
-                }
-            }
-        }
+    /**
+     * Ends writing: refuses new writes, lets the queued ones commit and stops the writer thread.
+     * Reads keep working until {@link #close}: the store's last durable checkpoint is taken after this.
+     */
+    public void stopWrites() {
+        writerThread.stop();
     }
 
     private Db borrow() {
@@ -295,10 +277,9 @@ public final class StoreDatabase implements AutoCloseable {
     public void close() {
         if (closed) return;
         closed = true;
-        writerThread.shutdown();
+        writerThread.stop();
         scanThreads.shutdown();
         try {
-            writerThread.awaitTermination(30, TimeUnit.SECONDS);
             scanThreads.awaitTermination(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -5,10 +5,12 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -43,6 +45,13 @@ public final class StoreQueries {
     static final String QUERY_DERIVATION_OUTPUTS = "select id, path from DerivationOutputs where drv = ?;";
     static final String QUERY_PATH_FROM_HASH_PART = "select path from ValidPaths where path >= ? limit 1;";
     static final String QUERY_VALID_PATHS = "select path from ValidPaths";
+    static final String QUERY_HIGHEST_ID = "select seq from sqlite_sequence where name = 'ValidPaths';";
+    static final String QUERY_ROWS_AFTER = "select id, path, hash, registrationTime, deriver, narSize"
+            + " from ValidPaths where id > ? order by id;";
+    static final String QUERY_REFERRER_ROWS = "select v.id, v.path from Refs r join ValidPaths v on r.referrer = v.id"
+            + " where r.reference = ? and r.referrer != r.reference;";
+    static final String DELETE_REFS_TO = "delete from Refs where reference = ?;";
+    static final String DELETE_PATH_ID = "delete from ValidPaths where id = ?;";
     static final String INVALIDATE_PATH = "delete from ValidPaths where path = ?;";
     static final String REGISTER_FAILED_PATH = "insert or ignore into FailedPaths (path, time) values (?, ?);";
     static final String HAS_PATH_FAILED = "select time from FailedPaths where path = ?;";
@@ -188,9 +197,10 @@ public final class StoreQueries {
     /**
      * Upstream's {@code registerValidPaths} body (run inside the writer's transaction): insert or
      * update each path, add every reference edge (each must be valid), check each {@code .drv},
-     * then refuse a reference cycle within the batch.
+     * then refuse a reference cycle within the batch. Returns the highest row id of the batch (what
+     * a durable checkpoint must reach before the batch is durable).
      */
-    public static Void register(Db db, List<Registration> batch, DerivationCheck drvCheck, long now)
+    public static long register(Db db, List<Registration> batch, DerivationCheck drvCheck, long now)
             throws SQLException {
         // Row ids of the batch, looked up (or inserted) once: references within the batch reuse them.
         Map<String, Long> ids = new HashMap<>();
@@ -213,7 +223,86 @@ public final class StoreQueries {
             if (r.path().endsWith(".drv")) drvCheck.check(r);
         }
         checkNoCycle(batch, ids.keySet());
-        return null;
+        return ids.values().stream().mapToLong(Long::longValue).max().orElse(0);
+    }
+
+    /**
+     * The highest {@code ValidPaths} id ever committed (AUTOINCREMENT's counter, so ids never go
+     * back even after deletions); 0 for a store that never had a row.
+     */
+    public static long highestId(Db db) throws SQLException {
+        try (ResultSet rs = db.stmt(QUERY_HIGHEST_ID).executeQuery()) {
+            return rs.next() ? rs.getLong(1) : 0;
+        }
+    }
+
+    /** The rows with an id above {@code id}, oldest first, without their references. */
+    public static List<PathRow> rowsAfter(Db db, long id) throws SQLException {
+        PreparedStatement ps = db.stmt(QUERY_ROWS_AFTER);
+        ps.setLong(1, id);
+        List<PathRow> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                String deriver = rs.getString(5);
+                out.add(new PathRow(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getLong(4),
+                        deriver == null ? "" : deriver, rs.getLong(6), new TreeSet<>()));
+            }
+        }
+        return out;
+    }
+
+    /** The row ids of those of {@code paths} that are valid. */
+    public static Map<String, Long> validIds(Db db, Collection<String> paths) throws SQLException {
+        Map<String, Long> out = new HashMap<>();
+        for (String p : paths) pathId(db, p).ifPresent(id -> out.put(p, id));
+        return out;
+    }
+
+    /**
+     * Invalidates {@code damaged} (paths whose contents are lost) and, transitively, every path
+     * referring to one of them, whatever else refers to it: a valid path's closure must be valid.
+     * Returns each invalidated path with the path that made it go: itself for a damaged one, else
+     * the reference it was found through.
+     */
+    public static SortedMap<String, String> invalidateWithReferrers(Db db, Collection<String> damaged)
+            throws SQLException {
+        Map<Long, String> closure = new LinkedHashMap<>();
+        SortedMap<String, String> why = new TreeMap<>();
+        Deque<Long> todo = new ArrayDeque<>();
+        for (String p : damaged) {
+            Optional<Long> id = pathId(db, p);
+            if (id.isPresent() && closure.putIfAbsent(id.get(), p) == null) {
+                why.put(p, p);
+                todo.add(id.get());
+            }
+        }
+        while (!todo.isEmpty()) {
+            long reference = todo.poll();
+            PreparedStatement ps = db.stmt(QUERY_REFERRER_ROWS);
+            ps.setLong(1, reference);
+            Map<Long, String> found = new LinkedHashMap<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) found.put(rs.getLong(1), rs.getString(2));
+            }
+            for (var e : found.entrySet()) {
+                if (closure.putIfAbsent(e.getKey(), e.getValue()) != null) continue;
+                why.put(e.getValue(), closure.get(reference));
+                todo.add(e.getKey());
+            }
+        }
+        // Every referrer of the set is in the set: drop the edges into it first, so that no
+        // "on delete restrict" stands in the way whatever the order of the deletions.
+        for (long id : closure.keySet()) {
+            PreparedStatement refs = db.stmt(DELETE_REFS_TO);
+            refs.setLong(1, id);
+            refs.executeUpdate();
+        }
+        for (long id : closure.keySet()) {
+            PreparedStatement row = db.stmt(DELETE_PATH_ID);
+            row.setLong(1, id);
+            row.executeUpdate();
+        }
+        return why;
     }
 
     /** Inserts the row (and a {@code .drv}'s output rows); returns its id. */

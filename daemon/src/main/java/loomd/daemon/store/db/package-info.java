@@ -3,8 +3,9 @@
  * upstream's {@code LocalStore}.
  *
  * <p>Threads: {@link loomd.daemon.store.db.StoreDatabase} owns one writer connection, used only by
- * its single platform thread {@code loomd-db-writer} (every write is one {@code BEGIN IMMEDIATE …
- * COMMIT}; autoCommit stays on), a fixed pool of read-only connections handed to one borrower at a
+ * its single platform thread {@code loomd-db-writer} ({@code GroupWriter}: the
+ * writes queued meanwhile share one {@code BEGIN IMMEDIATE … COMMIT}, each in its own savepoint;
+ * autoCommit stays on), a fixed pool of read-only connections handed to one borrower at a
  * time (a {@link loomd.daemon.store.db.Db} is never shared by two threads at once), and two
  * platform threads for long scans. Only the writer has a busy timeout (1 h per attempt, retried
  * without end, as upstream); readers retry busy errors after sleeping with backoff, which parks a

@@ -30,6 +30,7 @@ import loomd.locker.Wait;
  * fail {@link FileLocker.PathLock#checkHeld()}. The client starts a new locker for new requests.
  */
 public final class LockerFileLocker implements FileLocker, AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(LockerFileLocker.class.getName());
     private final LockerClient client;
     private final boolean ownsClient;
 
@@ -67,7 +68,8 @@ public final class LockerFileLocker implements FileLocker, AutoCloseable {
                 + (paths.size() > 1 ? " and " + (paths.size() - 1) + " more" : ""));
         try {
             // Upstream's path-lock algorithm (lock file name, stale-file reopen, sorted order, deletion).
-            return new ItemLock(owner, PathLocks.lock(client, owner, paths, Wait.WAIT, p -> { }).orElseThrow());
+            PathLocks.lock(client, owner, paths, Wait.WAIT, p -> { }).orElseThrow();
+            return new ItemLock(owner);
         } catch (LockerException e) {
             client.releaseAll(owner);
             throw failure(PathLocks.lockFileOf(paths.getFirst()), e);
@@ -106,12 +108,11 @@ public final class LockerFileLocker implements FileLocker, AutoCloseable {
 
     private final class ItemLock implements FileLocker.PathLock {
         private final LockOwner owner;
-        private final PathLocks locks;
         private boolean closed;
+        private boolean deletion;
 
-        ItemLock(LockOwner owner, PathLocks locks) {
+        ItemLock(LockOwner owner) {
             this.owner = owner;
-            this.locks = locks;
         }
 
         @Override
@@ -121,20 +122,27 @@ public final class LockerFileLocker implements FileLocker, AutoCloseable {
 
         @Override
         public void setDeletion(boolean delete) {
-            locks.setDeletion(delete);
+            deletion = delete;
         }
 
+        /**
+         * Sends the unlocks (with deletion once the items are valid) and the owner's end without
+         * waiting for the answers: the locker handles a link's requests in order, so any later lock
+         * of the same file, by this daemon, queues behind them; a failure means the locker died,
+         * and the locks with it.
+         */
         @Override
         public void close() {
             if (closed) return;
             closed = true;
-            try {
-                locks.release();
-            } catch (CompletionException e) {
-                throw failure(PathLocks.lockFileOf(locks.paths().getFirst()), e.getCause() == null ? e : e.getCause());
-            } finally {
-                client.releaseAll(owner);
+            boolean delete = deletion;
+            for (loomd.locker.PathLock.Held h : owner.heldLocks()) {
+                (delete ? client.unlockAndDelete(h) : client.unlock(h)).exceptionally(e -> {
+                    LOG.log(System.Logger.Level.DEBUG, "releasing " + h.file() + ": " + e.getMessage());
+                    return null;
+                });
             }
+            client.releaseAll(owner).exceptionally(e -> 0);
         }
     }
 

@@ -12,11 +12,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * taken through it is open. The file count and sizes stay bounded however long the daemon runs.
  *
  * <p>Threads: any; {@link #mutex} guards the generations and is held while appending a root
- * (which may wait for a running GC, as every new temp root does).
+ * (one write and a {@code gc.lock} probe; it waits only while a collector runs, as every new temp
+ * root does).
  */
 public final class StagingRoots implements AutoCloseable {
     private final Path stateDir;
     private final FileLocker locker;
+    private final GcProbe probe;
+    private final boolean ownsProbe;
     private final int perFile;
     private final ReentrantLock mutex = new ReentrantLock();
     private final List<Generation> retired = new ArrayList<>();
@@ -30,14 +33,26 @@ public final class StagingRoots implements AutoCloseable {
     }
 
     private final class Generation {
-        final TempRoots roots = new TempRoots(stateDir, locker, "staging");
+        final TempRoots roots = new TempRoots(stateDir, locker, probe, "staging");
         int entries;
         int open;
     }
 
+    /** With a {@code gc.lock} probe of its own (tools and tests). */
     public StagingRoots(Path stateDir, FileLocker locker, int perFile) {
+        this(stateDir, locker, new GcProbe(stateDir), true, perFile);
+    }
+
+    /** With the store's shared {@code gc.lock} probe. */
+    public StagingRoots(Path stateDir, FileLocker locker, GcProbe probe, int perFile) {
+        this(stateDir, locker, probe, false, perFile);
+    }
+
+    private StagingRoots(Path stateDir, FileLocker locker, GcProbe probe, boolean ownsProbe, int perFile) {
         this.stateDir = stateDir;
         this.locker = locker;
+        this.probe = probe;
+        this.ownsProbe = ownsProbe;
         this.perFile = perFile;
     }
 
@@ -92,6 +107,7 @@ public final class StagingRoots implements AutoCloseable {
             retired.clear();
             if (current != null) current.roots.close();
             current = null;
+            if (ownsProbe) probe.close();
         } finally {
             mutex.unlock();
         }

@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -18,9 +20,19 @@ import loomd.daemon.store.StoreException;
  * One temp-roots file {@code V/temproots/<name>} (daemon.md §3.6, §7.3), created on the first
  * root: under a shared {@code gc.lock} the file is (re)created and shared-locked, so no collector
  * ever finds it unlocked (upstream locks it just after dropping gc.lock, then checks for a
- * collector's "d" mark; holding gc.lock makes that race impossible). Each root is appended as the
- * path and a NUL under an exclusive lock (waiting while a GC holds its shared lock), then the lock
- * goes back to shared. {@link #close} unlinks the file, then drops the locks.
+ * collector's "d" mark; holding gc.lock makes that race impossible). {@link #close} unlinks the
+ * file, then drops the locks.
+ *
+ * <p>Each root is appended as the path and a NUL with one {@code write(2)}, without taking the
+ * file's exclusive lock, and then {@code gc.lock} is probed ({@link GcProbe}). No collector holding
+ * it: any collector starts later and reads the file after the write, so the root is seen; that is
+ * the common case, and it costs no locker round trip. A collector holding it may have read the file
+ * before the write: then the append falls back to upstream's protocol, an exclusive lock on the
+ * file (waiting until that collector has finished and dropped its shared lock) and back to
+ * shared, so when this returns, the caller's validity re-check sees whatever that collector
+ * deleted. A collector reading while the write is under way sees at worst a last entry without its
+ * NUL, which upstream's reader ignores. A path already appended to this file is not appended again
+ * (up to {@link #REMEMBERED} paths per file). The store package documentation has the whole argument.
  *
  * <p>Locker death: the file's lock is gone with the locker. As soon as the loss is reported, and
  * again before the next root if that failed, the file is locked anew through the restarted
@@ -34,10 +46,16 @@ import loomd.daemon.store.StoreException;
 public final class TempRoots implements SessionRoots {
     private static final System.Logger LOG = System.getLogger(TempRoots.class.getName());
     private static final AtomicLong SEQUENCE = new AtomicLong();
+    /** Roots remembered per file so as not to append them twice; beyond this, appends repeat. */
+    static final int REMEMBERED = 10_000;
 
     private final Path stateDir;
     private final FileLocker locker;
+    private final GcProbe probe;
+    private final boolean ownsProbe;
     private final String name;
+    /** The roots in the current file (guarded by lock); cleared whenever a new file starts. */
+    private final Set<String> rooted = new HashSet<>();
     private final ReentrantLock lock = new ReentrantLock();
     private FileLocker.Owner owner;
     private FileChannel channel;
@@ -46,9 +64,21 @@ public final class TempRoots implements SessionRoots {
     /** Why a re-lock in the background failed; the next root reports it once. */
     private StoreException lostRoots;
 
+    /** A temp-roots file probing {@code gc.lock} with its own descriptor (tools and tests). */
     public TempRoots(Path stateDir, FileLocker locker, String label) {
+        this(stateDir, locker, new GcProbe(stateDir), true, label);
+    }
+
+    /** A temp-roots file probing {@code gc.lock} through the store's shared {@code probe}. */
+    public TempRoots(Path stateDir, FileLocker locker, GcProbe probe, String label) {
+        this(stateDir, locker, probe, false, label);
+    }
+
+    private TempRoots(Path stateDir, FileLocker locker, GcProbe probe, boolean ownsProbe, String label) {
         this.stateDir = stateDir;
         this.locker = locker;
+        this.probe = probe;
+        this.ownsProbe = ownsProbe;
         this.name = "loomd-" + ProcessHandle.current().pid() + "-" + label + "-" + SEQUENCE.incrementAndGet();
     }
 
@@ -75,19 +105,22 @@ public final class TempRoots implements SessionRoots {
         if (channel != null && owner.isLost()) relock();
         reportLostRoots();
         if (channel == null) create();
-        owner.lock(file, true);
-        try {
-            ByteBuffer buf = ByteBuffer.wrap((path + '\0').getBytes(StandardCharsets.UTF_8));
-            while (buf.hasRemaining()) channel.write(buf);
-        } finally {
+        if (rooted.contains(path)) return;
+        ByteBuffer buf = ByteBuffer.wrap((path + '\0').getBytes(StandardCharsets.UTF_8));
+        while (buf.hasRemaining()) channel.write(buf);
+        if (probe.collectorActive()) {
+            // Upstream's append: waits while that collector holds the file shared, i.e. until it is done.
+            owner.lock(file, true);
             owner.lock(file, false);
         }
+        if (rooted.size() < REMEMBERED) rooted.add(path);
     }
 
     private void create() throws IOException {
         Path dir = stateDir.resolve("temproots");
         Files.createDirectories(dir);
         file = dir.resolve(name);
+        rooted.clear();
         try (FileLocker.Owner gc = lockGcShared()) {
             Files.deleteIfExists(file);
             Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
@@ -132,6 +165,7 @@ public final class TempRoots implements SessionRoots {
             if (!Files.exists(file)) {
                 channel.close();
                 channel = null;
+                rooted.clear();
                 owner.close();
                 owner = null;
                 lostRoots = new StoreException("temporary roots file `" + file + "' was removed while the locker"
@@ -178,6 +212,7 @@ public final class TempRoots implements SessionRoots {
             throw new StoreException("removing temporary roots file `" + file + "': " + e.getMessage());
         } finally {
             if (owner != null) owner.close();
+            if (ownsProbe) probe.close();
             lock.unlock();
         }
     }

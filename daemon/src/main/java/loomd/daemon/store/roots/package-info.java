@@ -9,6 +9,8 @@
  * package: a {@code TempRoots} instance's mutex is taken before its file's lock and before
  * gc.lock, never after; the store's {@code StagingRoots} mutex before that. After a locker death a
  * temp-roots file is locked again under a shared gc.lock, only if it still exists
- * ({@link loomd.daemon.store.roots.TempRoots}).
+ * ({@link loomd.daemon.store.roots.TempRoots}). An append writes without the file's exclusive lock
+ * and probes gc.lock ({@link loomd.daemon.store.roots.GcProbe}); why that keeps upstream's
+ * contract is in the store package documentation ("Temp roots").
  */
 package loomd.daemon.store.roots;

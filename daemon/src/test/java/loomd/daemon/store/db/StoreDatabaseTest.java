@@ -233,7 +233,7 @@ class StoreDatabaseTest {
         }
     }
 
-    static Void register(Db d, String path) throws SQLException {
+    static long register(Db d, String path) throws SQLException {
         return StoreQueries.register(d, List.of(Registration.of(path, HASH_A, 1, new TreeSet<>(), "")), r -> {}, 1);
     }
 

@@ -34,7 +34,7 @@ class CanonicaliserTest {
         Path link = Files.createSymbolicLink(top.resolve("link"), Path.of("data"));
         if (PosixIds.self().euid() == 0) Files.setAttribute(data, "unix:uid", 12345, LinkOption.NOFOLLOW_LINKS);
 
-        new Canonicaliser(PosixIds.self(), true).canonicaliseAndSync(top, "/gnu/store/x-item");
+        new Canonicaliser(PosixIds.self()).canonicalise(top, "/gnu/store/x-item");
 
         assertEquals(0555, (int) stat(top).get("mode") & 07777);
         assertEquals(0555, (int) stat(sub).get("mode") & 07777);
@@ -53,7 +53,7 @@ class CanonicaliserTest {
         Process p = new ProcessBuilder("mkfifo", top.resolve("fifo").toString()).start();
         assertEquals(0, p.waitFor());
         var e = assertThrows(StoreException.class,
-                () -> new Canonicaliser(PosixIds.self(), false).canonicaliseAndSync(top, "/gnu/store/x-item"));
+                () -> new Canonicaliser(PosixIds.self()).canonicalise(top, "/gnu/store/x-item"));
         assertEquals("file \u2018/gnu/store/x-item/fifo\u2019 has an unsupported type", e.getMessage());
     }
 

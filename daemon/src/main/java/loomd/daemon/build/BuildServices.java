@@ -1,0 +1,71 @@
+package loomd.daemon.build;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+import loomd.daemon.store.LocalStore;
+import loomd.daemon.store.roots.FileLocker;
+import loomd.process.ProcessMonitor;
+import loomd.spawner.SpawnerClient;
+
+/**
+ * What every build of the daemon shares: the store, the spawner and process monitor, the locker for
+ * output locks, and the table of running derivation goals ({@link SharedGoals}), so that two sessions
+ * asking for one derivation build it once. One per daemon, made at startup; thread-safe.
+ *
+ * <p>Sessions find it through {@link #of(LocalStore)} (the store is what a session already holds), so
+ * the session's constructor does not change; {@link #attach} registers it, {@link #close} removes it.
+ */
+public final class BuildServices implements AutoCloseable {
+    private static final Map<LocalStore, BuildServices> BY_STORE = new ConcurrentHashMap<>();
+
+    final LocalStore store;
+    final SpawnerClient spawner;
+    final ProcessMonitor monitor;
+    final FileLocker locker;
+    final OutputRegistrar registrar;
+    final SharedGoals goals = new SharedGoals();
+    final Path tmpDir;
+    final Map<String, String> daemonEnvironment;
+    final Consumer<String> log;
+
+    private BuildServices(LocalStore store, SpawnerClient spawner, ProcessMonitor monitor, FileLocker locker,
+            Map<String, String> env, Consumer<String> log) {
+        this.store = store;
+        this.spawner = spawner;
+        this.monitor = monitor;
+        this.locker = locker;
+        this.registrar = new OutputRegistrar(store);
+        this.daemonEnvironment = Map.copyOf(env);
+        this.tmpDir = Path.of(env.getOrDefault("TMPDIR", "/tmp"));
+        this.log = log;
+    }
+
+    /** Makes builds possible for the sessions of {@code store}. */
+    public static BuildServices attach(LocalStore store, SpawnerClient spawner, ProcessMonitor monitor,
+            FileLocker locker, Map<String, String> env, Consumer<String> log) {
+        BuildServices services = new BuildServices(store, spawner, monitor, locker, env, log);
+        BY_STORE.put(store, services);
+        return services;
+    }
+
+    /** The build services of {@code store}, if the daemon started them. */
+    public static Optional<BuildServices> of(LocalStore store) {
+        return Optional.ofNullable(BY_STORE.get(store));
+    }
+
+    /** A worker for one operation of one session. */
+    public Worker worker(BuildOptions options, BuildEvents events) {
+        return new Worker(this, options, events);
+    }
+
+    /** Cancels every running build and forgets the store. */
+    @Override
+    public void close() {
+        BY_STORE.remove(store, this);
+        goals.cancelAll();
+    }
+}

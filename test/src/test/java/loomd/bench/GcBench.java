@@ -1,0 +1,131 @@
+package loomd.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+
+import loomd.daemon.store.LocalStore;
+import loomd.daemon.store.StoreConfig;
+import loomd.daemon.store.db.StoreDatabase;
+import loomd.daemon.store.gc.GarbageCollector;
+import loomd.daemon.store.gc.GcRequest;
+import loomd.daemon.store.gc.GcResult;
+import loomd.protocol.store.StoreDir;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The collector's costs, in process: (1) a synthetic database of {@code loomd.bench.gcPaths}
+ * paths (default 1,000,000) and five references each, written straight into SQLite: graph load,
+ * mark, and the graph's heap (goal: mark under 2 s, graph under 150 MiB); (2) a store of
+ * {@code loomd.bench.gcSmall} small registered paths (default 100,000), half unreachable:
+ * return-dead and delete-dead.
+ */
+@Tag("bench")
+class GcBench {
+    static final int PATHS = Knobs.count("loomd.bench.gcPaths", 1_000_000);
+    static final int SMALL = Knobs.count("loomd.bench.gcSmall", 100_000);
+    static final String STORE = "/gnu/store/";
+
+    @TempDir Path dir;
+
+    static String path(int i) {
+        return STORE + String.format("%032d", i).replace('0', 'a').replace('1', 'b').replace('2', 'c')
+                .replace('3', 'd').replace('4', 'f').replace('5', 'g').replace('6', 'h').replace('7', 'i')
+                .replace('8', 'j').replace('9', 'k') + "-bench-" + i;
+    }
+
+    /** Rows 1..n, each referring to up to {@code fanout} random earlier paths of its half. */
+    static void fill(Path dbDir, int n, int fanout, boolean halves) throws Exception {
+        StoreDatabase.open(StoreDatabase.Settings.defaults(dbDir)).close();
+        Random random = new Random(42);
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dbDir.resolve("db.sqlite"))) {
+            c.setAutoCommit(false);
+            try (PreparedStatement p = c.prepareStatement(
+                    "insert into ValidPaths (id, path, hash, registrationTime, narSize) values (?, ?, 'sha256:00', 1, 120)")) {
+                for (int i = 1; i <= n; i++) {
+                    p.setInt(1, i);
+                    p.setString(2, path(i));
+                    p.addBatch();
+                    if (i % 10_000 == 0) p.executeBatch();
+                }
+                p.executeBatch();
+            }
+            try (PreparedStatement p = c.prepareStatement("insert or ignore into Refs (referrer, reference) values (?, ?)")) {
+                int half = n / 2;
+                for (int i = 2; i <= n; i++) {
+                    int low = halves && i > half ? half + 1 : 1;
+                    if (i <= low) continue;
+                    for (int k = 0; k < fanout; k++) {
+                        p.setInt(1, i);
+                        p.setInt(2, low + random.nextInt(i - low));
+                        p.addBatch();
+                    }
+                    if (i % 10_000 == 0) p.executeBatch();
+                }
+                p.executeBatch();
+            }
+            c.commit();
+        }
+    }
+
+    @Test
+    void markOfAMillionPaths() throws Exception {
+        Path dbDir = dir.resolve("db");
+        long t0 = System.nanoTime();
+        fill(dbDir, PATHS, 5, false);
+        long filled = System.nanoTime() - t0;
+        List<String> roots = new ArrayList<>();
+        for (int i = PATHS; i > PATHS - 1000; i--) roots.add(path(i));
+        try (StoreDatabase db = StoreDatabase.open(StoreDatabase.Settings.defaults(dbDir))) {
+            GarbageCollector.measureMark(db, "/gnu/store", roots);
+            GarbageCollector.MarkStats s = GarbageCollector.measureMark(db, "/gnu/store", roots);
+            Table t = new Table(String.format("GcBench: graph of %,d paths, ~%,d references (synthetic DB filled in %.1f s)",
+                    s.paths(), 5L * PATHS, filled / 1e9), "paths", "live", "load s", "mark s", "graph arrays MiB");
+            t.row(s.paths(), s.live(), String.format("%.2f", s.loadNanos() / 1e9),
+                    String.format("%.3f", s.markNanos() / 1e9), String.format("%.1f", s.graphBytes() / 1048576.0));
+            t.print();
+            assertEquals(PATHS, s.paths());
+        }
+    }
+
+    @Test
+    void returnAndDeleteDeadOfHalfAStore() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root"));
+        StoreConfig config = StoreConfig.of(StoreDir.DEFAULT, Optional.of(root), dir.resolve("var"), dir.resolve("etc"));
+        Files.createDirectories(config.physicalStore());
+        fill(config.dbDir(), SMALL, 3, true);
+        for (int i = 1; i <= SMALL; i++) Files.writeString(config.physical(path(i)), "contents " + i);
+        Files.createDirectories(config.stateDir().resolve("gcroots"));
+        // Each path of the live half is reachable: the half's last 5,000 paths are roots (with three
+        // references each to random earlier ones, most of the half is reached), the rest is counted.
+        for (int i = SMALL / 2 - 4999; i <= SMALL / 2; i++) {
+            Files.createSymbolicLink(config.stateDir().resolve("gcroots").resolve("r" + i), Path.of(path(i)));
+        }
+        try (LocalStore store = LocalStore.open(config)) {
+            long t0 = System.nanoTime();
+            GcResult dead = store.gc().collectGarbage(new GcRequest(GcRequest.Action.RETURN_DEAD, List.of(), -1, false,
+                    true, true), m -> { });
+            long t1 = System.nanoTime();
+            GcResult deleted = store.gc().collectGarbage(new GcRequest(GcRequest.Action.DELETE_DEAD, List.of(), -1,
+                    false, true, true), m -> { });
+            long t2 = System.nanoTime();
+            Table t = new Table(String.format("GcBench: %,d small registered paths, half unreachable", SMALL),
+                    "action", "paths", "seconds");
+            t.row("return dead", dead.paths().size(), String.format("%.2f", (t1 - t0) / 1e9));
+            t.row("delete dead", deleted.paths().size(), String.format("%.2f", (t2 - t1) / 1e9));
+            t.print();
+            assertEquals(dead.paths(), deleted.paths());
+        }
+    }
+
+}
