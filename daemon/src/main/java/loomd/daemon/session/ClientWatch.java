@@ -63,6 +63,11 @@ public final class ClientWatch {
         }
     }
 
+    /** True if this watch can probe its socket (false: {@link #readable()} never says yes). */
+    boolean probes() {
+        return fd != null;
+    }
+
     /** True if the probe works on this JVM. */
     public static boolean available() {
         return POLL != null;
@@ -70,6 +75,14 @@ public final class ClientWatch {
 
     /** True if the client's socket is readable now (hang-up, or data it should not have sent). */
     public boolean gone() {
+        return readable();
+    }
+
+    /**
+     * True if a read would not block now: data, end of stream, or a closed channel (whose read
+     * then fails at once). Outside a work phase that is the next request arriving.
+     */
+    public boolean readable() {
         if (fd == null || !fd.valid()) {
             return fd != null;
         }

@@ -1,5 +1,6 @@
 package loomd.daemon.session;
 
+import loomd.protocol.ops.PathRequest;
 import loomd.protocol.ops.Reply;
 import loomd.protocol.ops.Request;
 
@@ -24,8 +25,10 @@ final class Dispatcher {
     }
 
     void perform(long code) throws Exception {
-        OpTable.Entry<?, ?> entry = table.forCode(code)
-                .orElseThrow(() -> new SessionError("invalid operation " + code));
+        OpTable.Entry<?, ?> entry = table.rowOrNull(code);
+        if (entry == null) {
+            throw new SessionError("invalid operation " + code);
+        }
         perform(entry);
     }
 
@@ -58,7 +61,10 @@ final class Dispatcher {
 
     /** Upstream's assertStorePath on every store-path field, in wire order. */
     private void checkStorePaths(Object request) throws Exception {
-        if (request instanceof Request<?> r) {
+        if (request instanceof PathRequest<?> one) {
+            // The common case (IsValidPath, QueryPathInfo...), without a list per request.
+            s.storeDir.assertStorePath(one.path());
+        } else if (request instanceof Request<?> r) {
             for (String path : r.storePaths()) {
                 s.storeDir.assertStorePath(path);
             }

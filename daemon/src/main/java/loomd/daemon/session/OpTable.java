@@ -187,9 +187,11 @@ final class OpTable {
 
     /** The row for an op code; empty for codes 0x164 does not define. */
     Optional<Entry<?, ?>> forCode(long code) {
-        if (code < 0 || code >= byCode.length) {
-            return Optional.empty();
-        }
-        return Optional.ofNullable(byCode[(int) code]);
+        return Optional.ofNullable(rowOrNull(code));
+    }
+
+    /** {@link #forCode} without the Optional, for the per-request path; null if undefined. */
+    Entry<?, ?> rowOrNull(long code) {
+        return code < 0 || code >= byCode.length ? null : byCode[(int) code];
     }
 }

@@ -7,7 +7,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
-import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
@@ -71,6 +70,7 @@ public final class Session {
      */
     private WireBuffers held;
     private final ByteBuffer opCode = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+    private ReadSpin spin;
     private InputStream rawIn;
     private OutputStream rawOut;
     /** The handshake's reserveSpace flag (true when the client is too old to send it). */
@@ -113,8 +113,10 @@ public final class Session {
             if (clientVersion < 0 || !progress.reached(Phase.HANDSHAKEN)) {
                 return;
             }
+            ClientWatch watch = ClientWatch.of(channel);
+            spin = new ReadSpin(watch);
             StderrChannel stderr = new StderrChannel(buffers.reader, buffers.writer, (int) (clientVersion & 0xff),
-                    ClientWatch.of(channel), verbosity, log);
+                    watch, verbosity, log);
             context = new SessionContext(peer, settings, store, layout, buffers.reader, buffers.writer, stderr,
                     clientVersion, log);
             if (open(context)) {
@@ -188,13 +190,17 @@ public final class Session {
         }
     }
 
-    /** The op loop; the buffers it holds when it ends stay in {@link #held} for the caller to give back. */
+    /**
+     * The op loop; the buffers it holds when it ends stay in {@link #held} for the caller to give
+     * back. A session keeps its buffers while {@link ReadSpin} sees the next request come quickly
+     * (one read for the whole request); it gives them back before it parks for a slow one.
+     */
     private void serve(SessionContext s) throws IOException {
         Dispatcher dispatcher = new Dispatcher(s);
         boolean operating = false;
         while (true) {
             long op;
-            if (held != null && held.reusable()) {
+            if (held != null && held.reusable() && !spin.awaitReadable()) {
                 WireBuffers idle = held;
                 held = null;
                 pool.release(idle);
@@ -209,17 +215,16 @@ public final class Session {
                 held = buffers;
                 s.bind(buffers);
             } else {
-                // The client sent more than one request at once: keep reading from the buffer.
-                OptionalLong next;
+                // More than one request sent at once, or the next one caught by the spin: read
+                // on from the buffer.
                 try {
-                    next = buffers.reader.readUIntOrEof();
+                    if (buffers.reader.atEndOfStream()) {
+                        return;
+                    }
+                    op = buffers.reader.readUInt();
                 } catch (IOException e) {
                     return;
                 }
-                if (next.isEmpty()) {
-                    return;
-                }
-                op = next.getAsLong();
             }
             if (!operating) {
                 if (!progress.reached(Phase.OPERATING)) {
@@ -227,6 +232,7 @@ public final class Session {
                 }
                 operating = true;
             }
+            spin.arrived();
             try {
                 buffers.flushed = false;
                 dispatcher.perform(op);
@@ -242,6 +248,8 @@ public final class Session {
                 if (!goOn) {
                     return;
                 }
+            } finally {
+                spin.finished();
             }
         }
     }

@@ -17,9 +17,12 @@
  * the store ({@link loomd.daemon.store.LocalStore}, whose capability objects are thread-safe), a small
  * cache of the {@code /etc/passwd} users found by uid (Caffeine, 30 s), and the pool of wire
  * buffers ({@code WireBuffers.Pool}, a lock-free deque): a session borrows a reader/writer pair
- * for one operation and gives it back only if it was flushed and fully read, so an idle
- * connection holds no 64 KiB buffers and no stale byte can reach another client. No native call is made
- * here except {@link loomd.daemon.session.ClientWatch}'s zero-timeout poll, which never blocks.
+ * for one operation (or a burst of quick ones, see {@link loomd.daemon.session.ReadSpin}) and gives
+ * it back only if it was flushed and fully read, before it parks, so an idle connection holds no
+ * 64 KiB buffers and no stale byte can reach another client. {@code ReadSpin} also keeps the
+ * daemon-wide counts of spinning sessions and of sessions in an operation (atomics). No native
+ * call is made here except {@link loomd.daemon.session.ClientWatch}'s zero-timeout poll and
+ * {@code ReadSpin}'s {@code sched_yield} (through {@code loomd.posix.Cpu}), neither of which blocks.
  *
  * <p>Error rule (protocol.md §7.2): an error while the channel is not working (request decoding,
  * an unknown op, a bad store path argument, a malformed NAR or setting) is sent and ends the

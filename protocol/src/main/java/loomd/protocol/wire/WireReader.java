@@ -76,10 +76,15 @@ public final class WireReader {
      * client closing the connection between operations (protocol.md §4).
      */
     public OptionalLong readUIntOrEof() throws IOException {
-        if (limit == position && !fillAtLeast(1)) {
-            return OptionalLong.empty();
-        }
-        return OptionalLong.of(readUInt());
+        return atEndOfStream() ? OptionalLong.empty() : OptionalLong.of(readUInt());
+    }
+
+    /**
+     * True if nothing is buffered and the stream has ended; otherwise false once at least one byte
+     * is buffered (waiting for it if need be). The allocation-free form of {@link #readUIntOrEof()}.
+     */
+    public boolean atEndOfStream() throws IOException {
+        return limit == position && !fillAtLeast(1);
     }
 
     /** An {@code int} field: 0..2^32-1; non-zero high bytes are rejected as upstream does. */
@@ -111,22 +116,39 @@ public final class WireReader {
 
     /** A {@code bytes} field of the given kind, padding verified. */
     public byte[] readBytes(LimitKind kind) throws IOException {
-        int length = limits.check(kind, readUInt());
+        return readBytesOf(limits.check(kind, readUInt()));
+    }
+
+    private byte[] readBytesOf(int length) throws IOException {
         byte[] data = new byte[Math.min(length, INITIAL_FIELD_CHUNK)];
         int filled = 0;
         while (filled < length) {
             if (filled == data.length) {
                 data = Arrays.copyOf(data, (int) Math.min(length, 2L * data.length));
             }
-            filled += readSome(data, filled, data.length - filled, "a string of " + length + " bytes");
+            int n = readSome(data, filled, data.length - filled);
+            if (n < 0) {
+                throw new TruncatedInputException("a string of " + length + " bytes");
+            }
+            filled += n;
         }
         skipPadding(length);
         return data;
     }
 
-    /** A {@code string} field decoded as UTF-8 (invalid sequences become U+FFFD). */
+    /**
+     * A {@code string} field decoded as UTF-8 (invalid sequences become U+FFFD). A field already in
+     * the buffer (every path, every small request) is decoded in place, without a copy.
+     */
     public String readString(LimitKind kind) throws IOException {
-        return new String(readBytes(kind), StandardCharsets.UTF_8);
+        int length = limits.check(kind, readUInt());
+        if (length > limit - position) {
+            return new String(readBytesOf(length), StandardCharsets.UTF_8);
+        }
+        String value = new String(buffer, position, length, StandardCharsets.UTF_8);
+        position += length;
+        skipPadding(length);
+        return value;
     }
 
     /** A {@code string-list}, in wire order, each element bounded by {@code elementKind}. */
@@ -163,7 +185,11 @@ public final class WireReader {
         Objects.checkFromIndexSize(offset, length, target.length);
         int done = 0;
         while (done < length) {
-            done += readSome(target, offset + done, length - done, length + " raw bytes");
+            int n = readSome(target, offset + done, length - done);
+            if (n < 0) {
+                throw new TruncatedInputException(length + " raw bytes");
+            }
+            done += n;
         }
     }
 
@@ -193,9 +219,10 @@ public final class WireReader {
         return rawView;
     }
 
-    private int readSome(byte[] target, int offset, int length, String what) throws IOException {
+    /** Copies at most {@code length} bytes, reading if none is buffered; -1 at end of stream. */
+    private int readSome(byte[] target, int offset, int length) throws IOException {
         if (limit == position && !fillAtLeast(1)) {
-            throw new TruncatedInputException(what);
+            return -1;
         }
         int n = Math.min(length, limit - position);
         System.arraycopy(buffer, position, target, offset, n);

@@ -127,6 +127,39 @@ class WireMalformedTest {
         assertTrue(Arrays.equals(big, new WireReader(trickle).readBytes(LimitKind.BYTES)));
     }
 
+    @Test
+    void stringsDecodeTheSameInPlaceAndAcrossRefills() throws IOException {
+        byte[] raw = {'/', 'g', (byte) 0xc3, (byte) 0xa9, (byte) 0xff, 'x', (byte) 0xe2, (byte) 0x82};
+        List<byte[]> fields = List.of(raw, "/gnu/store/abc-hello".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                new byte[0], new byte[9000]);
+        byte[] bytes = written(w -> {
+            for (byte[] f : fields) w.writeBytes(f);
+            w.writeU64(42);
+        });
+        InputStream trickle = new ByteArrayInputStream(bytes) {
+            @Override
+            public synchronized int read(byte[] b, int off, int len) {
+                return super.read(b, off, Math.min(len, 3));
+            }
+        };
+        for (WireReader r : List.of(reader(bytes), new WireReader(trickle))) {
+            for (byte[] f : fields) {
+                assertEquals(new String(f, java.nio.charset.StandardCharsets.UTF_8), r.readString(LimitKind.BYTES));
+            }
+            assertEquals(42, r.readU64(), "the padding was consumed exactly");
+        }
+    }
+
+    @Test
+    void atEndOfStreamConsumesNothing() throws IOException {
+        assertTrue(reader(new byte[0]).atEndOfStream());
+        WireReader r = reader(hex("05 00 00 00 00 00 00 00"));
+        assertEquals(false, r.atEndOfStream());
+        assertEquals(8, r.bufferedByteCount());
+        assertEquals(5, r.readUInt());
+        assertTrue(r.atEndOfStream());
+    }
+
     private static long usedMemory() {
         Runtime rt = Runtime.getRuntime();
         return rt.totalMemory() - rt.freeMemory();
