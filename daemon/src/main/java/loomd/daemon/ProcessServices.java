@@ -13,7 +13,8 @@ import loomd.process.Limits;
 import loomd.process.MonitoredProcess;
 import loomd.process.ProcessMonitor;
 import loomd.spawner.SpawnerBinary;
-import loomd.spawner.SpawnerClient;
+import loomd.spawner.RelaunchingSpawner;
+import loomd.spawner.Spawner;
 
 /**
  * The daemon's process machinery, started once at startup right after the locker (daemon.md §2.3
@@ -25,6 +26,9 @@ import loomd.spawner.SpawnerClient;
  * feature: the daemon refuses to start with a clear error. Requests needing namespaces the kernel
  * refuses fail one by one later, with the spawner's own error.
  *
+ * <p>A spawner that dies under a running daemon (kill -9, a crash) is relaunched at once
+ * ({@link RelaunchingSpawner}): the builds it was running fail, later ones run on the new one.
+ *
  * <p>The spawner dies with the daemon even on SIGKILL (its parent-death signal), so no builder
  * outlives a killed daemon.
  *
@@ -33,21 +37,16 @@ import loomd.spawner.SpawnerClient;
  * builders, never a helper: the locker's owner stops it cleanly after the store is closed.
  */
 public final class ProcessServices implements AutoCloseable {
-    private final SpawnerClient spawner;
+    private final RelaunchingSpawner spawner;
     private final ProcessMonitor monitor = new ProcessMonitor();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final Set<MonitoredProcess> helpers = ConcurrentHashMap.newKeySet();
     private final Set<Long> helperPids = ConcurrentHashMap.newKeySet();
     private final Consumer<String> log;
 
-    private ProcessServices(SpawnerClient spawner, Consumer<String> log) {
+    private ProcessServices(RelaunchingSpawner spawner, Consumer<String> log) {
         this.spawner = spawner;
         this.log = log;
-        spawner.terminated().thenAccept(gone -> {
-            if (!closing.get()) {
-                log.accept("error: " + gone.message() + "; builds will fail until the daemon is restarted");
-            }
-        });
     }
 
     /** Where the spawner binary is extracted and its one-shot link socket is made: {@code V/loomd}. */
@@ -62,9 +61,9 @@ public final class ProcessServices implements AutoCloseable {
      */
     static ProcessServices start(Optional<Path> configured, Layout layout, Consumer<String> log) throws IOException {
         Path dir = privateDir(layout);
-        SpawnerClient spawner;
+        RelaunchingSpawner spawner;
         try {
-            spawner = SpawnerClient.launch(SpawnerBinary.locate(configured, dir), dir);
+            spawner = RelaunchingSpawner.launch(SpawnerBinary.locate(configured, dir), dir, log);
         } catch (IOException e) {
             throw new IOException("cannot start the spawner: " + e.getMessage(), e);
         }
@@ -72,7 +71,7 @@ public final class ProcessServices implements AutoCloseable {
         return new ProcessServices(spawner, log);
     }
 
-    public SpawnerClient spawner() { return spawner; }
+    public Spawner spawner() { return spawner; }
 
     public ProcessMonitor monitor() { return monitor; }
 

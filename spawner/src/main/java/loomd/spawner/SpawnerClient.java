@@ -31,7 +31,7 @@ import loomd.process.ExitStatus;
  * The daemon's end of the spawner link: starts the spawner, sends requests, turns replies into
  * {@link SpawnedProcess} objects and exit statuses. See package-info for the threads.
  */
-public final class SpawnerClient implements AutoCloseable {
+public final class SpawnerClient implements Spawner {
     private static final Duration LAUNCH_TIMEOUT = Duration.ofSeconds(10);
 
     private final Process spawner;
@@ -104,6 +104,7 @@ public final class SpawnerClient implements AutoCloseable {
     }
 
     /** The spawner's pid (for tests and diagnostics). */
+    @Override
     public long spawnerPid() {
         return spawner.pid();
     }
@@ -123,6 +124,7 @@ public final class SpawnerClient implements AutoCloseable {
      * request must stay open until this future completes. Dependent stages added without an executor run
      * on the link's reader thread: keep them short and non-blocking.
      */
+    @Override
     public CompletableFuture<SpawnedProcess> spawn(SpawnRequest request) {
         long id = nextId.incrementAndGet();
         CompletableFuture<SpawnedProcess> future = new CompletableFuture<>();
@@ -165,6 +167,7 @@ public final class SpawnerClient implements AutoCloseable {
      * with build users): a child switches to {@code uid}/{@code gid} and calls kill(-1, SIGKILL).
      * Completes when that is done; fails with a {@link SpawnException} if the kill was refused.
      */
+    @Override
     public CompletableFuture<Void> killUser(int uid, int gid) {
         SpawnRequest request = SpawnRequest.builder().argv("/kill-user").processGroup(ProcessGroup.SHARED)
                 .identity(uid, gid).killUser().build();

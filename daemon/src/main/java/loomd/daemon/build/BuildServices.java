@@ -9,7 +9,7 @@ import java.util.function.Consumer;
 import loomd.daemon.store.LocalStore;
 import loomd.daemon.store.roots.FileLocker;
 import loomd.process.ProcessMonitor;
-import loomd.spawner.SpawnerClient;
+import loomd.spawner.Spawner;
 
 /**
  * What every build of the daemon shares: the store, the spawner and process monitor, the locker for
@@ -23,7 +23,7 @@ public final class BuildServices implements AutoCloseable {
     private static final Map<LocalStore, BuildServices> BY_STORE = new ConcurrentHashMap<>();
 
     final LocalStore store;
-    final SpawnerClient spawner;
+    final Spawner spawner;
     final ProcessMonitor monitor;
     final FileLocker locker;
     final OutputRegistrar registrar;
@@ -32,7 +32,7 @@ public final class BuildServices implements AutoCloseable {
     final Map<String, String> daemonEnvironment;
     final Consumer<String> log;
 
-    private BuildServices(LocalStore store, SpawnerClient spawner, ProcessMonitor monitor, FileLocker locker,
+    private BuildServices(LocalStore store, Spawner spawner, ProcessMonitor monitor, FileLocker locker,
             Map<String, String> env, Consumer<String> log) {
         this.store = store;
         this.spawner = spawner;
@@ -45,7 +45,7 @@ public final class BuildServices implements AutoCloseable {
     }
 
     /** Makes builds possible for the sessions of {@code store}. */
-    public static BuildServices attach(LocalStore store, SpawnerClient spawner, ProcessMonitor monitor,
+    public static BuildServices attach(LocalStore store, Spawner spawner, ProcessMonitor monitor,
             FileLocker locker, Map<String, String> env, Consumer<String> log) {
         BuildServices services = new BuildServices(store, spawner, monitor, locker, env, log);
         BY_STORE.put(store, services);

@@ -20,7 +20,7 @@ import loomd.spawner.Output;
 import loomd.spawner.SpawnError;
 import loomd.spawner.SpawnException;
 import loomd.spawner.SpawnRequest;
-import loomd.spawner.SpawnerClient;
+import loomd.spawner.Spawner;
 
 /**
  * One run of one builder (daemon.md §4.10 to §4.12): spawns it through the spawner, pumps its output
@@ -63,7 +63,7 @@ public final class BuilderRun {
      *
      * @param maxLogSize {@code build-max-log-size}, 0 for none
      */
-    public static BuilderRun start(SpawnerClient spawner, ProcessMonitor monitor, SpawnRequest.Builder request,
+    public static BuilderRun start(Spawner spawner, ProcessMonitor monitor, SpawnRequest.Builder request,
             BuildLog log, Limits limits, long maxLogSize, OutputSink sink) {
         BuilderRun run = new BuilderRun(log, sink, maxLogSize);
         SpawnRequest built;

@@ -22,7 +22,7 @@ import loomd.daemon.session.Passwd;
 import loomd.daemon.session.Peer;
 import loomd.posix.PeerCredentials;
 import loomd.spawner.SpawnedProcess;
-import loomd.spawner.SpawnerClient;
+import loomd.spawner.Spawner;
 
 /**
  * Accept loops over the listeners, one virtual thread per connection, per-user connection
@@ -60,7 +60,7 @@ public final class Server {
      * @param markerSpawner when not null, the spawner that starts a {@code guix processes} marker per
      *     Unix session (see SessionMarkers); null: no markers
      */
-    public Server(List<Listener> listeners, ConnectionLimits limits, SpawnerClient markerSpawner,
+    public Server(List<Listener> listeners, ConnectionLimits limits, Spawner markerSpawner,
             ConnectionHandler handler, Consumer<String> log) {
         this.markers = markerSpawner != null ? new SessionMarkers(markerSpawner, log) : null;
         this.listeners = List.copyOf(listeners);

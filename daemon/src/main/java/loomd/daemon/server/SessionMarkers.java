@@ -8,7 +8,7 @@ import java.util.function.Consumer;
 
 import loomd.spawner.SpawnRequest;
 import loomd.spawner.SpawnedProcess;
-import loomd.spawner.SpawnerClient;
+import loomd.spawner.Spawner;
 
 /**
  * Makes loomd's sessions visible to {@code guix processes} (option {@code --session-markers}).
@@ -29,11 +29,11 @@ import loomd.spawner.SpawnerClient;
 final class SessionMarkers {
     private static final long START_TIMEOUT_SECONDS = 5;
 
-    private final SpawnerClient spawner;
+    private final Spawner spawner;
     private final String sleep;
     private final Consumer<String> log;
 
-    SessionMarkers(SpawnerClient spawner, Consumer<String> log) {
+    SessionMarkers(Spawner spawner, Consumer<String> log) {
         this.spawner = spawner;
         this.log = log;
         this.sleep = List.of("/bin/sleep", "/usr/bin/sleep", "/run/current-system/profile/bin/sleep").stream()

@@ -23,21 +23,21 @@ import loomd.test.support.DaemonProcess;
  * transcripts' README as builder, added to the daemon's store as the client would. The same inputs give
  * the same {@code .drv} file as in the transcripts.
  */
-final class Derivations {
-    static final String S = "/gnu/store";
-    static final String BUSYBOX = S + "/8rf4p72mqhs27mbwlb2j98h6g2l15hgj-busybox";
-    static final String BB = BUSYBOX + "/bin/busybox";
+public final class Derivations {
+    public static final String S = "/gnu/store";
+    public static final String BUSYBOX = S + "/8rf4p72mqhs27mbwlb2j98h6g2l15hgj-busybox";
+    public static final String BB = BUSYBOX + "/bin/busybox";
 
     private final DaemonProcess daemon;
     private final StoreClient client;
 
-    Derivations(DaemonProcess daemon, StoreClient client) {
+    public Derivations(DaemonProcess daemon, StoreClient client) {
         this.daemon = daemon;
         this.client = client;
     }
 
     /** Adds the busybox tree ({@code bin/busybox}, {@code bin/sh -> busybox}) as the README says. */
-    String addBusybox(Path tmp) throws Exception {
+    public String addBusybox(Path tmp) throws Exception {
         Path bin = Files.createDirectories(tmp.resolve("busybox/bin"));
         if (!Files.exists(bin.resolve("busybox"))) {
             Files.copy(Path.of("/bin/busybox"), bin.resolve("busybox"), StandardCopyOption.COPY_ATTRIBUTES);
@@ -47,7 +47,7 @@ final class Derivations {
     }
 
     /** A derivation running {@code sh -c script} with busybox; {@code inputs}: input drv to output names. */
-    Derivation make(String name, String script, List<String> outputs, Map<String, List<String>> inputs,
+    public Derivation make(String name, String script, List<String> outputs, Map<String, List<String>> inputs,
             Map<String, String> env, DerivationOutput fixed) throws Exception {
         Map<String, DerivationOutput> outs = new TreeMap<>();
         Map<String, String> e = new TreeMap<>(env);
@@ -61,19 +61,19 @@ final class Derivations {
         return DerivationPaths.withComputedOutputs(blank, name, new StoreDir(S), hasher);
     }
 
-    Derivation make(String name, String script) throws Exception {
+    public Derivation make(String name, String script) throws Exception {
         return make(name, script, List.of("out"), Map.of(), Map.of(), null);
     }
 
     /** Adds the {@code .drv} as {@code add-text-to-store}, as the client does; returns its path. */
-    String add(Derivation drv) throws Exception {
+    public String add(Derivation drv) throws Exception {
         // The name is not in the environment (Guix puts none there); the "out" path ends with it.
         String name = drv.outputs().get("out").path().substring(S.length() + 1 + 33);
         List<String> refs = new ArrayList<>(drv.references());
         return client.addTextToStore(name + ".drv", ATermPrinter.print(drv), refs);
     }
 
-    Path physical(String storePath) {
+    public Path physical(String storePath) {
         return daemon.physicalStoreDir().resolve(storePath.substring(S.length() + 1));
     }
 }

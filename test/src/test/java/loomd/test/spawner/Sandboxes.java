@@ -60,7 +60,7 @@ final class Sandboxes {
 
     record Result(ExitStatus status, String output) {}
 
-    static Result run(SpawnerClient client, SpawnRequest request) throws Exception {
+    static Result run(loomd.spawner.Spawner client, SpawnRequest request) throws Exception {
         SpawnedProcess p = client.spawn(request).get(10, TimeUnit.SECONDS);
         CompletableFuture<String> out = readAll(p.output());
         ExitStatus status = p.onExit().get(10, TimeUnit.SECONDS);

@@ -106,14 +106,29 @@ public final class TempRoots implements SessionRoots {
         reportLostRoots();
         if (channel == null) create();
         if (rooted.contains(path)) return;
-        ByteBuffer buf = ByteBuffer.wrap((path + '\0').getBytes(StandardCharsets.UTF_8));
-        while (buf.hasRemaining()) channel.write(buf);
+        writeWhole(path);
         if (probe.collectorActive()) {
             // Upstream's append: waits while that collector holds the file shared, i.e. until it is done.
             owner.lock(file, true);
             owner.lock(file, false);
         }
         if (rooted.size() < REMEMBERED) rooted.add(path);
+    }
+
+    /**
+     * Appends the entry, or nothing: a write cut short (ENOSPC on a full disk) is cut back off, since a
+     * torn entry would run into the next one and make the file unreadable to every collector
+     * (upstream's reader refuses an entry that is not a store path).
+     */
+    private void writeWhole(String path) throws IOException {
+        ByteBuffer buf = ByteBuffer.wrap((path + '\0').getBytes(StandardCharsets.UTF_8));
+        long before = channel.size();
+        try {
+            while (buf.hasRemaining()) channel.write(buf);
+        } catch (IOException e) {
+            channel.truncate(before);
+            throw e;
+        }
     }
 
     private void create() throws IOException {
