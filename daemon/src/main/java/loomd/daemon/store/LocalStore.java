@@ -11,6 +11,7 @@ import loomd.daemon.store.db.StoreDatabase;
 import loomd.daemon.store.durable.CheckpointFile;
 import loomd.daemon.store.durable.Flusher;
 import loomd.daemon.store.durable.StartupCheck;
+import loomd.daemon.store.durable.UnregisteredEntries;
 import loomd.daemon.store.fs.Canonicaliser;
 import loomd.daemon.store.fs.PosixIds;
 import loomd.daemon.store.fs.TempNames;
@@ -74,7 +75,7 @@ public final class LocalStore implements AutoCloseable {
         } catch (IOException e) {
             LOG.log(Level.WARNING, "cleaning stale temporary store entries: " + e.getMessage());
         }
-        this.flusher = startDurability(config, db, observer);
+        this.flusher = startDurability(config, db, observer, locker);
         Registrar registrar = new Registrar(config, db, reader);
         PathAdder adder = new PathAdder(config, reader, registrar, locker, nar, new TempNames(), storeRoots,
                 new Canonicaliser(PosixIds.self()), flusher, observer);
@@ -91,10 +92,14 @@ public final class LocalStore implements AutoCloseable {
      * Before anything is served: the start-up check (verifying and repairing what a power cut may
      * have taken since the last durable checkpoint), then the flusher. On failure the store is closed.
      */
-    private Flusher startDurability(StoreConfig config, StoreDatabase database, StoreObserver observer) {
+    private Flusher startDurability(StoreConfig config, StoreDatabase database, StoreObserver observer,
+            FileLocker locker) {
         try {
             CheckpointFile file = new CheckpointFile(config.dbDir());
+            boolean unclean = file.read() instanceof CheckpointFile.Present p
+                    && p.checkpoint().state() == CheckpointFile.State.RUNNING;
             long checkpoint = StartupCheck.run(file, database, config::physical);
+            if (unclean) UnregisteredEntries.remove(config.physicalStore(), config.storeDir().toString(), database, locker);
             return Flusher.start(database, file, List.of(config.physicalStore(), config.dbDir()), config.durability(),
                     checkpoint, observer);
         } catch (RuntimeException e) {

@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
  * Another program taking classic POSIX locks, as upstream guix-daemon does: a Python process driven line by
  * line over stdin ("try ex|sh", "wait ex|sh", "unlock"), answering "locked", "busy" or "unlocked".
  */
-final class PythonLockf implements AutoCloseable {
+public final class PythonLockf implements AutoCloseable {
     private static final String SCRIPT = """
             import fcntl, os, sys
             fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
@@ -39,6 +39,17 @@ final class PythonLockf implements AutoCloseable {
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+    }
+
+    /** A process holding an exclusive POSIX lock on {@code file} until closed. */
+    public static PythonLockf hold(Path file) throws Exception {
+        PythonLockf holder = new PythonLockf(file);
+        String answer = holder.ask("try ex");
+        if (!answer.equals("locked")) {
+            holder.close();
+            throw new IllegalStateException("could not lock " + file + ": " + answer);
+        }
+        return holder;
     }
 
     String ask(String command) throws Exception {
