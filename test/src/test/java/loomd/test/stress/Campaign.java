@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +25,7 @@ import loomd.testkit.Poll;
  */
 final class Campaign {
     record Config(Duration duration, int clients, long seed, int dagSize, int faultsPerKind,
-                  Duration settle, List<String> daemonArgs) {}
+                  Duration settle, List<String> daemonArgs, Set<Faults.Kind> kinds) {}
 
     record Result(String table, List<String> violations, int faultsInjected, int daemonKills, long acknowledged,
                   long slowestAnswerAfterFaultMillis, long unanswered, long databaseLocked, double opsPerSecond,
@@ -92,7 +93,7 @@ final class Campaign {
     }
 
     private DaemonProcess start() throws Exception {
-        return DaemonProcess.builder(root).args(config.daemonArgs().toArray(String[]::new)).start();
+        return DaemonProcess.builder(root).tcp().args(config.daemonArgs().toArray(String[]::new)).start();
     }
 
     private Faults.Restarter restarter() {
@@ -111,7 +112,7 @@ final class Campaign {
     /** Every kind {@code faultsPerKind} times, in a seeded order (the disk only where it can fill). */
     private List<Faults.Kind> schedule(Faults faults) {
         List<Faults.Kind> kinds = new ArrayList<>();
-        for (Faults.Kind k : Faults.Kind.values()) {
+        for (Faults.Kind k : config.kinds()) {
             if (k == Faults.Kind.DISK_FULL && !faults.canFillDisk()) continue;
             for (int i = 0; i < config.faultsPerKind(); i++) kinds.add(k);
         }
@@ -130,6 +131,7 @@ final class Campaign {
             return Long.MAX_VALUE;
         }
         try {
+            for (String v : UntrustedAttempts.run(daemon, load.acknowledged())) tally.violation("after " + after + ": " + v);
             for (String v : invariants.check(load.acknowledged(), hashEveryPath)) tally.violation("after " + after + ": " + v);
             long t0 = System.nanoTime();
             try (StoreClient c = daemon.client()) {

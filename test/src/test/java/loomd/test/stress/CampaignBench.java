@@ -2,7 +2,11 @@ package loomd.test.stress;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 import loomd.test.support.DaemonProcess;
 import org.junit.jupiter.api.Tag;
@@ -13,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The full campaign, on demand:
  * {@code ./mvnw -B -q verify -Pbench -pl test -am -Dtest=CampaignBench -Dsurefire.failIfNoSpecifiedTests=false
  * -Dloomd.campaign.seconds=600 -Dloomd.campaign.clients=64 -Dloomd.campaign.seed=1 -Dloomd.campaign.faults=5
- * -Dloomd.campaign.fuzzFrames=1000000}. Prints the summary table and the issue's figures; a violation is
+ * -Dloomd.campaign.fuzzFrames=1000000 -Dloomd.campaign.kinds=KILL_DAEMON}. Prints the summary table and the issue's figures; a violation is
  * printed, not thrown, so a long run always ends with its whole report.
  */
 @Tag("bench")
@@ -24,13 +28,21 @@ class CampaignBench {
         return Long.getLong("loomd.campaign." + name, fallback);
     }
 
+    /** {@code -Dloomd.campaign.kinds=KILL_DAEMON,DISK_FULL}: only those faults; all by default. */
+    static Set<Faults.Kind> kinds() {
+        String kinds = System.getProperty("loomd.campaign.kinds", "");
+        if (kinds.isBlank()) return EnumSet.allOf(Faults.Kind.class);
+        return Arrays.stream(kinds.split(",")).map(String::trim).map(Faults.Kind::valueOf)
+                .collect(Collectors.toCollection(() -> EnumSet.noneOf(Faults.Kind.class)));
+    }
+
     @Test
     void campaign() throws Exception {
         long seed = prop("seed", 1);
         try (SizedFileSystem fs = SizedFileSystem.mountIfRoot(dir.resolve("fs"), (int) prop("diskMiB", 2048))) {
             Campaign.Config config = new Campaign.Config(Duration.ofSeconds(prop("seconds", 600)),
                     (int) prop("clients", 64), seed, (int) prop("dag", 100), (int) prop("faults", 5),
-                    Duration.ofSeconds(3), List.of("--max-jobs=" + prop("maxJobs", 8)));
+                    Duration.ofSeconds(3), List.of("--max-jobs=" + prop("maxJobs", 8)), kinds());
             Campaign.Result r = new Campaign(config, fs.dir().resolve("store"),
                     fs.fillable() ? fs.dir().resolve("filler") : null).run();
             System.out.println(r.table());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.List;
 
 import loomd.protocol.client.StoreClient;
@@ -24,7 +25,7 @@ class CampaignCiTest {
     void shortCampaignLosesNothingAndLeavesNothing() throws Exception {
         try (SizedFileSystem fs = SizedFileSystem.mountIfRoot(dir.resolve("fs"), 768)) {
             Campaign.Config config = new Campaign.Config(Duration.ofSeconds(75), 16, 15, 30, 1,
-                    Duration.ofSeconds(2), List.of("--max-jobs=4"));
+                    Duration.ofSeconds(2), List.of("--max-jobs=4"), EnumSet.allOf(Faults.Kind.class));
             Campaign.Result r = new Campaign(config, fs.dir().resolve("store"), fs.fillable() ? fs.dir().resolve("filler") : null).run();
             System.out.println(r.table());
             System.out.printf("faults %d (daemon kills %d), acknowledged %d, slowest answer after a fault %d ms,"
