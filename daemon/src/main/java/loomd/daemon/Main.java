@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 import loomd.daemon.build.BuildServices;
+import loomd.daemon.server.IdleExit;
 import loomd.daemon.server.Listener;
 import loomd.daemon.server.Listeners;
 import loomd.daemon.server.Server;
@@ -127,8 +128,10 @@ public final class Main {
                         config.verbosity(), limits, log, progress).run(),
                 log);
         Thread hook = new Thread(() -> {
-            log.accept("shutting down: draining " + server.activeConnections() + " connection(s)");
-            server.shutdown(config.shutdownGrace());
+            if (server.running()) {
+                log.accept("shutting down: draining " + server.activeConnections() + " connection(s)");
+                server.shutdown(config.shutdownGrace());
+            }
             BuildServices.of(store).ifPresent(BuildServices::close);
             processes.close();
             store.close();
@@ -136,12 +139,25 @@ public final class Main {
         }, "shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         server.start();
+        watchIdle(config, server, processes, log);
         try {
             server.awaitStopped();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /** {@code --idle-exit}, only when socket-activated: otherwise nobody would hold the socket meanwhile. */
+    private static void watchIdle(DaemonConfig config, Server server, ProcessServices processes, Consumer<String> log) {
+        if (config.idleExit().isZero()) {
+            return;
+        }
+        if (SocketActivation.count(System.getenv(), ProcessHandle.current().pid()) == 0) {
+            log.accept("--idle-exit ignored: the daemon was not socket-activated");
+            return;
+        }
+        IdleExit.watch(server, config.idleExit(), config.shutdownGrace(), processes::busy, log);
     }
 
     private static void closeQuietly(Listener l) {

@@ -76,6 +76,11 @@ public final class ProcessServices implements AutoCloseable {
 
     public ProcessMonitor monitor() { return monitor; }
 
+    /** Whether a process other than a helper (a builder, a substituter, a hook) is running. */
+    public boolean busy() {
+        return monitor.live().stream().anyMatch(p -> !helpers.contains(p));
+    }
+
     /** Watches every locker process {@code locker} runs, the current one and each restarted one. */
     void watchLocker(LockerClient locker) {
         locker.onLockerStarted(this::watchLockerProcess);
