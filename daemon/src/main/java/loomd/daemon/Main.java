@@ -68,6 +68,7 @@ public final class Main {
                     + " --usage' for more information.");
             return 64;
         }
+        DaemonLog.configure(config.verbosity() >= 4);
         Consumer<String> log = Main::log;
         LocalStore store = null;
         ProcessServices processes = null;
@@ -78,6 +79,7 @@ public final class Main {
             Files.createDirectories(layout.stateDir());
             Files.createDirectories(layout.dbDir());
             config.settings().update();
+            DaemonLog.startupDetails(config, log);
             LockerClient locker = Backends.launchLocker(layout, log);
             store = Backends.open(config, env, locker);
             log.accept("durability: " + config.durability().mode().name().toLowerCase(java.util.Locale.ROOT)
