@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -16,8 +18,8 @@ import loomd.spawner.SpawnerBinary;
 import loomd.spawner.SpawnerClient;
 
 /**
- * The daemon's process machinery, started once at startup right after the locker (daemon.md §2.3
- * as loomd orders it): the native spawner, which forks every builder and helper, and the process
+ * The daemon's process machinery, started once at startup in parallel with the locker and the
+ * store (daemon.md §2.3 as loomd orders it; the first client is served once all three are up): the native spawner, which forks every builder and helper, and the process
  * monitor, which applies time limits and kills what is left at shutdown. Builds use them later.
  *
  * <p>Startup policy: the spawner itself needs no privilege and no namespace (those are asked per
@@ -70,6 +72,42 @@ public final class ProcessServices implements AutoCloseable {
         }
         log.accept("spawner started (pid " + spawner.spawnerPid() + ")");
         return new ProcessServices(spawner, log);
+    }
+
+    /**
+     * {@link #start} on a platform thread of its own (the launch blocks in native calls), so the
+     * spawner comes up while the locker starts and the store opens; {@link #await} joins it.
+     */
+    static CompletableFuture<ProcessServices> startInBackground(Optional<Path> configured, Layout layout,
+            Consumer<String> log) {
+        CompletableFuture<ProcessServices> result = new CompletableFuture<>();
+        Thread.ofPlatform().name("spawner-start").daemon(true).start(() -> {
+            try {
+                result.complete(start(configured, layout, log));
+            } catch (IOException | RuntimeException | Error e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
+    }
+
+    /** The started services, or {@link #start}'s own error. */
+    static ProcessServices await(CompletableFuture<ProcessServices> starting) throws IOException {
+        try {
+            return starting.join();
+        } catch (CompletionException e) {
+            switch (e.getCause()) {
+                case IOException io -> throw io;
+                case RuntimeException r -> throw r;
+                case Error err -> throw err;
+                default -> throw e;
+            }
+        }
+    }
+
+    /** On a failed start: closes the services once (if ever) they are up. */
+    static void discard(CompletableFuture<ProcessServices> starting) {
+        starting.thenAccept(ProcessServices::close);
     }
 
     public SpawnerClient spawner() { return spawner; }
