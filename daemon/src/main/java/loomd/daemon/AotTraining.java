@@ -12,11 +12,12 @@ import loomd.protocol.client.ClientOptions;
 import loomd.protocol.client.StoreClient;
 
 /**
- * The training run behind the AOT cache ({@code bin/loomd-aot}, run at package time under
+ * Package-time preparation for a fast start, run by {@code bin/loomd-aot}: the training run behind the AOT cache ({@code bin/loomd-aot}, run at package time under
  * {@code -XX:AOTCacheOutput}): a daemon on a scratch store under {@code args[0]}, started the way
  * {@code bin/loomd} starts it, and a few clients doing what a cold start meets first (handshake,
  * IsValidPath, an add, QueryPathInfo); then exit 0, which drains the daemon through its shutdown
- * hook and lets the JVM write the cache. Not a daemon entry point.
+ * hook and lets the JVM write the cache; before that, given a second argument, the sqlite-jdbc
+ * library is extracted there ({@link #extractSqlite}). Not a daemon entry point.
  */
 public final class AotTraining {
     private static final int CLIENTS = 20;
@@ -24,6 +25,9 @@ public final class AotTraining {
     private AotTraining() { }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 1) {
+            extractSqlite(Path.of(args[1]));
+        }
         Path root = Path.of(args[0]).toAbsolutePath();
         Path socket = root.resolve("daemon.sock");
         Map<String, String> env = new HashMap<>(System.getenv());
@@ -47,6 +51,25 @@ public final class AotTraining {
             }
         }
         System.exit(0);
+    }
+
+    /**
+     * sqlite-jdbc's JNI library for this machine, where {@code bin/loomd} points
+     * {@code org.sqlite.lib.path} at it: otherwise every start inflates 1 MB from the jar into
+     * /tmp (a daemon killed with -9 leaves that copy behind), half a second of a loaded machine.
+     */
+    static void extractSqlite(Path target) throws IOException {
+        String resource = "/org/sqlite/native/" + org.sqlite.util.OSInfo.getNativeLibFolderPathForCurrentOS()
+                + "/libsqlitejdbc.so";
+        try (var in = AotTraining.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IOException("no " + resource + " in the jar");
+            }
+            Path temp = target.resolveSibling(target.getFileName() + ".tmp");
+            Files.copy(in, temp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.move(temp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
     }
 
     /** The socket file exists from bind(2) on; listen(2) follows a moment later. */

@@ -36,7 +36,9 @@ class AotCacheTest {
         assertEquals(0, run(List.of(Activator.repoRoot().resolve("bin/loomd-aot").toString(), jar.toString()), jar).status);
         String hash = Files.readString(dir.resolve("aot/current")).split(" ")[0];
         assertTrue(Files.isRegularFile(dir.resolve("aot/" + hash + ".aot")));
+        assertTrue(Files.isRegularFile(dir.resolve("aot/" + hash + ".libsqlitejdbc.so")), "SQLite's library, extracted once");
 
+        // A daemon start with the cache: SQLite's library comes from beside it, not from /tmp.
         Result used = version(jar);
         assertTrue(used.out.contains("Opened AOT cache " + dir.resolve("aot/" + hash + ".aot")), used.out);
         assertTrue(used.out.contains("loomd 0.1.0"), used.out);
@@ -51,8 +53,9 @@ class AotCacheTest {
         String newHash = Files.readString(dir.resolve("aot/current")).split(" ")[0];
         assertFalse(newHash.equals(hash));
         try (var files = Files.list(dir.resolve("aot"))) {
-            assertEquals(List.of(newHash + ".aot"), files.map(p -> p.getFileName().toString())
-                    .filter(n -> n.endsWith(".aot")).toList(), "the old cache is deleted");
+            assertEquals(java.util.Set.of("current", newHash + ".aot", newHash + ".libsqlitejdbc.so"),
+                    files.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors.toSet()),
+                    "the old cache is deleted");
         }
         assertTrue(version(jar).out.contains("Opened AOT cache " + dir.resolve("aot/" + newHash + ".aot")));
     }
