@@ -16,18 +16,8 @@ import loomd.test.support.DaemonProcess;
  * {@code root} and running a command on it once the first client connects, with the environment
  * {@code bin/loomd} needs to find the JDK and the jar the build made. Closing kills what is left.
  */
-final class Activator implements AutoCloseable {
+record Activator(Process process, Path socket, Path log) implements AutoCloseable {
     static final String TOOL = "/usr/bin/systemd-socket-activate";
-
-    private final Process process;
-    private final Path socket;
-    private final Path log;
-
-    private Activator(Process process, Path socket, Path log) {
-        this.process = process;
-        this.socket = socket;
-        this.log = log;
-    }
 
     static Path repoRoot() {
         return Path.of(System.getProperty("loomd.root"));
@@ -58,11 +48,7 @@ final class Activator implements AutoCloseable {
         return a;
     }
 
-    Path socket() { return socket; }
-
-    Process process() { return process; }
-
-    String log() throws IOException {
+    String output() throws IOException {
         return Files.exists(log) ? Files.readString(log) : "";
     }
 
@@ -70,7 +56,7 @@ final class Activator implements AutoCloseable {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!Files.exists(socket)) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
-                throw new IOException("the activator did not create " + socket + ": " + log());
+                throw new IOException("the activator did not create " + socket + ": " + output());
             }
             try {
                 TimeUnit.MILLISECONDS.sleep(10);

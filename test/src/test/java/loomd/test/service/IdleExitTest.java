@@ -70,7 +70,7 @@ class IdleExitTest {
                 // meets a daemon deciding to exit or draining), sometimes at once.
                 TimeUnit.MILLISECONDS.sleep(random.nextInt(4) == 0 ? random.nextInt(200) : 900 + random.nextInt(700));
             }
-            String log = a.log();
+            String log = a.output();
             assertEquals(List.of(), failures, log);
             assertTrue(exits(runs) >= EXITS, "only " + exits(runs) + " idle exits before the deadline: " + log);
             assertTrue(Files.readAllLines(runs).stream().filter(l -> l.startsWith("exit")).allMatch(l -> l.equals("exit 0")),

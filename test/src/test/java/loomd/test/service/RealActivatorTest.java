@@ -34,9 +34,9 @@ class RealActivatorTest {
             }
             // The activator exec'd the launcher, which exec'd java: that process is the daemon, and it
             // leaves by itself, status 0, after a second with nothing to do.
-            assertTrue(a.process().waitFor(60, TimeUnit.SECONDS), a.log());
-            assertEquals(0, a.process().exitValue(), a.log());
-            String log = a.log();
+            assertTrue(a.process().waitFor(60, TimeUnit.SECONDS), a.output());
+            assertEquals(0, a.process().exitValue(), a.output());
+            String log = a.output();
             assertTrue(log.contains("socket-activated with 1 socket(s)"), log);
             assertTrue(log.contains("idle for 1 s, exiting"), log);
         }
