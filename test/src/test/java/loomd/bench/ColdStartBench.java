@@ -25,8 +25,8 @@ import loomd.test.support.DaemonProcess;
  * the activator exec {@code bin/loomd}; measured from the connect to the handshake reply, then to
  * the first IsValidPath answer (on a second connection, as a client would). Each start is a
  * fresh daemon on the same store (created by a first, unmeasured run); the helpers' and the
- * daemon's RSS are read once it is idle. Variants: with the AOT cache the build made
- * ({@code bin/loomd-aot}) and without ({@code LOOMD_AOT=off}). Runs per variant:
+ * daemon's RSS are read once it is idle. Variants, interleaved: with the AOT cache the build made
+ * ({@code bin/loomd-aot}), the same with the JVM's default initial heap, and without ({@code LOOMD_AOT=off}). Runs per variant:
  * {@code -Dloomd.bench.starts} (default 20).
  * Run: {@code ./mvnw -B verify -Pbench -pl test -am -Dtest=ColdStartBench -Dsurefire.failIfNoSpecifiedTests=false}
  */
@@ -39,32 +39,47 @@ class ColdStartBench {
 
     private record Start(double handshakeMs, double validPathMs, long daemonRssKiB, long helpersRssKiB) { }
 
+    /** A launcher configuration: the AOT cache or not, extra JVM options ({@code LOOMD_JVM_OPTS}). */
+    private record Variant(String name, boolean aot, String jvmOpts) { }
+
+    /** bin/loomd's defaults (SerialGC, -Xms8m), then the JVM's default initial heap, then no cache. */
+    private static final List<Variant> VARIANTS = List.of(new Variant("AOT cache (bin/loomd)", true, ""),
+            new Variant("AOT cache, default -Xms", true, "-Xms0"), new Variant("no AOT cache", false, ""));
+
     @Test
     void launchToFirstReplies() throws Exception {
         Path jar = DaemonProcess.daemonJar();
         assertTrue(Files.exists(jar.resolveSibling("aot/current")), "no AOT cache next to " + jar + " (bin/loomd-aot)");
-        start(true);
-        Table t = new Table("[ColdStartBench] launch to first reply, " + STARTS + " cold starts each (ms; RSS in MiB once idle)",
+        start(VARIANTS.getFirst());
+        Table t = new Table("[ColdStartBench] launch to first reply, " + STARTS + " cold starts each, load "
+                + String.format("%.1f", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage())
+                + " (ms; RSS in MiB once idle)",
                 "variant", "handshake median", "min", "max", "IsValidPath median", "max", "daemon RSS", "locker+spawner RSS");
-        for (boolean aot : new boolean[] {true, false}) {
-            List<Start> runs = new ArrayList<>();
-            for (int i = 0; i < STARTS; i++) {
-                runs.add(start(aot));
+        List<List<Start>> all = new ArrayList<>();
+        VARIANTS.forEach(v -> all.add(new ArrayList<>()));
+        // Interleaved, so a change in the machine's load touches every variant alike.
+        for (int i = 0; i < STARTS; i++) {
+            for (int v = 0; v < VARIANTS.size(); v++) {
+                all.get(v).add(start(VARIANTS.get(v)));
             }
+        }
+        for (int v = 0; v < VARIANTS.size(); v++) {
+            List<Start> runs = all.get(v);
             double[] hs = runs.stream().mapToDouble(Start::handshakeMs).sorted().toArray();
             double[] vp = runs.stream().mapToDouble(Start::validPathMs).sorted().toArray();
-            t.row(aot ? "AOT cache" : "no AOT cache", hs[hs.length / 2], hs[0], hs[hs.length - 1], vp[vp.length / 2],
+            t.row(VARIANTS.get(v).name(), hs[hs.length / 2], hs[0], hs[hs.length - 1], vp[vp.length / 2],
                     vp[vp.length - 1], runs.getLast().daemonRssKiB() / 1024.0, runs.getLast().helpersRssKiB() / 1024.0);
         }
         t.print();
     }
 
-    private Start start(boolean aot) throws Exception {
+    private Start start(Variant variant) throws Exception {
         Path socket = root.resolve("daemon.sock");
         Files.deleteIfExists(socket);
         List<String> cmd = List.of("/usr/bin/systemd-socket-activate", "--listen=" + socket,
                 "-E", "LOOMD_JAVA=" + DaemonProcess.javaBinary(), "-E", "LOOMD_JAR=" + DaemonProcess.daemonJar(),
-                "-E", "LOOMD_AOT=" + (aot ? "on" : "off"), "-E", "NIX_STORE_DIR=/gnu/store", "--",
+                "-E", "LOOMD_AOT=" + (variant.aot() ? "on" : "off"), "-E", "LOOMD_JVM_OPTS=" + variant.jvmOpts(),
+                "-E", "NIX_STORE_DIR=/gnu/store", "--",
                 Path.of(System.getProperty("loomd.root"), "bin/loomd").toString(), "--store-root=" + root, "--disable-chroot");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(root.resolve("daemon.log").toFile())).start();

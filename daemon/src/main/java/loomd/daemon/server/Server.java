@@ -242,11 +242,13 @@ public final class Server {
             }
             state = State.DRAINING;
         }
+        // Closing a listener wakes its accept loop. A connection accepted just before the close is
+        // still handed to a session: the executor closes only once every accept loop has ended. One
+        // not yet accepted stays in the socket's backlog, which a service manager keeps for the
+        // next activation. No interrupt first: an interrupt racing an accept(2) that has just
+        // returned makes the JDK throw ClosedByInterruptException and drop the accepted socket
+        // unclosed, which its client sees as a reset once the daemon exits (IdleExitTest caught it).
         listeners.forEach(Listener::close);
-        acceptors.forEach(Thread::interrupt);
-        // A connection accepted just before the close is still handed to a session: the executor
-        // closes only once every accept loop has ended. One not yet accepted stays in the socket's
-        // backlog, which a service manager keeps for the next activation.
         joinAcceptors();
         sessions.shutdown();
         if (!awaitSessions(grace)) {
@@ -266,10 +268,15 @@ public final class Server {
         }
     }
 
+    /** Waits for the accept loops to end; one still blocked after that is interrupted. */
     private void joinAcceptors() {
         for (Thread t : acceptors) {
             try {
                 t.join(ACCEPTOR_JOIN_MILLIS);
+                if (t.isAlive()) {
+                    t.interrupt();
+                    t.join(ACCEPTOR_JOIN_MILLIS);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
