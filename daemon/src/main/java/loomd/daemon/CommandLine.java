@@ -107,6 +107,9 @@ public final class CommandLine {
                             + "the next start); `strict' only after that sync"),
             new Option("flush-interval", '\0', Arg.REQUIRED, false, "MS",
                     "[loomd] sync recent adds to disk in groups every MS milliseconds (default 1000)"),
+            new Option("idle-exit", '\0', Arg.REQUIRED, false, "SECONDS",
+                    "[loomd] when socket-activated, exit after SECONDS with no session, build, substitution or "
+                            + "GC (default 0: never); clients arriving meanwhile wait for the next activation"),
             new Option("help", '?', Arg.NONE, false, null, "give this help list"),
             new Option("usage", '\0', Arg.NONE, false, null, "give a short usage message"),
             new Option("version", 'V', Arg.NONE, false, null, "print program version"));
@@ -229,6 +232,7 @@ public final class CommandLine {
         private String spawner;
         private String durability = "batched";
         private String flushInterval = Long.toString(Durability.DEFAULT_FLUSH_INTERVAL.toMillis());
+        private String idleExit = "0";
 
         Builder(Map<String, String> env) {
             this.env = env;
@@ -289,6 +293,7 @@ public final class CommandLine {
                 case "spawner" -> spawner = v;
                 case "durability" -> durability = v;
                 case "flush-interval" -> flushInterval = v;
+                case "idle-exit" -> idleExit = v;
                 case "help" -> { return new Print(help()); }
                 case "usage" -> { return new Print(usage()); }
                 case "version" -> { return new Print(VERSION + "\n"); }
@@ -310,7 +315,7 @@ public final class CommandLine {
             Optional<Path> spawnerBinary = spawner == null || spawner.isEmpty()
                     ? Optional.empty() : Optional.of(Path.of(spawner).toAbsolutePath());
             return new DaemonConfig(settings, layout, List.copyOf(listen), connections, Duration.ofSeconds(grace), verbosity,
-                    sessionMarkers, spawnerBinary, durability());
+                    sessionMarkers, spawnerBinary, durability(), Duration.ofSeconds(positive("idle-exit", idleExit)));
         }
 
         private Durability durability() throws UsageException {

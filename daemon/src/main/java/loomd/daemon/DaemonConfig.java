@@ -21,7 +21,8 @@ import loomd.daemon.store.Durability;
  * @param spawnerBinary the native spawner to run ({@code --spawner}, env {@code LOOMD_SPAWNER}); empty: the jar's copy
  * @param durability when adds are acknowledged and how often they are synced ({@code --durability},
  *        {@code --flush-interval})
+ * @param idleExit {@code --idle-exit}: when socket-activated, exit after this long with nothing to do; zero: never
  */
 public record DaemonConfig(Settings settings, Layout layout, List<String> listen, ConnectionLimits connections,
         Duration shutdownGrace, int verbosity, boolean sessionMarkers, Optional<Path> spawnerBinary,
-        Durability durability) { }
+        Durability durability, Duration idleExit) { }

@@ -5,9 +5,11 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 import loomd.daemon.build.BuildServices;
+import loomd.daemon.server.IdleExit;
 import loomd.daemon.server.Listener;
 import loomd.daemon.server.Listeners;
 import loomd.daemon.server.Server;
@@ -20,10 +22,11 @@ import loomd.protocol.wire.WireLimits;
 
 /**
  * {@code guix-daemon} in one JVM. Startup order (daemon.md §2.3): parse the command line, create
- * the directories, launch the locker and open the store ({@link Backends}; after an unclean stop
- * this verifies and repairs what was registered since the last durable checkpoint, so no client
- * is served before that is done), start the spawner and
- * the process monitor ({@link ProcessServices}), open the listening sockets (or adopt the activated
+ * the directories, start the spawner and the process monitor ({@link ProcessServices}) on a
+ * thread of their own while the locker is launched and the store opened ({@link Backends}; after
+ * an unclean stop this verifies and repairs what was registered since the last durable
+ * checkpoint, so no client is served before that is done), wait for the spawner, open the
+ * listening sockets (or adopt the activated
  * ones), check the settings, then serve until SIGTERM. Shutdown closes them in reverse order.
  */
 public final class Main {
@@ -67,21 +70,26 @@ public final class Main {
                     + " --usage' for more information.");
             return 64;
         }
+        DaemonLog.configure(config.verbosity() >= 4);
         Consumer<String> log = Main::log;
         LocalStore store = null;
         ProcessServices processes = null;
+        CompletableFuture<ProcessServices> spawning = null;
         List<Listener> listeners = List.of();
         try {
             Layout layout = config.layout();
+            Privileges.check(config, log);
             Files.createDirectories(layout.physicalStoreDir());
             Files.createDirectories(layout.stateDir());
             Files.createDirectories(layout.dbDir());
             config.settings().update();
+            DaemonLog.startupDetails(config, log);
+            spawning = ProcessServices.startInBackground(config.spawnerBinary(), layout, log);
             LockerClient locker = Backends.launchLocker(layout, log);
             store = Backends.open(config, env, locker);
             log.accept("durability: " + config.durability().mode().name().toLowerCase(java.util.Locale.ROOT)
                     + ", group sync every " + config.durability().flushInterval().toMillis() + " ms");
-            processes = ProcessServices.start(config.spawnerBinary(), layout, log);
+            processes = ProcessServices.await(spawning);
             processes.watchLocker(locker);
             BuildServices.attach(store, processes.spawner(), processes.monitor(), new LockerFileLocker(locker), env, log);
             listeners = listen(config, env, log);
@@ -94,6 +102,8 @@ public final class Main {
             listeners.forEach(l -> closeQuietly(l));
             if (processes != null) {
                 processes.close();
+            } else if (spawning != null) {
+                ProcessServices.discard(spawning);
             }
             if (store != null) {
                 store.close();
@@ -127,8 +137,10 @@ public final class Main {
                         config.verbosity(), limits, log, progress).run(),
                 log);
         Thread hook = new Thread(() -> {
-            log.accept("shutting down: draining " + server.activeConnections() + " connection(s)");
-            server.shutdown(config.shutdownGrace());
+            if (server.running()) {
+                log.accept("shutting down: draining " + server.activeConnections() + " connection(s)");
+                server.shutdown(config.shutdownGrace());
+            }
             BuildServices.of(store).ifPresent(BuildServices::close);
             processes.close();
             store.close();
@@ -136,12 +148,25 @@ public final class Main {
         }, "shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         server.start();
+        watchIdle(config, server, processes, log);
         try {
             server.awaitStopped();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /** {@code --idle-exit}, only when socket-activated: otherwise nobody would hold the socket meanwhile. */
+    private static void watchIdle(DaemonConfig config, Server server, ProcessServices processes, Consumer<String> log) {
+        if (config.idleExit().isZero()) {
+            return;
+        }
+        if (SocketActivation.count(System.getenv(), ProcessHandle.current().pid()) == 0) {
+            log.accept("--idle-exit ignored: the daemon was not socket-activated");
+            return;
+        }
+        IdleExit.watch(server, config.idleExit(), config.shutdownGrace(), processes::busy, log);
     }
 
     private static void closeQuietly(Listener l) {

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -17,8 +19,8 @@ import loomd.spawner.RelaunchingSpawner;
 import loomd.spawner.Spawner;
 
 /**
- * The daemon's process machinery, started once at startup right after the locker (daemon.md §2.3
- * as loomd orders it): the native spawner, which forks every builder and helper, and the process
+ * The daemon's process machinery, started once at startup in parallel with the locker and the
+ * store (daemon.md §2.3 as loomd orders it; the first client is served once all three are up): the native spawner, which forks every builder and helper, and the process
  * monitor, which applies time limits and kills what is left at shutdown. Builds use them later.
  *
  * <p>Startup policy: the spawner itself needs no privilege and no namespace (those are asked per
@@ -71,9 +73,50 @@ public final class ProcessServices implements AutoCloseable {
         return new ProcessServices(spawner, log);
     }
 
+    /**
+     * {@link #start} on a platform thread of its own (the launch blocks in native calls), so the
+     * spawner comes up while the locker starts and the store opens; {@link #await} joins it.
+     */
+    static CompletableFuture<ProcessServices> startInBackground(Optional<Path> configured, Layout layout,
+            Consumer<String> log) {
+        CompletableFuture<ProcessServices> result = new CompletableFuture<>();
+        Thread.ofPlatform().name("spawner-start").daemon(true).start(() -> {
+            try {
+                result.complete(start(configured, layout, log));
+            } catch (IOException | RuntimeException | Error e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
+    }
+
+    /** The started services, or {@link #start}'s own error. */
+    static ProcessServices await(CompletableFuture<ProcessServices> starting) throws IOException {
+        try {
+            return starting.join();
+        } catch (CompletionException e) {
+            switch (e.getCause()) {
+                case IOException io -> throw io;
+                case RuntimeException r -> throw r;
+                case Error err -> throw err;
+                default -> throw e;
+            }
+        }
+    }
+
+    /** On a failed start: closes the services once (if ever) they are up. */
+    static void discard(CompletableFuture<ProcessServices> starting) {
+        starting.thenAccept(ProcessServices::close);
+    }
+
     public Spawner spawner() { return spawner; }
 
     public ProcessMonitor monitor() { return monitor; }
+
+    /** Whether a process other than a helper (a builder, a substituter, a hook) is running. */
+    public boolean busy() {
+        return monitor.live().stream().anyMatch(p -> !helpers.contains(p));
+    }
 
     /** Watches every locker process {@code locker} runs, the current one and each restarted one. */
     void watchLocker(LockerClient locker) {

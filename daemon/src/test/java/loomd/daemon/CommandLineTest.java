@@ -57,6 +57,13 @@ class CommandLineTest {
     }
 
     @Test
+    void idleExitIsOffUnlessAsked() throws Exception {
+        assertEquals(Duration.ZERO, run(Map.of()).idleExit());
+        assertEquals(Duration.ofSeconds(600), run(Map.of(), "--idle-exit=600").idleExit());
+        assertThrows(CommandLine.UsageException.class, () -> CommandLine.parse(List.of("--idle-exit=soon"), Map.of()));
+    }
+
+    @Test
     void connectionLimitOptions() throws Exception {
         ConnectionLimits d = run(Map.of()).connections();
         assertEquals(new ConnectionLimits(4096, 1024, 64, Duration.ofSeconds(60), Duration.ZERO), d);

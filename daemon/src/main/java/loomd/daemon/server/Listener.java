@@ -20,6 +20,10 @@ public record Listener(ServerSocketChannel channel, boolean unix, String descrip
             channel.close();
         } catch (IOException ignored) {
             // shutting down
+        } catch (InternalError e) {
+            // An activated socket is the JDK's InheritedServerSocketChannelImpl: after closing the
+            // socket it points fds 0-2 at its /dev/null fd, which SocketActivation never let it
+            // open, so that step fails with EBADF; our stderr (the log) stays as it is.
         }
         if (socketFile != null) {
             try {

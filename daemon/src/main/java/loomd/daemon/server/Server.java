@@ -35,6 +35,7 @@ public final class Server {
     /** How long shutdown waits for sessions to clean up once their connections are closed. */
     private static final Duration FORCED_CLOSE_WAIT = Duration.ofSeconds(5);
     private static final Duration INTERRUPTED_WAIT = Duration.ofSeconds(1);
+    private static final long ACCEPTOR_JOIN_MILLIS = 2_000;
     private static final long REFUSAL_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final List<Listener> listeners;
@@ -50,6 +51,8 @@ public final class Server {
     private final AtomicInteger refusedSinceLog = new AtomicInteger();
     private final SessionMarkers markers;
     private volatile State state = State.NEW;
+    /** When a connection was last admitted or finished, or other work last seen ({@link #touch}). */
+    private volatile long lastActivityNanos = System.nanoTime();
     private List<Thread> acceptors = List.of();
 
     public Server(List<Listener> listeners, ConnectionLimits limits, ConnectionHandler handler, Consumer<String> log) {
@@ -87,6 +90,21 @@ public final class Server {
     /** Connections being served right now. */
     public int activeConnections() {
         return admission.total();
+    }
+
+    /** When a connection was last admitted or finished, or {@link #touch} last called ({@link System#nanoTime}). */
+    public long lastActivityNanos() {
+        return lastActivityNanos;
+    }
+
+    /** Records work done outside any connection (a build, a GC), so an idle exit waits for it. */
+    public void touch() {
+        lastActivityNanos = System.nanoTime();
+    }
+
+    /** Whether the server still accepts (not yet draining). */
+    public boolean running() {
+        return state == State.RUNNING;
     }
 
     /** Blocks until {@link #shutdown} has finished. */
@@ -134,6 +152,7 @@ public final class Server {
             }
         }
         int account = cred == null ? Admission.REMOTE : cred.uid();
+        touch();
         Admission.Verdict verdict = admission.admit(account);
         if (verdict != Admission.Verdict.ADMITTED) {
             Connection.closeQuietly(channel);
@@ -181,6 +200,7 @@ public final class Server {
         if (open.remove(connection)) {
             admission.release(connection.account);
         }
+        touch();
     }
 
     private static Peer identify(SocketChannel channel, PeerCredentials cred) throws IOException {
@@ -222,8 +242,14 @@ public final class Server {
             }
             state = State.DRAINING;
         }
+        // Closing a listener wakes its accept loop. A connection accepted just before the close is
+        // still handed to a session: the executor closes only once every accept loop has ended. One
+        // not yet accepted stays in the socket's backlog, which a service manager keeps for the
+        // next activation. No interrupt first: an interrupt racing an accept(2) that has just
+        // returned makes the JDK throw ClosedByInterruptException and drop the accepted socket
+        // unclosed, which its client sees as a reset once the daemon exits (IdleExitTest caught it).
         listeners.forEach(Listener::close);
-        acceptors.forEach(Thread::interrupt);
+        joinAcceptors();
         sessions.shutdown();
         if (!awaitSessions(grace)) {
             log.accept("closing " + open.size() + " connection(s) still open after " + grace.toSeconds() + "s");
@@ -239,6 +265,22 @@ public final class Server {
         synchronized (this) {
             state = State.STOPPED;
             notifyAll();
+        }
+    }
+
+    /** Waits for the accept loops to end; one still blocked after that is interrupted. */
+    private void joinAcceptors() {
+        for (Thread t : acceptors) {
+            try {
+                t.join(ACCEPTOR_JOIN_MILLIS);
+                if (t.isAlive()) {
+                    t.interrupt();
+                    t.join(ACCEPTOR_JOIN_MILLIS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 

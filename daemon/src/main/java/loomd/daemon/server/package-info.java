@@ -1,6 +1,6 @@
 /**
  * Listening sockets (Unix, TCP, systemd socket activation), the accept loops, the shaped
- * connection limit, the idle time-outs and the draining shutdown.
+ * connection limit, the idle time-outs, the draining shutdown and the idle exit.
  *
  * <p>Threads: one platform thread per listener runs its accept loop (a blocking
  * {@code accept(2)}, never on a virtual thread's carrier); each admitted connection gets one
@@ -24,6 +24,12 @@
  * monitor, so a session told to go on is never closed by a stale timer. After the first operation
  * there is no time-out, as upstream.
  *
+ * <p>Idle exit ({@code --idle-exit}, socket-activated only): one platform thread
+ * ({@code idle-exit}) samples the open connections and the daemon's other work (builder
+ * processes) a few times a second; {@code lastActivityNanos} (volatile) is set by each admission,
+ * each session's end and each busy sample; once it is older than the idle time the thread runs
+ * the shutdown below and the daemon exits 0.
+ *
  * <p>Shared state of {@link loomd.daemon.server.Server}, all lock-free except the state word and
  * the admission counts:
  * <ul>
@@ -35,8 +41,11 @@
  * <li>{@code state} (NEW, RUNNING, DRAINING, STOPPED), changed under the Server's monitor;
  *     accept loops read it without the lock (volatile).</li>
  * </ul>
- * Shutdown (the JVM's shutdown hook, on SIGTERM/SIGINT): state DRAINING, listeners closed (their
- * accept loops end), the executor shut down and awaited for {@code --shutdown-grace}; then the
+ * Shutdown (the JVM's shutdown hook, on SIGTERM/SIGINT, or {@link loomd.daemon.server.IdleExit}):
+ * state DRAINING, listeners closed and their accept loops joined (a connection accepted before the
+ * close still gets its session; one not accepted stays in the listening socket's backlog, which
+ * under socket activation the service manager keeps for the next daemon), the executor shut
+ * down and awaited for {@code --shutdown-grace}; then the
  * remaining channels are closed, which ends each session at its next read or write, and the
  * executor is awaited 5 s more for their cleanup (temp-roots files); sessions still running then
  * are interrupted ({@code shutdownNow}) and given 1 s, before the store and the locker are closed.
