@@ -55,9 +55,6 @@ final class BuildOps {
         }
         BuildServices services = null;
         if (!drvs.isEmpty()) {
-            if (q.mode() != BuildPaths.NORMAL) {
-                throw Pending.refuse(s, WorkerOp.BUILD_PATHS); // check and repair builds are later work
-            }
             services = BuildServices.of(s.store).orElseThrow(() -> Pending.refuse(s, WorkerOp.BUILD_PATHS));
         }
         for (String path : new TreeSet<>(q.things())) {
