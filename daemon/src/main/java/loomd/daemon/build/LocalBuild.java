@@ -16,7 +16,6 @@ import loomd.daemon.store.fs.FileTrees;
 import loomd.daemon.store.roots.FileLocker;
 import loomd.protocol.drv.Derivation;
 import loomd.protocol.drv.DerivationOutput;
-import loomd.protocol.drv.DerivationPaths;
 
 /**
  * Steps 5 and 6 of the derivation goal (daemon.md §4.3) for one {@code .drv} whose inputs are valid:
@@ -148,7 +147,8 @@ final class LocalBuild {
         started = new TraceOnce();
         SortedSet<String> inputs = InputClosure.of(services.store, drvPath, drv);
         boolean chroot = options.useChroot() && !BuildEnvironment.isBuiltin(drv);
-        String drvName = DerivationPaths.drvName(drvPath);
+        // upstream's storePathToName: "NAME.drv", so the builder's directory is guix-build-NAME.drv-0
+        String drvName = drvPath.substring(drvPath.lastIndexOf('/') + 1 + 33);
         BuildDirectory dir = BuildDirectory.create(services.tmpDir, drvName, chroot, Optional.empty());
         String storeDir = services.store.config().storeDir().path();
         ContainerLayout layout = new ContainerLayout(chroot, storeDir, services.store.config().physicalStore(), drvPath,
@@ -278,6 +278,11 @@ final class LocalBuild {
         }
         if (!success && options.keepFailed()) {
             events.message(0, "note: keeping build directory `" + dir.outer() + "'\n");
+            try {
+                Files.setAttribute(dir.builderDir(), "unix:mode", 0755); // upstream: readable for inspection
+            } catch (IOException e) {
+                services.log.accept("making `" + dir.builderDir() + "' readable: " + e.getMessage());
+            }
             return;
         }
         try {
