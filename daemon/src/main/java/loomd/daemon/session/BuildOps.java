@@ -71,8 +71,12 @@ final class BuildOps {
         BuildRelay relay = new BuildRelay();
         Worker worker = services.worker(options, relay);
         CompletableFuture<Worker.Result> done = worker.start(plan);
-        try {
-            relay.relayUntil(s, done, options.buildVerbosity(), options.multiplexed());
+        // A hang-up cancels the builds from the watcher's thread at once (§7.3); the relay then ends.
+        try (HangupWatch hangup = HangupWatch.start(s.stderr.watch(), () -> {
+            worker.cancel();
+            relay.hangUp();
+        })) {
+            relay.relayUntil(s, done, options.buildVerbosity(), options.multiplexed(), hangup.active());
         } catch (ClientGoneException | IOException | InterruptedException e) {
             worker.cancel();
             throw e;
