@@ -30,7 +30,17 @@ final class BuildRelay implements BuildEvents {
 
     private record Chunk(long pid, byte[] data) implements Event {}
 
+    /**
+     * Chunks of builder output queued at most (4096 bytes each, so 1 MiB): a builder that writes
+     * faster than the client reads is held at its pipe (its pump parks here) instead of filling the
+     * daemon's heap, as upstream's single loop blocks on the client too.
+     */
+    static final int MAX_QUEUED_CHUNKS = 256;
+
     private final LinkedBlockingQueue<Event> queue = new LinkedBlockingQueue<>();
+    private final java.util.concurrent.Semaphore chunkCredit = new java.util.concurrent.Semaphore(MAX_QUEUED_CHUNKS);
+    /** False once the relay has stopped: output is dropped from then on, so no pump waits for credit. */
+    private volatile boolean relaying = true;
 
     @Override
     public void message(int level, String text) {
@@ -39,7 +49,21 @@ final class BuildRelay implements BuildEvents {
 
     @Override
     public void log(long pid, byte[] data, int off, int len) {
+        if (!relaying) {
+            return;
+        }
+        chunkCredit.acquireUninterruptibly(); // parks the pump (a virtual thread) while the client lags
+        if (!relaying) {
+            chunkCredit.release();
+            return;
+        }
         queue.add(new Chunk(pid, Arrays.copyOfRange(data, off, off + len)));
+    }
+
+    /** The relay is over (done, client gone, error): frees any pump waiting for credit, for good. */
+    private void stop() {
+        relaying = false;
+        chunkCredit.release(MAX_QUEUED_CHUNKS);
     }
 
     /** The client hung up: the relay ends at once, whatever is still queued. */
@@ -56,6 +80,15 @@ final class BuildRelay implements BuildEvents {
             boolean watched) throws IOException, InterruptedException {
         // Every event of the operation is queued before its end: FIFO, so DONE comes after them all.
         done.whenComplete((r, error) -> queue.add(Signal.DONE));
+        try {
+            relay(s, watched, buildVerbosity, multiplexed);
+        } finally {
+            stop();
+        }
+    }
+
+    private void relay(SessionContext s, boolean watched, int buildVerbosity, boolean multiplexed)
+            throws IOException, InterruptedException {
         while (true) {
             Event e = watched ? queue.take() : queue.poll(PROBE_MILLIS, TimeUnit.MILLISECONDS);
             if (e == null) {
@@ -70,7 +103,12 @@ final class BuildRelay implements BuildEvents {
                     s.stderr.checkClient();
                     throw new ClientGoneException("client hung up during an operation");
                 }
-                default -> write(s, e, buildVerbosity, multiplexed);
+                default -> {
+                    if (e instanceof Chunk) {
+                        chunkCredit.release();
+                    }
+                    write(s, e, buildVerbosity, multiplexed);
+                }
             }
         }
     }

@@ -49,6 +49,17 @@ final class BuildSession implements AutoCloseable {
         return sb.toString();
     }
 
+    /** The builder's output, concatenated. */
+    String builderOutput() {
+        StringBuilder sb = new StringBuilder();
+        synchronized (events) {
+            events.forEach(e -> {
+                if (e instanceof BuildEvents.Log l && l.pid().isPresent()) sb.append(l.text());
+            });
+        }
+        return sb.toString();
+    }
+
     @Override
     public void close() throws Exception {
         client.close();
