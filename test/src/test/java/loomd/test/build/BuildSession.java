@@ -25,6 +25,19 @@ final class BuildSession implements AutoCloseable {
         return new BuildSession(daemon);
     }
 
+    /** The derivation maker of {@link #withBusybox}. */
+    Derivations drvs;
+
+    /** A session with busybox in the store, for chroot builds (root only: the test is skipped otherwise). */
+    static BuildSession withBusybox(DaemonFixture daemon, java.nio.file.Path tmp) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(new com.sun.security.auth.module.UnixSystem().getUid() == 0,
+                "chroot builds need root here");
+        BuildSession s = open(daemon);
+        s.drvs = new Derivations(daemon.process(), s.client);
+        s.drvs.addBusybox(tmp);
+        return s;
+    }
+
     /** guix build's defaults without substitutes, changed by {@code change}. */
     void options(UnaryOperator<BuildOptions> change) throws Exception {
         client.setOptions(change.apply(BuildOptions.defaults().withPrintBuildTrace(true).withMultiplexedBuildOutput(true)
