@@ -14,7 +14,8 @@ import loomd.process.Limits;
  */
 public record BuildOptions(int mode, int maxJobs, int cores, long maxSilentTime, long buildTimeout, long maxLogSize,
         boolean keepGoing, boolean keepFailed, boolean printBuildTrace, boolean multiplexed, boolean useChroot,
-        boolean keepLog, LogCompression logCompression, boolean cacheFailure, String thisSystem, int buildVerbosity) {
+        boolean keepLog, LogCompression logCompression, boolean cacheFailure, String thisSystem, int buildVerbosity,
+        long buildRepeat) {
     public static final int NORMAL = 0;
     public static final int REPAIR = 1;
     public static final int CHECK = 2;
@@ -22,7 +23,23 @@ public record BuildOptions(int mode, int maxJobs, int cores, long maxSilentTime,
     public static BuildOptions of(Settings s, int mode) {
         return new BuildOptions(mode, s.maxBuildJobs, s.buildCores, s.maxSilentTime, s.buildTimeout, s.maxLogSize,
                 s.keepGoing, s.keepFailed, s.printBuildTrace, s.multiplexedBuildOutput, s.useChroot, s.keepLog,
-                s.logCompression, s.cacheFailure, s.thisSystem, s.buildVerbosity);
+                s.logCompression, s.cacheFailure, s.thisSystem, s.buildVerbosity, repeat(s));
+    }
+
+    /** {@code build-repeat} (the daemon's {@code --rounds=N} is N-1, a client may set it too): extra rounds. */
+    private static long repeat(Settings s) {
+        try {
+            return Math.max(0, Long.parseLong(s.get("build-repeat", "0").trim()));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    /** The same options for a goal of another mode (check mode does not propagate to inputs, §4.3). */
+    public BuildOptions withMode(int m) {
+        return new BuildOptions(m, maxJobs, cores, maxSilentTime, buildTimeout, maxLogSize, keepGoing, keepFailed,
+                printBuildTrace, multiplexed, useChroot, keepLog, logCompression, cacheFailure, thisSystem, buildVerbosity,
+                buildRepeat);
     }
 
     /** {@code build-timeout} and {@code build-max-silent-time}, 0 meaning none. */

@@ -31,6 +31,7 @@ public final class BuildServices implements AutoCloseable {
     final Path tmpDir;
     final Map<String, String> daemonEnvironment;
     final Consumer<String> log;
+    private volatile Substitutions substitutions = Substitutions.NONE;
 
     private BuildServices(LocalStore store, Spawner spawner, ProcessMonitor monitor, FileLocker locker,
             Map<String, String> env, Consumer<String> log) {
@@ -55,6 +56,15 @@ public final class BuildServices implements AutoCloseable {
     /** The build services of {@code store}, if the daemon started them. */
     public static Optional<BuildServices> of(LocalStore store) {
         return Optional.ofNullable(BY_STORE.get(store));
+    }
+
+    /** Installs the substituters every later substitution goal asks (issue 12's hook). */
+    public void useSubstitutions(Substitutions s) {
+        substitutions = java.util.Objects.requireNonNull(s);
+    }
+
+    Substitutions substitutions() {
+        return substitutions;
     }
 
     /** A worker for one operation of one session. */

@@ -16,7 +16,6 @@ import loomd.daemon.store.fs.FileTrees;
 import loomd.daemon.store.roots.FileLocker;
 import loomd.protocol.drv.Derivation;
 import loomd.protocol.drv.DerivationOutput;
-import loomd.protocol.drv.DerivationPaths;
 
 /**
  * Steps 5 and 6 of the derivation goal (daemon.md §4.3) for one {@code .drv} whose inputs are valid:
@@ -33,7 +32,11 @@ final class LocalBuild {
     private final Derivation drv;
     private final AtomicBoolean cancelled = new AtomicBoolean();
     private volatile BuilderRun run;
-    private final TraceOnce started = new TraceOnce();
+    /** Each round traces its own {@code @ build-started}. */
+    private volatile TraceOnce started = new TraceOnce();
+    private final Rounds rounds;
+    /** Set by a round that succeeded but is not the last: the goal builds again. */
+    private boolean anotherRound;
 
     LocalBuild(BuildServices services, BuildOptions options, BuildEvents events, String drvPath, Derivation drv) {
         this.services = services;
@@ -41,6 +44,8 @@ final class LocalBuild {
         this.events = events;
         this.drvPath = drvPath;
         this.drv = drv;
+        this.rounds = new Rounds(services.store, drvPath, BuildEnvironment.isFixedOutputBuild(drv), options.buildRepeat(),
+                options.keepFailed());
     }
 
     void cancel() {
@@ -57,24 +62,68 @@ final class LocalBuild {
             if (cancelled.get()) {
                 return GoalStatus.MISC_FAILURE;
             }
-            if (options.mode() != BuildOptions.CHECK && allValid()) {
+            if (nothingToDo()) {
                 lock.setDeletion(true); // someone beat us to it
                 return GoalStatus.ALREADY_VALID;
             }
-            for (DerivationOutput o : drv.outputs().values()) {
-                Path p = services.store.config().physical(o.path());
-                if (!services.store.queries().isValidPath(o.path()) && Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-                    FileTrees.deleteRecursively(p);
+            while (true) {
+                deleteInvalidOutputs();
+                if (options.cacheFailure() && cachedFailure()) {
+                    return GoalStatus.CACHED_FAILURE;
+                }
+                anotherRound = false;
+                GoalStatus status = build(lock);
+                if (status == GoalStatus.BUILT) {
+                    lock.setDeletion(true);
+                }
+                if (!anotherRound || cancelled.get()) {
+                    return anotherRound ? GoalStatus.MISC_FAILURE : status;
                 }
             }
-            if (options.cacheFailure() && cachedFailure()) {
-                return GoalStatus.CACHED_FAILURE;
+        }
+    }
+
+    /**
+     * Under the output locks: normal mode has nothing to do when every output is valid, repair mode
+     * when every output is also intact (§4.3 step 5). Check mode always builds, but only what is
+     * valid can be checked, and only in a chroot (the valid outputs must stay untouched meanwhile).
+     */
+    private boolean nothingToDo() {
+        return switch (options.mode()) {
+            case BuildOptions.CHECK -> {
+                if (!allValid()) {
+                    throw new StoreException("`" + drvPath + "' is missing outputs; build it normally before using `--check'");
+                }
+                requireChroot("checking");
+                yield false;
             }
-            GoalStatus status = build(lock);
-            if (status == GoalStatus.BUILT) {
-                lock.setDeletion(true);
+            case BuildOptions.REPAIR -> {
+                boolean intact = Repair.intact(services.store, drv, events);
+                if (!intact) {
+                    requireChroot("repairing");
+                }
+                yield intact;
             }
-            return status;
+            default -> allValid();
+        };
+    }
+
+    /**
+     * Upstream rebuilds a valid output outside a chroot under a temporary path and rewrites the hash
+     * parts afterwards; loomd does not rewrite hashes, so such a build would write over the valid tree.
+     */
+    private void requireChroot(String what) {
+        if (!options.useChroot() || BuildEnvironment.isBuiltin(drv)) {
+            throw new StoreException(what + " `" + drvPath + "' needs an isolated build (build-use-chroot)");
+        }
+    }
+
+    private void deleteInvalidOutputs() throws IOException {
+        for (DerivationOutput o : drv.outputs().values()) {
+            Path p = services.store.config().physical(o.path());
+            if (!services.store.queries().isValidPath(o.path()) && Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                FileTrees.deleteRecursively(p);
+            }
         }
     }
 
@@ -95,9 +144,11 @@ final class LocalBuild {
     }
 
     private GoalStatus build(FileLocker.PathLock lock) throws Exception {
+        started = new TraceOnce();
         SortedSet<String> inputs = InputClosure.of(services.store, drvPath, drv);
         boolean chroot = options.useChroot() && !BuildEnvironment.isBuiltin(drv);
-        String drvName = DerivationPaths.drvName(drvPath);
+        // upstream's storePathToName: "NAME.drv", so the builder's directory is guix-build-NAME.drv-0
+        String drvName = drvPath.substring(drvPath.lastIndexOf('/') + 1 + 33);
         BuildDirectory dir = BuildDirectory.create(services.tmpDir, drvName, chroot, Optional.empty());
         String storeDir = services.store.config().storeDir().path();
         ContainerLayout layout = new ContainerLayout(chroot, storeDir, services.store.config().physicalStore(), drvPath,
@@ -126,7 +177,7 @@ final class LocalBuild {
             BuildOutcome outcome = await(r);
             long pid = r.started().isCompletedExceptionally() ? 0 : r.started().getNow(0L);
             GoalStatus status = finish(outcome, pid, layout);
-            success = status == GoalStatus.BUILT;
+            success = status == GoalStatus.BUILT || anotherRound;
             return status;
         } finally {
             cleanUp(layout, dir, success);
@@ -171,9 +222,23 @@ final class LocalBuild {
     }
 
     private GoalStatus registerOutputs(ContainerLayout layout) {
+        OutputRegistrar.Built built = new OutputRegistrar.Built(drvPath, drv,
+                new java.util.TreeSet<>(layout.inputPaths()), p -> builtAt(layout, p));
         try {
-            services.registrar.register(new OutputRegistrar.Built(drvPath, drv,
-                    new java.util.TreeSet<>(layout.inputPaths()), p -> builtAt(layout, p)));
+            boolean check = options.mode() == BuildOptions.CHECK;
+            var scans = services.registrar.inspect(built, !check);
+            if (check) {
+                rounds.compareWithValid(scans, this::trace);
+                anotherRound = !rounds.finishRoundOfCheck();
+            } else if (rounds.finishRound(scans)) {
+                services.registrar.commit(built, scans);
+            } else {
+                anotherRound = true;
+                return GoalStatus.MISC_FAILURE; // not reported: the goal builds again
+            }
+            if (anotherRound) {
+                return GoalStatus.MISC_FAILURE;
+            }
         } catch (BuildFailure f) {
             return failed(f.getMessage(), f.kind(), f.tracesBefore());
         }
@@ -213,6 +278,11 @@ final class LocalBuild {
         }
         if (!success && options.keepFailed()) {
             events.message(0, "note: keeping build directory `" + dir.outer() + "'\n");
+            try {
+                Files.setAttribute(dir.builderDir(), "unix:mode", 0755); // upstream: readable for inspection
+            } catch (IOException e) {
+                services.log.accept("making `" + dir.builderDir() + "' readable: " + e.getMessage());
+            }
             return;
         }
         try {

@@ -56,8 +56,23 @@ public final class OutputRegistrar {
      */
     public record Built(String drvPath, Derivation drv, SortedSet<String> inputPaths, Function<String, Path> builtAt) {}
 
+    /**
+     * One output after steps 2 to 8 of §4.12: where it is now (the store, or still the container in
+     * check mode) and what the scan found (NAR hash and size, references).
+     */
+    public record Scanned(String path, Path at, ReferenceScanner.Result result) {}
+
     /** Checks, moves and registers every output of {@code b}; returns what was registered, in output-name order. */
     public List<Registration> register(Built b) throws BuildFailure {
+        return commit(b, inspect(b, true));
+    }
+
+    /**
+     * Steps 2 to 8 for every output: present with sane permissions, the fixed-output hash,
+     * canonicalised, moved into the store if {@code intoStore} (check mode leaves it where it was
+     * built), then scanned. Registers nothing.
+     */
+    public SortedMap<String, Scanned> inspect(Built b, boolean intoStore) throws BuildFailure {
         SortedMap<String, Path> placed = new TreeMap<>();
         for (var e : b.drv().outputs().entrySet()) {
             String path = e.getValue().path();
@@ -65,20 +80,23 @@ public final class OutputRegistrar {
             checkPresent(b.drvPath(), path, at);
             checkFixedOutput(e.getValue(), at);
             canonicaliser.canonicalise(at, path);
-            placed.put(path, moveIntoStore(path, at));
+            placed.put(path, intoStore ? moveIntoStore(path, at) : at);
         }
         SortedSet<String> candidates = new TreeSet<>(b.inputPaths());
         candidates.addAll(placed.keySet());
-        Map<String, ReferenceScanner.Result> scans = new TreeMap<>();
-        for (var e : placed.entrySet()) {
-            scans.put(e.getKey(), scan(e.getKey(), e.getValue(), candidates));
-        }
+        SortedMap<String, Scanned> scans = new TreeMap<>();
+        placed.forEach((p, at) -> scans.put(p, new Scanned(p, at, scan(p, at, candidates))));
+        return scans;
+    }
+
+    /** Steps 10 and 12: the reference restrictions, then every output registered in ONE call. */
+    public List<Registration> commit(Built b, SortedMap<String, Scanned> scans) throws BuildFailure {
         Map<String, SortedSet<String>> refs = new TreeMap<>();
-        scans.forEach((p, r) -> refs.put(p, r.references()));
+        scans.forEach((p, s) -> refs.put(p, s.result().references()));
         ReferenceRestrictions.check(b.drv(), store.config().storeDir().path(), refs, this::dbReferences);
         List<Registration> batch = new ArrayList<>();
-        scans.forEach((p, r) -> batch.add(Registration.of(p, r.nar().narHash().toBase16(), r.nar().narSize(),
-                r.references(), b.drvPath())));
+        scans.forEach((p, s) -> batch.add(Registration.of(p, s.result().nar().narHash().toBase16(),
+                s.result().nar().narSize(), s.result().references(), b.drvPath())));
         // Not synced here: outputs are registered above the durable checkpoint, so the start after a
         // power cut verifies them like any add (store package-info, "Durability").
         store.adds().registerValidPaths(batch);
@@ -159,8 +177,14 @@ public final class OutputRegistrar {
             return dest;
         }
         try {
+            // Upstream's replaceValidPath: the old tree (a leftover, or in repair mode the corrupted
+            // valid path) is renamed aside first, so readers see the old or the new tree, never neither.
+            Path old = null;
             if (Files.exists(dest, LinkOption.NOFOLLOW_LINKS)) {
-                FileTrees.deleteRecursively(dest);
+                old = dest.resolveSibling(dest.getFileName() + ".old-" + ProcessHandle.current().pid() + "-"
+                        + Long.toUnsignedString(java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36));
+                makeMovable(dest);
+                Files.move(dest, old, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             }
             boolean dir = Files.isDirectory(at, LinkOption.NOFOLLOW_LINKS);
             if (dir) {
@@ -170,9 +194,19 @@ public final class OutputRegistrar {
             if (dir) {
                 Files.setAttribute(dest, "unix:mode", 0555);
             }
+            if (old != null) {
+                FileTrees.deleteRecursively(old);
+            }
             return dest;
         } catch (IOException e) {
             throw new StoreException("moving build output `" + path + "' from the chroot to the store: " + e.getMessage());
+        }
+    }
+
+    /** An unprivileged daemon can rename a directory only if it may write it (its {@code ..} entry). */
+    private static void makeMovable(Path p) throws IOException {
+        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+            Files.setAttribute(p, "unix:mode", 0755);
         }
     }
 

@@ -32,6 +32,7 @@ public final class Worker {
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final AtomicBoolean waitingShown = new AtomicBoolean();
     private final CompletableFuture<Result> result = new CompletableFuture<>();
+    private final Set<String> tops = new java.util.HashSet<>();
 
     /**
      * How the operation ended (§4.15): {@code failed} lists the failed top-level requests (empty on
@@ -57,6 +58,7 @@ public final class Worker {
 
     /** Starts every goal of {@code plan}; the future completes when the operation is over. Call once. */
     public CompletableFuture<Result> start(BuildPlan plan) {
+        plan.tops().forEach(t -> tops.add(t.path()));
         if (options.maxJobs() == 0 && plan.nodes().values().stream().anyMatch(n -> !n.missing())) {
             result.completeExceptionally(new StoreException(
                     "unable to start any build; either increase `--max-jobs' or enable distributed builds"));
@@ -137,7 +139,7 @@ public final class Worker {
         if (stopping.get()) {
             return GoalStatus.MISC_FAILURE;
         }
-        if (options.mode() == BuildOptions.NORMAL && outputsValid(node)) {
+        if (modeOf(node) == BuildOptions.NORMAL && outputsValid(node)) {
             return GoalStatus.ALREADY_VALID;
         }
         if (!slots.tryAcquire()) {
@@ -153,6 +155,11 @@ public final class Worker {
         }
     }
 
+    /** Repair propagates to the inputs, check does not (§4.3 step 3). */
+    private int modeOf(BuildPlan.Node node) {
+        return options.mode() == BuildOptions.CHECK && !tops.contains(node.drvPath()) ? BuildOptions.NORMAL : options.mode();
+    }
+
     private boolean outputsValid(BuildPlan.Node node) {
         return node.drv().outputs().values().stream().allMatch(o -> services.store.queries().isValidPath(o.path()));
     }
@@ -161,8 +168,11 @@ public final class Worker {
         if (stopping.get()) {
             return GoalStatus.MISC_FAILURE;
         }
-        SharedGoals.Joined j = services.goals.join(node.drvPath(),
-                () -> new LocalBuild(services, options, events, node.drvPath(), node.drv()));
+        BuildOptions mine = options.withMode(modeOf(node));
+        // A check or repair never joins a normal build of the same derivation (nor the reverse).
+        String key = mine.mode() == BuildOptions.NORMAL ? node.drvPath() : node.drvPath() + "!" + mine.mode();
+        SharedGoals.Joined j = services.goals.join(key,
+                () -> new LocalBuild(services, mine, events, node.drvPath(), node.drv()));
         joined.add(j.goal());
         if (stopping.get()) {
             leave(j.goal());

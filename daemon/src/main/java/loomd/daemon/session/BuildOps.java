@@ -10,6 +10,8 @@ import java.util.concurrent.CompletionException;
 import loomd.daemon.build.BuildOptions;
 import loomd.daemon.build.BuildPlan;
 import loomd.daemon.build.BuildServices;
+import loomd.daemon.build.GoalStatus;
+import loomd.daemon.build.SubstitutionGoal;
 import loomd.daemon.build.Worker;
 
 import loomd.protocol.drv.DerivationPaths;
@@ -55,9 +57,6 @@ final class BuildOps {
         }
         BuildServices services = null;
         if (!drvs.isEmpty()) {
-            if (q.mode() != BuildPaths.NORMAL) {
-                throw Pending.refuse(s, WorkerOp.BUILD_PATHS); // check and repair builds are later work
-            }
             services = BuildServices.of(s.store).orElseThrow(() -> Pending.refuse(s, WorkerOp.BUILD_PATHS));
         }
         for (String path : new TreeSet<>(q.things())) {
@@ -74,8 +73,12 @@ final class BuildOps {
         BuildRelay relay = new BuildRelay();
         Worker worker = services.worker(options, relay);
         CompletableFuture<Worker.Result> done = worker.start(plan);
-        try {
-            relay.relayUntil(s, done, options.buildVerbosity(), options.multiplexed());
+        // A hang-up cancels the builds from the watcher's thread at once (§7.3); the relay then ends.
+        try (HangupWatch hangup = HangupWatch.start(s.stderr.watch(), () -> {
+            worker.cancel();
+            relay.hangUp();
+        })) {
+            relay.relayUntil(s, done, options.buildVerbosity(), options.multiplexed(), hangup.active());
         } catch (ClientGoneException | IOException | InterruptedException e) {
             worker.cancel();
             throw e;
@@ -92,13 +95,28 @@ final class BuildOps {
         return IntReply.ONE;
     }
 
-    static IntReply ensurePath(SessionContext s, EnsurePath q) throws IOException, SessionError {
+    /** Upstream: valid, or one substitution goal (daemon.md §4.1); anything but success fails the operation. */
+    static IntReply ensurePath(SessionContext s, EnsurePath q) throws Exception {
         String path = q.path();
         // Upstream adds the temp root before looking, so the path cannot be collected in between.
         s.roots().addTempRoot(path);
-        if (!s.store.queries().isValidPath(path)) {
-            // The substitution goal ends "no substituters": there are none yet.
-            throw new SessionError("path `" + path + "' does not exist and cannot be created");
+        if (s.store.queries().isValidPath(path)) {
+            return IntReply.ONE;
+        }
+        BuildRelay relay = new BuildRelay();
+        CompletableFuture<GoalStatus> done = SubstitutionGoal.start(s.store, BuildServices.of(s.store), path, false, relay);
+        try (HangupWatch hangup = HangupWatch.start(s.stderr.watch(), relay::hangUp)) {
+            relay.relayUntil(s, done, s.settings.buildVerbosity, s.settings.multiplexedBuildOutput, hangup.active());
+        }
+        GoalStatus status;
+        try {
+            status = done.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof Exception ex ? ex : e;
+        }
+        if (!status.succeeded()) {
+            throw new SessionError("path `" + path + "' does not exist and cannot be created",
+                    SubstitutionGoal.exitStatus(status));
         }
         return IntReply.ONE;
     }

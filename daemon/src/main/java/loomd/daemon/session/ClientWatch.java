@@ -23,6 +23,9 @@ public final class ClientWatch {
     private static final MethodHandle POLL;
     private static final MethodHandle GET_FD;
     private static final int POLLIN;
+    /** {@code sun.nio.ch.Poller.poll(fdVal, event, nanos, isOpen)}: parks a thread until the fd is ready. */
+    private static final MethodHandle PARK_UNTIL_READY;
+    private static final MethodHandle GET_FD_VAL;
 
     static {
         MethodHandle poll = null;
@@ -43,12 +46,32 @@ public final class ClientWatch {
         POLL = poll;
         GET_FD = getFd;
         POLLIN = pollin;
+        MethodHandle park = null;
+        MethodHandle getFdVal = null;
+        try {
+            Class<?> poller = Class.forName("sun.nio.ch.Poller");
+            park = MethodHandles.privateLookupIn(poller, MethodHandles.lookup()).findStatic(poller, "poll",
+                    MethodType.methodType(void.class, int.class, int.class, long.class, java.util.function.BooleanSupplier.class));
+            getFdVal = MethodHandles.lookup().findVirtual(Class.forName("sun.nio.ch.SelChImpl"), "getFDVal",
+                    MethodType.methodType(int.class));
+        } catch (Throwable t) {
+            park = null;
+            getFdVal = null;
+        }
+        PARK_UNTIL_READY = poll == null ? null : park;
+        GET_FD_VAL = getFdVal;
     }
 
     private final FileDescriptor fd;
+    private final int fdVal;
 
     private ClientWatch(FileDescriptor fd) {
+        this(fd, -1);
+    }
+
+    private ClientWatch(FileDescriptor fd, int fdVal) {
         this.fd = fd;
+        this.fdVal = fdVal;
     }
 
     /** A watch on {@code channel}; a no-op watch when the JDK internals are unavailable. */
@@ -57,7 +80,8 @@ public final class ClientWatch {
             return new ClientWatch(null);
         }
         try {
-            return new ClientWatch((FileDescriptor) GET_FD.invoke(channel));
+            int val = GET_FD_VAL == null ? -1 : (int) GET_FD_VAL.invoke(channel);
+            return new ClientWatch((FileDescriptor) GET_FD.invoke(channel), val);
         } catch (Throwable t) {
             return new ClientWatch(null);
         }
@@ -66,6 +90,28 @@ public final class ClientWatch {
     /** True if this watch can probe its socket (false: {@link #readable()} never says yes). */
     boolean probes() {
         return fd != null;
+    }
+
+    /** True if {@link #parkUntilReadable} can wait for the socket (else a caller must probe now and then). */
+    boolean parks() {
+        return fd != null && fdVal >= 0 && PARK_UNTIL_READY != null;
+    }
+
+    /**
+     * Parks the calling virtual thread in the JDK's poller until the socket is readable (the same
+     * wait a blocking read does, without consuming anything), {@code keepWaiting} turns false, or the
+     * thread is unparked. May return spuriously: the caller checks {@link #readable()}. Only for a
+     * thread that is the only one waiting to read this socket (the poller keeps one waiter per fd),
+     * so only while the session's own thread does not read, during a work phase.
+     */
+    void parkUntilReadable(java.util.function.BooleanSupplier keepWaiting) throws java.io.IOException {
+        try {
+            PARK_UNTIL_READY.invoke(fdVal, POLLIN, 0L, keepWaiting);
+        } catch (java.io.IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new java.io.IOException(t);
+        }
     }
 
     /** True if the probe works on this JVM. */

@@ -64,6 +64,11 @@ public final class StderrChannel {
         checkClient();
     }
 
+    /** The hang-up probe of this session's socket. */
+    ClientWatch watch() {
+        return watch;
+    }
+
     /** Throws {@link ClientGoneException} if the client hung up; an interruption point. */
     public void checkClient() {
         if (working && watch.gone()) {

@@ -27,13 +27,14 @@ import loomd.test.support.RawClient;
 import loomd.testkit.Stopwatch;
 
 /**
- * Transcripts 17 to 21 and 24 replayed byte for byte: the recorded client stream is sent as is and
+ * Transcripts 17 to 24 replayed byte for byte: the recorded client stream is sent as is and
  * the daemon's stream compared with the recorded one after masking what the README says varies (the
  * builder pid, the log directory, how builder output was split into {@code @ build-log} frames).
  * Each derivation is first added over the fixture's connection and must be the recorded {@code .drv}
  * file: with any other text the daemon rightly answers "cannot build missing derivation".
  */
 
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.MethodName.class) // 22 checks what 17 built
 class BuildTranscriptReplayTest {
     static final long NEXT = 0x6f6c6d67L;
     static final long ERROR = 0x63787470L;
@@ -53,11 +54,25 @@ class BuildTranscriptReplayTest {
         return drvs;
     }
 
+    static final String SIMPLE = "echo out-line-1; echo err-line-1 >&2; echo out-line-2; echo err-line-2 >&2; echo built > $out";
+
     @Test
     void t17BuildSimple() throws Exception {
         Derivations d = setUp();
-        replay("17-build-simple.txt", d, d.make("build-simple",
-                "echo out-line-1; echo err-line-1 >&2; echo out-line-2; echo err-line-2 >&2; echo built > $out"));
+        replay("17-build-simple.txt", d, d.make("build-simple", SIMPLE));
+    }
+
+    @Test
+    void t22CheckDeterministic() throws Exception {
+        Derivations d = setUp();
+        replayBuilt("22-build-check-deterministic.txt", d, d.make("build-simple", SIMPLE));
+    }
+
+    @Test
+    void t23CheckNondeterministic() throws Exception {
+        Derivations d = setUp();
+        replayBuilt("23-build-check-nondeterministic.txt", d, d.make("nondeterministic",
+                "echo writing a random number; echo $RANDOM$RANDOM$RANDOM > $out"));
     }
 
     @Test
@@ -101,6 +116,15 @@ class BuildTranscriptReplayTest {
     /** Adds {@code drv} over the fixture's connection ({@code direct}), which must give the recorded file, then replays. */
     void replay(String file, Derivations d, Derivation drv) throws Exception {
         assertEquals(recordedDrv(file), d.add(drv), "the derivation " + file + " builds");
+        replay(file);
+    }
+
+    /** As the recording did: the derivation is built over the fixture's connection first, then replayed. */
+    void replayBuilt(String file, Derivations d, Derivation drv) throws Exception {
+        String path = d.add(drv);
+        assertEquals(recordedDrv(file), path, "the derivation " + file + " checks");
+        org.junit.jupiter.api.Assertions.assertTrue(daemon.client().buildPaths(List.of(path),
+                loomd.protocol.client.BuildMode.NORMAL));
         replay(file);
     }
 
