@@ -100,37 +100,52 @@ final class LocalBuild {
         String drvName = DerivationPaths.drvName(drvPath);
         BuildDirectory dir = BuildDirectory.create(services.tmpDir, drvName, chroot, Optional.empty());
         String storeDir = services.store.config().storeDir().path();
-        ContainerLayout layout = new ContainerLayout(chroot, storeDir, services.store.config().physicalStore(), drvPath,
-                dir, inputs, outputPaths(), BuildEnvironment.isFixedOutputBuild(drv), BuildIdentity.Guest.ofThisProcess(),
-                List.of(), ContainerLayout.personality(drv.platform(), options.thisSystem(), false));
+        ContainerLayout layout = null;
         boolean success = false;
         try {
-            layout.prepare();
-            BuildEnvironment env = BuildEnvironment.forDerivation(drv).storeDir(storeDir).buildCores(options.cores())
-                    .buildDirInSandbox(dir.inSandbox()).daemonEnvironment(services.daemonEnvironment).build();
-            BuildLog log = options.keepLog()
-                    ? BuildLog.open(services.store.config().logDir(), drvPath.substring(storeDir.length() + 1),
-                            options.logCompression())
-                    : BuildLog.none();
-            BuilderRun r = BuilderRun.start(services.spawner, services.monitor, layout.request(env), log,
-                    options.limits(), options.maxLogSize(), (pid, data, off, len) -> {
-                        started.once(() -> trace(TraceLines.buildStarted(drvPath, drv.platform(), log.traceName(), pid)));
-                        events.log(pid, data, off, len);
-                    });
-            run = r;
-            if (cancelled.get()) {
-                r.cancel();
+            try {
+                ReferencesGraph.write(services.store, drv, dir.builderDir());
+            } catch (ReferencesGraph.Rejected r) {
+                return rejected(r.getMessage());
             }
-            r.started().thenAccept(pid -> started.once(
-                    () -> trace(TraceLines.buildStarted(drvPath, drv.platform(), log.traceName(), pid))));
-            BuildOutcome outcome = await(r);
-            long pid = r.started().isCompletedExceptionally() ? 0 : r.started().getNow(0L);
-            GoalStatus status = finish(outcome, pid, layout);
-            success = status == GoalStatus.BUILT;
-            return status;
+            try (BuildUsers.Lease user = BuildUsers.lease(services, () -> events.message(0, Worker.WAITING))) {
+                if (user.identity() instanceof BuildIdentity.BuildUser u) {
+                    dir.handTo(u);
+                }
+                layout = new ContainerLayout(chroot, storeDir, services.store.config().physicalStore(), drvPath,
+                        dir, inputs, outputPaths(), BuildEnvironment.isFixedOutputBuild(drv), user.identity(),
+                        List.of(), ContainerLayout.personality(drv.platform(), options.thisSystem(), false));
+                GoalStatus status = runBuilder(layout, dir, storeDir);
+                success = status == GoalStatus.BUILT;
+                return status;
+            }
         } finally {
             cleanUp(layout, dir, success);
         }
+    }
+
+    private GoalStatus runBuilder(ContainerLayout layout, BuildDirectory dir, String storeDir) throws Exception {
+        layout.prepare();
+        BuildEnvironment env = BuildEnvironment.forDerivation(drv).storeDir(storeDir).buildCores(options.cores())
+                .buildDirInSandbox(dir.inSandbox()).daemonEnvironment(services.daemonEnvironment).build();
+        BuildLog log = options.keepLog()
+                ? BuildLog.open(services.store.config().logDir(), drvPath.substring(storeDir.length() + 1),
+                        options.logCompression())
+                : BuildLog.none();
+        BuilderRun r = BuilderRun.start(services.spawner, services.monitor, layout.request(env), log,
+                options.limits(), options.maxLogSize(), (pid, data, off, len) -> {
+                    started.once(() -> trace(TraceLines.buildStarted(drvPath, drv.platform(), log.traceName(), pid)));
+                    events.log(pid, data, off, len);
+                });
+        run = r;
+        if (cancelled.get()) {
+            r.cancel();
+        }
+        r.started().thenAccept(pid -> started.once(
+                () -> trace(TraceLines.buildStarted(drvPath, drv.platform(), log.traceName(), pid))));
+        BuildOutcome outcome = await(r);
+        long pid = r.started().isCompletedExceptionally() ? 0 : r.started().getNow(0L);
+        return finish(outcome, pid, layout);
     }
 
     private java.util.Set<String> outputPaths() {
@@ -199,6 +214,13 @@ final class LocalBuild {
         return GoalStatus.of(kind);
     }
 
+    /** A build error while preparing (§4.3 step 5): trace code 0, not cached, the operation goes on. */
+    private GoalStatus rejected(String message) {
+        events.message(0, message + "\n");
+        trace(TraceLines.buildFailed(drvPath, 0, message));
+        return GoalStatus.INPUT_REJECTED;
+    }
+
     private void trace(String line) {
         if (options.printBuildTrace()) {
             events.message(0, line);
@@ -207,7 +229,9 @@ final class LocalBuild {
 
     private void cleanUp(ContainerLayout layout, BuildDirectory dir, boolean success) {
         try {
-            layout.delete();
+            if (layout != null) {
+                layout.delete();
+            }
         } catch (IOException e) {
             services.log.accept("deleting `" + layout.containerDir() + "': " + e.getMessage());
         }
