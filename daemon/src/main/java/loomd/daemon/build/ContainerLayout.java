@@ -162,7 +162,22 @@ public record ContainerLayout(boolean chroot, String storeDir, Path physicalStor
 
     /** Removes the container directory and everything in it, if present. */
     public void delete() throws IOException {
-        Path dir = containerDir();
+        deleteTree(containerDir());
+    }
+
+    /**
+     * Renames the container directory to a fresh name beside it and returns that name, for
+     * {@link #deleteTree} later: the next build of the same derivation can start meanwhile.
+     */
+    public Path moveAside() throws IOException {
+        Path aside = containerDir().resolveSibling(containerDir().getFileName() + ".old-"
+                + Long.toUnsignedString(java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36));
+        Files.move(containerDir(), aside, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        return aside;
+    }
+
+    /** Removes a container directory (or one moved aside) and everything in it, if present. */
+    static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }

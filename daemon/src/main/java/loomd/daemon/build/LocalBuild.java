@@ -227,22 +227,47 @@ final class LocalBuild {
         }
     }
 
+    /**
+     * Removes the container and the build directory (unless kept). The deletions run after the goal
+     * has ended, on a virtual thread of their own: unmounting what the builder's namespace left on
+     * them costs tens of milliseconds, which would otherwise hold the build slot and the dependent
+     * goals. The container is first renamed aside, so a new build of the same derivation never meets it.
+     */
     private void cleanUp(ContainerLayout layout, BuildDirectory dir, boolean success) {
-        try {
-            if (layout != null) {
-                layout.delete();
+        Path container = null;
+        if (layout != null && layout.chroot()) {
+            try {
+                container = layout.moveAside();
+            } catch (IOException e) {
+                container = layout.containerDir(); // absent (never prepared), or not movable: deleted in place below
+                deleteNow(container);
+                container = null;
             }
-        } catch (IOException e) {
-            services.log.accept("deleting `" + layout.containerDir() + "': " + e.getMessage());
         }
-        if (!success && options.keepFailed()) {
+        boolean keep = !success && options.keepFailed();
+        if (keep) {
             events.message(0, "note: keeping build directory `" + dir.outer() + "'\n");
-            return;
         }
+        Path aside = container;
+        Thread.ofVirtual().name("loomd-build-cleanup").start(() -> {
+            if (aside != null) {
+                deleteNow(aside);
+            }
+            if (!keep) {
+                try {
+                    FileTrees.deleteRecursively(dir.outer());
+                } catch (IOException e) {
+                    services.log.accept("deleting `" + dir.outer() + "': " + e.getMessage());
+                }
+            }
+        });
+    }
+
+    private void deleteNow(Path container) {
         try {
-            FileTrees.deleteRecursively(dir.outer());
+            ContainerLayout.deleteTree(container);
         } catch (IOException e) {
-            services.log.accept("deleting `" + dir.outer() + "': " + e.getMessage());
+            services.log.accept("deleting `" + container + "': " + e.getMessage());
         }
     }
 
