@@ -21,9 +21,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import loomd.posix.Fds;
-import loomd.posix.LockKind;
-import loomd.posix.OfdLocks;
 import loomd.protocol.client.BuildEvents;
 import loomd.protocol.client.BuildMode;
 import loomd.protocol.client.BuildOptions;
@@ -32,6 +29,7 @@ import loomd.protocol.client.DaemonException;
 import loomd.protocol.client.StoreClient;
 import loomd.protocol.drv.Derivation;
 import loomd.testkit.Poll;
+import loomd.test.locker.LockProbe;
 import loomd.test.support.DaemonFixture;
 
 /** {@code --build-users-group} (daemon.md §4.5, §9.15, §9.24) with a real group made for the test. */
@@ -89,6 +87,7 @@ class BuildUsersTest {
 
     @Test
     void whenEveryBuildUserIsBusyABuildWaitsForOne() throws Exception {
+        client.setOptions(BuildOptions.defaults().withPrintBuildTrace(true).withUseSubstitutes(false).withMaxBuildJobs(4));
         List<String> paths = new ArrayList<>();
         List<Derivation> ds = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
@@ -97,10 +96,12 @@ class BuildUsersTest {
             paths.add(drvs.add(d));
         }
         assertTrue(client.buildPaths(paths, BuildMode.NORMAL));
+        java.util.Set<String> uids = new java.util.TreeSet<>();
         for (Derivation d : ds) {
-            String uid = Files.readString(drvs.physical(d.outputs().get("out").path())).trim();
-            assertTrue(uid.equals("30001") || uid.equals("30002"), uid);
+            uids.add(Files.readString(drvs.physical(d.outputs().get("out").path())).trim());
         }
+        assertEquals(java.util.Set.of("30001", "30002"), uids);
+        // Four job slots for four builds: only the two build users make two of them wait.
         assertTrue(text().contains("waiting for locks or build slots..."), text());
         assertSlotsFree();
     }
@@ -109,6 +110,7 @@ class BuildUsersTest {
     void aFailedOrCancelledBuildLeaksNoSlot() throws Exception {
         String failing = drvs.add(drvs.make("fails-as-user", "exit 1"));
         assertThrows(DaemonException.class, () -> client.buildPaths(List.of(failing), BuildMode.NORMAL));
+        assertTrue(Files.exists(daemon.process().stateDir().resolve("userpool/" + BuildGroup.FIRST_UID)), "a slot was taken");
         assertSlotsFree();
         String slow = drvs.add(drvs.make("cancelled-as-user", "echo started; sleep 60; echo late > $out"));
         StoreClient other = connect(1);
@@ -139,19 +141,7 @@ class BuildUsersTest {
     /** Whether another process could take the slot lock now (a missing file is a free slot). */
     private static boolean slotFree(int uid) {
         Path file = daemon.process().stateDir().resolve("userpool/" + uid);
-        if (!Files.exists(file)) {
-            return true;
-        }
-        try {
-            int fd = Fds.open(file.toString(), Fds.O_RDWR | Fds.O_CLOEXEC, 0);
-            try {
-                return OfdLocks.tryLock(fd, LockKind.WRITE);
-            } finally {
-                Fds.closeQuietly(fd);
-            }
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        return !Files.exists(file) || LockProbe.writeLockable(file);
     }
 
     private static Process strayAs(int uid) throws Exception {
