@@ -164,10 +164,12 @@ static void make_symlink(const char *root, const char *link, const char *to) {
     if (symlink(to, path) < 0) fail_setup(S_DEV, path);
 }
 
-/* A fresh tmpfs /dev holding only the harmless nodes, as guix-daemon's chroot has. */
+/* A fresh tmpfs /dev holding only the harmless nodes, as guix-daemon's chroot has. Mode 0555: in a user
+ * namespace the tmpfs belongs to the builder's own uid, and /dev must stay as closed to it as under a
+ * root daemon with build users (where the builder does not own it). */
 static void populate_dev(const char *root) {
     static const char *nodes[] = { "/dev/full", "/dev/null", "/dev/random", "/dev/tty", "/dev/urandom", "/dev/zero", NULL };
-    mount_fs(root, "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755", S_DEV);
+    mount_fs(root, "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0555", S_DEV);
     for (const char **n = nodes; *n; n++) bind_into(root, *n, *n, 0, S_DEV);
     if (access("/dev/kvm", F_OK) == 0) bind_into(root, "/dev/kvm", "/dev/kvm", 0, S_DEV);
     make_symlink(root, "/dev/fd", "/proc/self/fd");

@@ -91,7 +91,8 @@ public final class Main {
                     + ", group sync every " + config.durability().flushInterval().toMillis() + " ms");
             processes = ProcessServices.await(spawning);
             processes.watchLocker(locker);
-            BuildServices.attach(store, processes.spawner(), processes.monitor(), new LockerFileLocker(locker), env, log);
+            BuildServices.attach(store, processes.spawner(), processes.monitor(), new LockerFileLocker(locker), env, log)
+                    .useBuildUsers(config.settings().buildUsersGroup);
             listeners = listen(config, env, log);
             if (ProcessHandle.current().info().user().orElse("").equals("root")
                     && config.settings().buildUsersGroup.isEmpty()) {

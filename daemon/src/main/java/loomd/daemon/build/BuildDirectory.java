@@ -38,12 +38,18 @@ public record BuildDirectory(Path outer, Path builderDir, String inSandbox) {
                 builderDir = Files.createDirectory(outer.resolve("top"),
                         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             }
-            if (user.isPresent()) {
-                Files.setAttribute(builderDir, "unix:uid", user.get().uid());
-                Files.setAttribute(builderDir, "unix:gid", user.get().gid());
-            }
-            return new BuildDirectory(outer, builderDir,
+            BuildDirectory dir = new BuildDirectory(outer, builderDir,
                     chroot ? "/tmp/guix-build-" + drvName + "-0" : builderDir.toString());
+            if (user.isPresent()) {
+                dir.handTo(user.get());
+            }
+            return dir;
         }
+    }
+
+    /** Hands the builder's directory to a build user (upstream's chown to build uid and build group). */
+    public void handTo(BuildIdentity.BuildUser user) throws IOException {
+        Files.setAttribute(builderDir, "unix:uid", user.uid());
+        Files.setAttribute(builderDir, "unix:gid", user.gid());
     }
 }

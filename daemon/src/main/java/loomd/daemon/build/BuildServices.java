@@ -32,6 +32,8 @@ public final class BuildServices implements AutoCloseable {
     final Map<String, String> daemonEnvironment;
     final Consumer<String> log;
     private volatile Substitutions substitutions = Substitutions.NONE;
+    final UserKiller killer;
+    private volatile Optional<BuildUsers> buildUsers = Optional.empty();
 
     private BuildServices(LocalStore store, Spawner spawner, ProcessMonitor monitor, FileLocker locker,
             Map<String, String> env, Consumer<String> log) {
@@ -43,6 +45,7 @@ public final class BuildServices implements AutoCloseable {
         this.daemonEnvironment = Map.copyOf(env);
         this.tmpDir = Path.of(env.getOrDefault("TMPDIR", "/tmp"));
         this.log = log;
+        this.killer = new UserKiller(spawner);
     }
 
     /** Makes builds possible for the sessions of {@code store}. */
@@ -51,6 +54,21 @@ public final class BuildServices implements AutoCloseable {
         BuildServices services = new BuildServices(store, spawner, monitor, locker, env, log);
         BY_STORE.put(store, services);
         return services;
+    }
+
+    /**
+     * Builds run as members of {@code group} ({@code --build-users-group}, daemon.md §4.5) when it is
+     * not empty and the daemon is root, as upstream decides; otherwise the guest ids of a user namespace.
+     */
+    public BuildServices useBuildUsers(String group) throws java.io.IOException {
+        BuildIdentity.Guest self = BuildIdentity.Guest.ofThisProcess();
+        buildUsers = group.isEmpty() || self.daemonUid() != 0 ? Optional.empty()
+                : Optional.of(new BuildUsers(group, store.config().stateDir(), locker, UserDatabase.SYSTEM, self.daemonUid()));
+        return this;
+    }
+
+    Optional<BuildUsers> buildUsers() {
+        return buildUsers;
     }
 
     /** The build services of {@code store}, if the daemon started them. */

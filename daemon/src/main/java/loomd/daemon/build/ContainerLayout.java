@@ -123,6 +123,7 @@ public record ContainerLayout(boolean chroot, String storeDir, Path physicalStor
         if (!fixedOutput) {
             Files.writeString(etc.resolve("hosts"), "127.0.0.1 localhost\n");
         }
+        closeEtc(etc);
         Files.createDirectories(fakeStore());
         Files.setAttribute(fakeStore(), "unix:mode", 01775);
         if (identity instanceof BuildIdentity.BuildUser user) {
@@ -131,6 +132,23 @@ public record ContainerLayout(boolean chroot, String storeDir, Path physicalStor
         for (String input : symlinkInputs()) {
             Files.createSymbolicLink(top().resolve(input.substring(1)), Files.readSymbolicLink(physical(input)));
         }
+    }
+
+    /**
+     * Read-only {@code /etc} for every identity. Upstream's root-owned files keep a build user out, but
+     * in a user namespace the daemon's files belong to the builder's own uid and upstream's rootless
+     * builds can write there. Mode bits, like {@code chmod("/", 0555)}, give both modes the same view
+     * and the same {@code EACCES} (the spawner, privileged, still makes the mount points of resolver files).
+     */
+    private void closeEtc(Path etc) throws IOException {
+        try (var files = Files.list(etc)) {
+            for (Path f : files.toList()) {
+                if (Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+                    Files.setAttribute(f, "unix:mode", 0444);
+                }
+            }
+        }
+        Files.setAttribute(etc, "unix:mode", 0555);
     }
 
     static String passwd(BuildIdentity id) {
@@ -144,7 +162,22 @@ public record ContainerLayout(boolean chroot, String storeDir, Path physicalStor
 
     /** Removes the container directory and everything in it, if present. */
     public void delete() throws IOException {
-        Path dir = containerDir();
+        deleteTree(containerDir());
+    }
+
+    /**
+     * Renames the container directory to a fresh name beside it and returns that name, for
+     * {@link #deleteTree} later: the next build of the same derivation can start meanwhile.
+     */
+    public Path moveAside() throws IOException {
+        Path aside = containerDir().resolveSibling(containerDir().getFileName() + ".old-"
+                + Long.toUnsignedString(java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36));
+        Files.move(containerDir(), aside, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        return aside;
+    }
+
+    /** Removes a container directory (or one moved aside) and everything in it, if present. */
+    static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }

@@ -28,6 +28,12 @@ final class InputClosure {
                 todo.add(out.path());
             }
         }
+        return closure(store, todo);
+    }
+
+    /** The paths {@code starts} reference, directly or not, and themselves (upstream's {@code computeFSClosure}). */
+    static SortedSet<String> closure(LocalStore store, java.util.Collection<String> starts) {
+        Deque<String> todo = new ArrayDeque<>(starts);
         SortedSet<String> closure = new TreeSet<>();
         while (!todo.isEmpty()) {
             String p = todo.pop();

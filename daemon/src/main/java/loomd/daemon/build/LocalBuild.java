@@ -151,37 +151,52 @@ final class LocalBuild {
         String drvName = drvPath.substring(drvPath.lastIndexOf('/') + 1 + 33);
         BuildDirectory dir = BuildDirectory.create(services.tmpDir, drvName, chroot, Optional.empty());
         String storeDir = services.store.config().storeDir().path();
-        ContainerLayout layout = new ContainerLayout(chroot, storeDir, services.store.config().physicalStore(), drvPath,
-                dir, inputs, outputPaths(), BuildEnvironment.isFixedOutputBuild(drv), BuildIdentity.Guest.ofThisProcess(),
-                List.of(), ContainerLayout.personality(drv.platform(), options.thisSystem(), false));
+        ContainerLayout layout = null;
         boolean success = false;
         try {
-            layout.prepare();
-            BuildEnvironment env = BuildEnvironment.forDerivation(drv).storeDir(storeDir).buildCores(options.cores())
-                    .buildDirInSandbox(dir.inSandbox()).daemonEnvironment(services.daemonEnvironment).build();
-            BuildLog log = options.keepLog()
-                    ? BuildLog.open(services.store.config().logDir(), drvPath.substring(storeDir.length() + 1),
-                            options.logCompression())
-                    : BuildLog.none();
-            BuilderRun r = BuilderRun.start(services.spawner, services.monitor, layout.request(env), log,
-                    options.limits(), options.maxLogSize(), (pid, data, off, len) -> {
-                        started.once(() -> trace(TraceLines.buildStarted(drvPath, drv.platform(), log.traceName(), pid)));
-                        events.log(pid, data, off, len);
-                    });
-            run = r;
-            if (cancelled.get()) {
-                r.cancel();
+            try {
+                ReferencesGraph.write(services.store, drv, dir.builderDir());
+            } catch (ReferencesGraph.Rejected r) {
+                return rejected(r.getMessage());
             }
-            r.started().thenAccept(pid -> started.once(
-                    () -> trace(TraceLines.buildStarted(drvPath, drv.platform(), log.traceName(), pid))));
-            BuildOutcome outcome = await(r);
-            long pid = r.started().isCompletedExceptionally() ? 0 : r.started().getNow(0L);
-            GoalStatus status = finish(outcome, pid, layout);
-            success = status == GoalStatus.BUILT || anotherRound;
-            return status;
+            try (BuildUsers.Lease user = BuildUsers.lease(services, () -> events.message(0, Worker.WAITING))) {
+                if (user.identity() instanceof BuildIdentity.BuildUser u) {
+                    dir.handTo(u);
+                }
+                layout = new ContainerLayout(chroot, storeDir, services.store.config().physicalStore(), drvPath,
+                        dir, inputs, outputPaths(), BuildEnvironment.isFixedOutputBuild(drv), user.identity(),
+                        List.of(), ContainerLayout.personality(drv.platform(), options.thisSystem(), false));
+                GoalStatus status = runBuilder(layout, dir, storeDir);
+                success = status == GoalStatus.BUILT || anotherRound;
+                return status;
+            }
         } finally {
             cleanUp(layout, dir, success);
         }
+    }
+
+    private GoalStatus runBuilder(ContainerLayout layout, BuildDirectory dir, String storeDir) throws Exception {
+        layout.prepare();
+        BuildEnvironment env = BuildEnvironment.forDerivation(drv).storeDir(storeDir).buildCores(options.cores())
+                .buildDirInSandbox(dir.inSandbox()).daemonEnvironment(services.daemonEnvironment).build();
+        BuildLog log = options.keepLog()
+                ? BuildLog.open(services.store.config().logDir(), drvPath.substring(storeDir.length() + 1),
+                        options.logCompression())
+                : BuildLog.none();
+        BuilderRun r = BuilderRun.start(services.spawner, services.monitor, layout.request(env), log,
+                options.limits(), options.maxLogSize(), (pid, data, off, len) -> {
+                    started.once(() -> trace(TraceLines.buildStarted(drvPath, drv.platform(), log.traceName(), pid)));
+                    events.log(pid, data, off, len);
+                });
+        run = r;
+        if (cancelled.get()) {
+            r.cancel();
+        }
+        r.started().thenAccept(pid -> started.once(
+                () -> trace(TraceLines.buildStarted(drvPath, drv.platform(), log.traceName(), pid))));
+        BuildOutcome outcome = await(r);
+        long pid = r.started().isCompletedExceptionally() ? 0 : r.started().getNow(0L);
+        return finish(outcome, pid, layout);
     }
 
     private java.util.Set<String> outputPaths() {
@@ -264,31 +279,65 @@ final class LocalBuild {
         return GoalStatus.of(kind);
     }
 
+    /** A build error while preparing (§4.3 step 5): trace code 0, not cached, the operation goes on. */
+    private GoalStatus rejected(String message) {
+        events.message(0, message + "\n");
+        trace(TraceLines.buildFailed(drvPath, 0, message));
+        return GoalStatus.INPUT_REJECTED;
+    }
+
     private void trace(String line) {
         if (options.printBuildTrace()) {
             events.message(0, line);
         }
     }
 
+    /**
+     * Removes the container and the build directory (unless kept). The deletions run after the goal
+     * has ended, on a virtual thread of their own: unmounting what the builder's namespace left on
+     * them costs tens of milliseconds, which would otherwise hold the build slot and the dependent
+     * goals. The container is first renamed aside, so a new build of the same derivation never meets it.
+     */
     private void cleanUp(ContainerLayout layout, BuildDirectory dir, boolean success) {
-        try {
-            layout.delete();
-        } catch (IOException e) {
-            services.log.accept("deleting `" + layout.containerDir() + "': " + e.getMessage());
+        Path container = null;
+        if (layout != null && layout.chroot()) {
+            try {
+                container = layout.moveAside();
+            } catch (IOException e) {
+                container = layout.containerDir(); // absent (never prepared), or not movable: deleted in place below
+                deleteNow(container);
+                container = null;
+            }
         }
-        if (!success && options.keepFailed()) {
+        boolean keep = !success && options.keepFailed();
+        if (keep) {
             events.message(0, "note: keeping build directory `" + dir.outer() + "'\n");
             try {
                 Files.setAttribute(dir.builderDir(), "unix:mode", 0755); // upstream: readable for inspection
             } catch (IOException e) {
                 services.log.accept("making `" + dir.builderDir() + "' readable: " + e.getMessage());
             }
-            return;
         }
+        Path aside = container;
+        Thread.ofVirtual().name("loomd-build-cleanup").start(() -> {
+            if (aside != null) {
+                deleteNow(aside);
+            }
+            if (!keep) {
+                try {
+                    FileTrees.deleteRecursively(dir.outer());
+                } catch (IOException e) {
+                    services.log.accept("deleting `" + dir.outer() + "': " + e.getMessage());
+                }
+            }
+        });
+    }
+
+    private void deleteNow(Path container) {
         try {
-            FileTrees.deleteRecursively(dir.outer());
+            ContainerLayout.deleteTree(container);
         } catch (IOException e) {
-            services.log.accept("deleting `" + dir.outer() + "': " + e.getMessage());
+            services.log.accept("deleting `" + container + "': " + e.getMessage());
         }
     }
 

@@ -53,6 +53,14 @@
  *       but keeps running is simply still running (§9.1). A descendant that escaped the process group
  *       and keeps the pipe open cannot hold the build: once the exit status is known the pump gets
  *       {@link loomd.daemon.build.BuilderRun#OUTPUT_GRACE} to reach EOF, then its pipe is closed.</li>
+ *   <li>A build's container and build directory are deleted after its goal has ended, on a virtual
+ *       thread of their own ({@code LocalBuild#cleanUp}); the container is renamed aside first
+ *       ({@code DRV.chroot.old-*}), so a new build of the derivation never meets it.</li>
+ *   <li>Build users ({@link loomd.daemon.build.BuildUsers}): a slot is the exclusive lock of
+ *       {@code V/userpool/<uid>} through the locker, taken after the output locks; a build that finds
+ *       every member busy parks (no failure, §9.24). Every process of the uid is killed, and checked
+ *       gone in {@code /proc} ({@link loomd.daemon.build.UserKiller}, §9.15), before the build and
+ *       before the slot is freed, whatever the outcome.</li>
  *   <li>Cancelling (a client gone, the scheduler stopping a goal) kills the process group; the
  *       outcome then is {@link loomd.daemon.build.BuildOutcome.Cancelled}. It may be called from any
  *       thread, any number of times.</li>

@@ -8,11 +8,11 @@ import loomd.posix.OfdLocks;
 import loomd.posix.PosixException;
 
 /** How the tests look at locks from outside the locker: as another process (a collector) would. */
-final class LockProbe {
+public final class LockProbe {
     private LockProbe() {}
 
     /** Whether nobody holds any lock on the file: upstream's collector test for a dead temp-roots owner. */
-    static boolean writeLockable(Path file) {
+    public static boolean writeLockable(Path file) {
         try {
             int fd = Fds.open(file.toString(), Fds.O_RDWR | Fds.O_CLOEXEC, 0);
             try {

@@ -172,7 +172,30 @@ public final class DaemonProcess implements AutoCloseable {
             throw new IOException("bad daemon magic");
         }
         in.getLong();
-        return in.getLong();
+        long code = in.getLong();
+        while (code == STDERR_NEXT) { // an info message (a rootless daemon cannot chown root's profile dir)
+            long length = readLong(ch);
+            ByteBuffer text = ByteBuffer.allocate((int) ((length + 7) & ~7L));
+            readFully(ch, text);
+            code = readLong(ch);
+        }
+        return code;
+    }
+
+    private static final long STDERR_NEXT = 0x6f6c6d67L;
+
+    private static long readLong(SocketChannel ch) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(ch, b);
+        return b.flip().getLong();
+    }
+
+    private static void readFully(SocketChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            if (ch.read(b) < 0) {
+                throw new IOException("daemon closed the connection during the handshake");
+            }
+        }
     }
 
     public static final class Builder {
