@@ -65,11 +65,11 @@ class BuiltinDownloadTest {
         server.createContext("/", exchange -> {
             String path = exchange.getRequestURI().getPath();
             requests.add(path);
-            byte[] body = switch (path) {
-                case "/files/hello.txt", "/tool" -> HELLO;
-                case "/wrong/hello.txt" -> "not what was ordered\n".getBytes(StandardCharsets.UTF_8);
-                case "/moved/hello.txt" -> {
-                    exchange.getResponseHeaders().add("Location", "/files/hello.txt");
+            byte[] body = path.startsWith("/files/") ? HELLO : switch (path) {
+                case "/tool" -> HELLO;
+                case "/wrong/mismatch.txt" -> "not what was ordered\n".getBytes(StandardCharsets.UTF_8);
+                case "/moved/mirrored.txt" -> {
+                    exchange.getResponseHeaders().add("Location", "/files/mirrored.txt");
                     exchange.sendResponseHeaders(302, -1);
                     exchange.close();
                     yield null;
@@ -128,18 +128,19 @@ class BuiltinDownloadTest {
     void aListOfUrlsWithAMirrorIsTriedInOrderAndTheOutputRegistered() throws Exception {
         String mirrors = client.addTextToStore("mirrors", "((test \"" + base() + "/nowhere/\" \"" + base()
                 + "/moved\"))", List.of());
-        Derivation d = drvs.makeBuiltin("hello.txt", "builtin:download",
-                Map.of("url", "(\"" + base() + "/missing/hello.txt\" \"mirror://test/hello.txt\")", "mirrors", mirrors),
+        Derivation d = drvs.makeBuiltin("mirrored.txt", "builtin:download",
+                Map.of("url", "(\"" + base() + "/missing/mirrored.txt\" \"mirror://test/mirrored.txt\")", "mirrors", mirrors),
                 List.of(mirrors), flat(HELLO));
         String drv = drvs.add(d);
         assertTrue(client.buildPaths(List.of(drv), BuildMode.NORMAL));
         assertTrue(client.isValidPath(out(d)));
         assertEquals(drv, client.queryPathInfo(out(d)).deriver());
         assertEquals(new String(HELLO), Files.readString(drvs.physical(out(d))));
-        assertEquals(List.of("/missing/hello.txt", "/nowhere/hello.txt", "/moved/hello.txt", "/files/hello.txt"), requests);
+        assertEquals(List.of("/missing/mirrored.txt", "/nowhere/mirrored.txt", "/moved/mirrored.txt", "/files/mirrored.txt"),
+                requests);
         String log = builderOutput();
-        assertTrue(log.contains("\nStarting download of " + out(d) + "\nFrom " + base() + "/missing/hello.txt...\n"), log);
-        assertTrue(log.contains("following redirection to `" + base() + "/files/hello.txt'...\n"), log);
+        assertTrue(log.contains("\nStarting download of " + out(d) + "\nFrom " + base() + "/missing/mirrored.txt...\n"), log);
+        assertTrue(log.contains("following redirection to `" + base() + "/files/mirrored.txt'...\n"), log);
         assertEquals(List.of(drv + " -"), traces("build-succeeded"));
         String started = traces("build-started").getFirst();
         assertTrue(started.startsWith(drv + " - x86_64-linux " + daemon.process().root().resolve("log") + "/drvs/"), started);
@@ -150,7 +151,7 @@ class BuiltinDownloadTest {
     @Test
     void aWrongBodyFailsWithUpstreamsHashMismatch() throws Exception {
         Derivation d = drvs.makeBuiltin("mismatch.txt", "builtin:download",
-                Map.of("url", "\"" + base() + "/wrong/hello.txt\""), List.of(), flat(HELLO));
+                Map.of("url", "\"" + base() + "/wrong/mismatch.txt\""), List.of(), flat(HELLO));
         String drv = drvs.add(d);
         DaemonException e = assertThrows(DaemonException.class, () -> client.buildPaths(List.of(drv), BuildMode.NORMAL));
         assertEquals(1, e.status());
@@ -223,6 +224,51 @@ class BuiltinDownloadTest {
         assertTrue(builderOutput().contains("error: cannot download `" + out(d) + "' from its content-addressed-mirrors:"
                 + " that needs Guile (`guix perform-download'), and no `guix' program is installed\n"), builderOutput());
         assertEquals(List.of("/gone/cas.txt"), requests, "the plain URL first, as upstream");
+    }
+
+    @Test
+    void aFileGuixDownloadAddedUnderAnotherNameIsCopiedWithoutARequest() throws Exception {
+        Path file = Files.write(tmp.resolve("hello.txt"), HELLO);
+        String added = client.addToStore("hello.txt", false, "sha256", file); // what `guix download URL' does
+        Derivation d = drvs.makeBuiltin("hello-1.0.txt", "builtin:download",
+                Map.of("url", "\"" + base() + "/files/hello.txt\""), List.of(), flat(HELLO));
+        String drv = drvs.add(d);
+        assertTrue(client.buildPaths(List.of(drv), BuildMode.NORMAL));
+        assertEquals(List.of(), requests, "the server saw no request");
+        assertEquals(new String(HELLO), Files.readString(drvs.physical(out(d))));
+        assertTrue(client.isValidPath(out(d)));
+        assertTrue(builderOutput().contains("copying `" + added + "'"), builderOutput());
+    }
+
+    @Test
+    void aLinksEntryWithTheExpectedNarHashIsCopiedWithoutARequest() throws Exception {
+        Path expected = Files.write(tmp.resolve("expected"), HELLO);
+        Files.setPosixFilePermissions(expected, PosixFilePermissions.fromString("rwxr-xr-x"));
+        DerivationOutput fixed = recursive(expected);
+        Path links = Files.createDirectories(daemon.process().physicalStoreDir().resolve(".links"));
+        Path link = links.resolve(Hash.parse(HashAlgorithm.SHA256, fixed.hash()).toNixBase32());
+        Files.copy(expected, link, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+        try {
+            Derivation d = drvs.makeBuiltin("linked-tool", "builtin:download",
+                    Map.of("url", "\"" + base() + "/tool\"", "executable", "1"), List.of(), fixed);
+            String drv = drvs.add(d);
+            assertTrue(client.buildPaths(List.of(drv), BuildMode.NORMAL));
+            assertEquals(List.of(), requests, "the server saw no request");
+            assertTrue(Files.isExecutable(drvs.physical(out(d))));
+            assertTrue(builderOutput().contains("copying `" + link + "'"), builderOutput());
+        } finally {
+            Files.deleteIfExists(link);
+        }
+    }
+
+    @Test
+    void aStoreFileWithTheSameNameButOtherContentIsNotUsed() throws Exception {
+        Path file = Files.write(tmp.resolve("other.txt"), "other\n".getBytes());
+        client.addToStore("other.txt", false, "sha256", file);
+        Derivation d = drvs.makeBuiltin("other-2.0.txt", "builtin:download",
+                Map.of("url", "\"" + base() + "/files/other.txt\""), List.of(), flat(HELLO));
+        assertTrue(client.buildPaths(List.of(drvs.add(d)), BuildMode.NORMAL));
+        assertEquals(List.of("/files/other.txt"), requests);
     }
 
     static DerivationOutput recursive(Path expected) throws Exception {
