@@ -67,7 +67,12 @@ final class GitFetch {
     }
 
     private static ObjectId resolve(Repository repo, String commit) throws IOException, BuiltinError {
-        ObjectId id = repo.resolve(commit + "^{commit}");
+        ObjectId id;
+        try {
+            id = repo.resolve(commit + "^{commit}");
+        } catch (org.eclipse.jgit.errors.MissingObjectException e) {
+            id = null; // a full id is taken as is, then found missing
+        }
         if (id == null) {
             throw new BuiltinError("Git error: commit `" + commit + "' not found in the repository");
         }
