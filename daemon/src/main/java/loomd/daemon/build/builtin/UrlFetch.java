@@ -38,6 +38,9 @@ final class UrlFetch {
             } catch (Fetcher.UnsupportedSchemeException e) {
                 log.print(e.getMessage() + "\n");
                 continue;
+            } catch (java.nio.file.NoSuchFileException e) {
+                log.print("No such file or directory: " + e.getFile() + "\n");
+                continue;
             } catch (IOException e) {
                 log.print(e.getMessage() + "\n");
                 FileTrees.deleteRecursively(target);
