@@ -23,10 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.sun.net.httpserver.HttpServer;
 
-import loomd.protocol.client.BuildEvents;
 import loomd.protocol.client.BuildMode;
-import loomd.protocol.client.BuildOptions;
-import loomd.protocol.client.ClientOptions;
 import loomd.protocol.client.DaemonException;
 import loomd.protocol.client.StoreClient;
 import loomd.protocol.drv.Derivation;
@@ -53,13 +50,12 @@ class BuiltinDownloadTest {
     Derivations drvs;
     HttpServer server;
     final List<String> requests = Collections.synchronizedList(new ArrayList<>());
-    final List<BuildEvents.Event> events = Collections.synchronizedList(new ArrayList<>());
+    BuildSession session;
 
     @BeforeEach
     void setUp() throws Exception {
-        client = daemon.client(ClientOptions.DEFAULT.withLog(new BuildEvents(events::add)));
-        client.setOptions(BuildOptions.defaults().withPrintBuildTrace(true).withMultiplexedBuildOutput(true)
-                .withUseSubstitutes(false));
+        session = new BuildSession(daemon);
+        client = session.client;
         drvs = new Derivations(daemon.process(), client);
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", exchange -> {
@@ -108,20 +104,11 @@ class BuiltinDownloadTest {
     }
 
     String builderOutput() {
-        StringBuilder sb = new StringBuilder();
-        synchronized (events) {
-            events.forEach(e -> {
-                if (e instanceof BuildEvents.Log l && l.pid().isPresent()) sb.append(l.text());
-            });
-        }
-        return sb.toString();
+        return session.builderOutput();
     }
 
     List<String> traces(String name) {
-        synchronized (events) {
-            return events.stream().filter(e -> e instanceof BuildEvents.Trace t && t.name().equals(name))
-                    .map(e -> String.join(" ", ((BuildEvents.Trace) e).fields())).toList();
-        }
+        return session.traces(name);
     }
 
     @Test

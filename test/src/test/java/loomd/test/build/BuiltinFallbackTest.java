@@ -6,18 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import loomd.protocol.client.BuildEvents;
 import loomd.protocol.client.BuildMode;
-import loomd.protocol.client.BuildOptions;
-import loomd.protocol.client.ClientOptions;
 import loomd.protocol.client.StoreClient;
 import loomd.protocol.drv.Derivation;
 import loomd.test.support.DaemonFixture;
@@ -41,10 +36,8 @@ class BuiltinFallbackTest {
 
     @Test
     void contentAddressedMirrorsGoToGuixPerformDownload() throws Exception {
-        List<BuildEvents.Event> events = Collections.synchronizedList(new ArrayList<>());
-        StoreClient client = daemon.client(ClientOptions.DEFAULT.withLog(new BuildEvents(events::add)));
-        client.setOptions(BuildOptions.defaults().withPrintBuildTrace(true).withMultiplexedBuildOutput(true)
-                .withUseSubstitutes(false));
+        BuildSession session = new BuildSession(daemon);
+        StoreClient client = session.client;
         Derivations drvs = new Derivations(daemon.process(), client);
         String cam = client.addTextToStore("content-addressed-mirrors", "(list (lambda (file algo hash) #f))", List.of());
         Derivation d = drvs.makeBuiltin("fallback.txt", "builtin:download",
@@ -52,18 +45,17 @@ class BuiltinFallbackTest {
                 BuiltinDownloadTest.flat(CONTENT.getBytes()));
         String drv = drvs.add(d);
         String out = d.outputs().get("out").path();
-        StringBuilder log = new StringBuilder();
         boolean built;
         try {
             built = client.buildPaths(List.of(drv), BuildMode.NORMAL);
         } catch (loomd.protocol.client.DaemonException e) {
             built = false;
         }
-        events.forEach(e -> log.append(e instanceof BuildEvents.Log l ? l.text() : e + "\n"));
-        assertTrue(built, log.toString());
-        assertEquals(CONTENT, Files.readString(drvs.physical(out)), log.toString());
+        String log = session.builderOutput();
+        assertTrue(built, log + session.traces("build-failed"));
+        assertEquals(CONTENT, Files.readString(drvs.physical(out)), log);
         assertTrue(client.isValidPath(out));
-        assertTrue(log.toString().contains("fake guix perform-download " + drv + " " + out + " NIX_STORE=/gnu/store\n"),
-                log.toString());
+        assertTrue(log.contains("fake guix perform-download " + drv + " " + out + " NIX_STORE=/gnu/store\n"),
+                log);
     }
 }

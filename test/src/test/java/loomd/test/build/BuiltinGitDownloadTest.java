@@ -14,8 +14,6 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
@@ -25,10 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import loomd.protocol.client.BuildEvents;
 import loomd.protocol.client.BuildMode;
-import loomd.protocol.client.BuildOptions;
-import loomd.protocol.client.ClientOptions;
 import loomd.protocol.client.DaemonException;
 import loomd.protocol.client.StoreClient;
 import loomd.protocol.drv.Derivation;
@@ -47,13 +42,12 @@ class BuiltinGitDownloadTest {
     Path tmp;
     StoreClient client;
     Derivations drvs;
-    final List<BuildEvents.Event> events = Collections.synchronizedList(new ArrayList<>());
+    BuildSession session;
 
     @BeforeEach
     void setUp() throws Exception {
-        client = daemon.client(ClientOptions.DEFAULT.withLog(new BuildEvents(events::add)));
-        client.setOptions(BuildOptions.defaults().withPrintBuildTrace(true).withMultiplexedBuildOutput(true)
-                .withUseSubstitutes(false));
+        session = new BuildSession(daemon);
+        client = session.client;
         drvs = new Derivations(daemon.process(), client);
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
@@ -114,7 +108,7 @@ class BuiltinGitDownloadTest {
         DaemonException e = assertThrows(DaemonException.class, () -> client.buildPaths(List.of(drv), BuildMode.NORMAL));
         assertEquals(1, e.status());
         assertTrue(e.getMessage().contains("build of `" + drv + "' failed"), e.getMessage());
-        assertTrue(events.stream().anyMatch(ev -> ev instanceof BuildEvents.Trace t && t.name().equals("hash-mismatch")));
+        assertEquals(1, session.traces("hash-mismatch").size());
     }
 
     @Test
@@ -125,12 +119,8 @@ class BuiltinGitDownloadTest {
                 Map.of("url", "\"file://" + main + "\"", "commit", "0123456789abcdef0123456789abcdef01234567"),
                 List.of(), BuiltinDownloadTest.recursive(Files.writeString(tmp.resolve("x"), "x")));
         assertThrows(DaemonException.class, () -> client.buildPaths(List.of(drvs.add(d)), BuildMode.NORMAL));
-        StringBuilder log = new StringBuilder();
-        events.forEach(ev -> {
-            if (ev instanceof BuildEvents.Log l && l.pid().isPresent()) log.append(l.text());
-        });
-        assertTrue(log.toString().contains("error: Git error: commit `0123456789abcdef0123456789abcdef01234567' not found"),
-                log.toString());
+        String log = session.builderOutput();
+        assertTrue(log.contains("error: Git error: commit `0123456789abcdef0123456789abcdef01234567' not found"), log);
     }
 
     /** The work tree without any {@code .git}: what upstream's git-fetch leaves. */
