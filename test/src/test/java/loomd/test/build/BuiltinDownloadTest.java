@@ -24,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 import com.sun.net.httpserver.HttpServer;
 
 import loomd.protocol.client.BuildMode;
+import loomd.protocol.client.BuildOptions;
 import loomd.protocol.client.DaemonException;
 import loomd.protocol.client.StoreClient;
 import loomd.protocol.drv.Derivation;
@@ -63,6 +64,18 @@ class BuiltinDownloadTest {
             requests.add(path);
             byte[] body = path.startsWith("/files/") ? HELLO : switch (path) {
                 case "/tool" -> HELLO;
+                case "/slow/stalled.txt" -> {
+                    exchange.sendResponseHeaders(200, 1000);
+                    exchange.getResponseBody().write(HELLO);
+                    exchange.getResponseBody().flush();
+                    try {
+                        Thread.sleep(20_000);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    exchange.close();
+                    yield null;
+                }
                 case "/wrong/mismatch.txt" -> "not what was ordered\n".getBytes(StandardCharsets.UTF_8);
                 case "/moved/mirrored.txt" -> {
                     exchange.getResponseHeaders().add("Location", "/files/mirrored.txt");
@@ -83,6 +96,7 @@ class BuiltinDownloadTest {
                 }
             }
         });
+        server.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
         server.start();
     }
 
@@ -256,6 +270,21 @@ class BuiltinDownloadTest {
                 Map.of("url", "\"" + base() + "/files/other.txt\""), List.of(), flat(HELLO));
         assertTrue(client.buildPaths(List.of(drvs.add(d)), BuildMode.NORMAL));
         assertEquals(List.of("/files/other.txt"), requests);
+    }
+
+    @Test
+    void aStalledDownloadTimesOutWithStatus101() throws Exception {
+        client.setOptions(BuildOptions.defaults().withPrintBuildTrace(true).withMultiplexedBuildOutput(true)
+                .withUseSubstitutes(false).withTimeout(1));
+        Derivation d = drvs.makeBuiltin("stalled.txt", "builtin:download",
+                Map.of("url", "\"" + base() + "/slow/stalled.txt\""), List.of(), flat(HELLO));
+        String drv = drvs.add(d);
+        long t0 = System.nanoTime();
+        DaemonException e = assertThrows(DaemonException.class, () -> client.buildPaths(List.of(drv), BuildMode.NORMAL));
+        assertEquals(101, e.status(), builderOutput() + session.events);
+        assertTrue(System.nanoTime() - t0 < 10_000_000_000L, "stopped long before the server gave up");
+        assertEquals(List.of(drv + " - timeout"), traces("build-failed"));
+        assertFalse(client.isValidPath(out(d)));
     }
 
     static DerivationOutput recursive(Path expected) throws Exception {

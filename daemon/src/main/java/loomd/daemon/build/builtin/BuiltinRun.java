@@ -103,16 +103,17 @@ public final class BuiltinRun implements RunningBuild {
                 case "git-download" -> gitDownload(out);
                 default -> throw new BuiltinError("unsupported builtin function '" + context.name() + "'");
             };
-        } catch (BuiltinError e) {
-            out.print("error: " + e.getMessage() + "\n");
-            result = failed();
         } catch (InterruptedException | InterruptedIOException | ClosedByInterruptException e) {
             result = stopped();
-        } catch (IOException | RuntimeException e) {
-            result = Thread.currentThread().isInterrupted() ? stopped() : error(out, e);
+        } catch (BuiltinError | IOException | RuntimeException e) {
+            // an interrupted read may surface as any I/O error: the flags say whether we were stopped
+            result = cancelled.get() || timedOut.get() != null ? stopped() : error(out, e);
         }
         if (result == null) {
             return; // handed over to guix perform-download, which completes the outcome
+        }
+        if (cancelled.get() || timedOut.get() != null) {
+            result = stopped(); // a stop may also show as a failed URL: whatever the fetch made of it
         }
         IOException logError = out.close();
         if (logError != null) {
@@ -132,7 +133,8 @@ public final class BuiltinRun implements RunningBuild {
     }
 
     private static BuildOutcome error(BuiltinLog out, Exception e) {
-        out.print("error: " + (e.getMessage() == null ? e.toString() : e.getMessage()) + "\n");
+        out.print("error: " + (e.getMessage() == null || e instanceof RuntimeException ? e.toString() : e.getMessage())
+                + "\n");
         return failed();
     }
 

@@ -42,6 +42,9 @@ final class UrlFetch {
                 log.print("No such file or directory: " + e.getFile() + "\n");
                 continue;
             } catch (IOException e) {
+                if (Thread.interrupted() || e.getCause() instanceof InterruptedException) {
+                    throw new InterruptedException("stopped while fetching " + uri);
+                }
                 log.print(e.getMessage() + "\n");
                 FileTrees.deleteRecursively(target);
                 continue;
