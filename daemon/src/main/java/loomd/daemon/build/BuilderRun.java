@@ -28,7 +28,7 @@ import loomd.spawner.Spawner;
  * process monitor) and the log size limit, and ends in one {@link BuildOutcome}. Threads: see the
  * package documentation; nothing here waits on the spawner link's reader thread.
  */
-public final class BuilderRun {
+public final class BuilderRun implements RunningBuild {
     /** How long the output may stay open after the builder's exit (an escaped descendant holding the pipe). */
     public static final Duration OUTPUT_GRACE = Duration.ofSeconds(1);
     /** Upstream's read size: each chunk becomes one {@code @ build-log} frame. */
@@ -84,16 +84,19 @@ public final class BuilderRun {
     }
 
     /** Completes with the builder's pid (as the daemon sees it) once it has exec'd; fails if it never ran. */
+    @Override
     public CompletableFuture<Long> started() {
         return started;
     }
 
     /** Completes once, after the exit status and the end of the output are both known and the log is closed. */
+    @Override
     public CompletableFuture<BuildOutcome> outcome() {
         return outcome;
     }
 
     /** Kills the builder's process group (at once, or as soon as it has started). Any thread, any number of times. */
+    @Override
     public void cancel() {
         if (cancelled.compareAndSet(false, true)) {
             MonitoredProcess p = process.get();

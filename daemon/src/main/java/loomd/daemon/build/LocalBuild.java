@@ -11,6 +11,8 @@ import java.util.SortedSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import loomd.daemon.build.builtin.BuiltinContext;
+import loomd.daemon.build.builtin.BuiltinRun;
 import loomd.daemon.store.StoreException;
 import loomd.daemon.store.fs.FileTrees;
 import loomd.daemon.store.roots.FileLocker;
@@ -31,7 +33,7 @@ final class LocalBuild {
     private final String drvPath;
     private final Derivation drv;
     private final AtomicBoolean cancelled = new AtomicBoolean();
-    private volatile BuilderRun run;
+    private volatile RunningBuild run;
     /** Each round traces its own {@code @ build-started}. */
     private volatile TraceOnce started = new TraceOnce();
     private final Rounds rounds;
@@ -50,7 +52,7 @@ final class LocalBuild {
 
     void cancel() {
         cancelled.set(true);
-        BuilderRun r = run;
+        RunningBuild r = run;
         if (r != null) {
             r.cancel();
         }
@@ -177,17 +179,18 @@ final class LocalBuild {
 
     private GoalStatus runBuilder(ContainerLayout layout, BuildDirectory dir, String storeDir) throws Exception {
         layout.prepare();
-        BuildEnvironment env = BuildEnvironment.forDerivation(drv).storeDir(storeDir).buildCores(options.cores())
-                .buildDirInSandbox(dir.inSandbox()).daemonEnvironment(services.daemonEnvironment).build();
         BuildLog log = options.keepLog()
                 ? BuildLog.open(services.store.config().logDir(), drvPath.substring(storeDir.length() + 1),
                         options.logCompression())
                 : BuildLog.none();
-        BuilderRun r = BuilderRun.start(services.spawner, services.monitor, layout.request(env), log,
-                options.limits(), options.maxLogSize(), (pid, data, off, len) -> {
-                    started.once(() -> trace(TraceLines.buildStarted(drvPath, drv.platform(), log.traceName(), pid)));
-                    events.log(pid, data, off, len);
-                });
+        BuilderRun.OutputSink sink = (pid, data, off, len) -> {
+            started.once(() -> trace(TraceLines.buildStarted(drvPath, drv.platform(), log.traceName(), pid)));
+            events.log(pid, data, off, len);
+        };
+        RunningBuild r = BuildEnvironment.isBuiltin(drv)
+                ? BuiltinRun.start(builtinContext(layout, dir), log, sink)
+                : BuilderRun.start(services.spawner, services.monitor, layout.request(environment(dir, storeDir)),
+                        log, options.limits(), options.maxLogSize(), sink);
         run = r;
         if (cancelled.get()) {
             r.cancel();
@@ -205,7 +208,20 @@ final class LocalBuild {
         return paths;
     }
 
-    private static BuildOutcome await(BuilderRun r) throws IOException, InterruptedException {
+    private BuildEnvironment environment(BuildDirectory dir, String storeDir) {
+        return BuildEnvironment.forDerivation(drv).storeDir(storeDir).buildCores(options.cores())
+                .buildDirInSandbox(dir.inSandbox()).daemonEnvironment(services.daemonEnvironment).build();
+    }
+
+    /** §4.14: the daemon runs {@code builtin:*} itself, writing {@code out} where a builder would. */
+    private BuiltinContext builtinContext(ContainerLayout layout, BuildDirectory dir) {
+        DerivationOutput out = drv.outputs().get("out"); // none: the builtin fails before it writes anything
+        return new BuiltinContext(drvPath, drv, out == null ? null : builtAt(layout, out.path()), services.store,
+                Path.of(dir.inSandbox()), services.daemonEnvironment, options.printBuildTrace(), services.spawner,
+                services.monitor, options.limits(), options.maxLogSize());
+    }
+
+    private static BuildOutcome await(RunningBuild r) throws IOException, InterruptedException {
         try {
             return r.outcome().get();
         } catch (ExecutionException e) {

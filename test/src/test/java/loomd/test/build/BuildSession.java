@@ -16,7 +16,7 @@ final class BuildSession implements AutoCloseable {
     final StoreClient client;
     final List<BuildEvents.Event> events = Collections.synchronizedList(new ArrayList<>());
 
-    private BuildSession(DaemonFixture daemon) throws Exception {
+    BuildSession(DaemonFixture daemon) throws Exception {
         client = daemon.client(ClientOptions.DEFAULT.withLog(new BuildEvents(events::add)));
         options(o -> o);
     }

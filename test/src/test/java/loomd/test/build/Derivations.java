@@ -61,6 +61,19 @@ public final class Derivations {
         return DerivationPaths.withComputedOutputs(blank, name, new StoreDir(S), hasher);
     }
 
+    /**
+     * A derivation of a built-in builder as Guix's {@code raw-derivation} makes it for {@code url-fetch}
+     * or {@code git-fetch}: no arguments, the given environment, one fixed output {@code out}.
+     */
+    Derivation makeBuiltin(String name, String builder, Map<String, String> env, List<String> sources,
+            DerivationOutput fixed) throws Exception {
+        Map<String, String> e = new TreeMap<>(env);
+        e.put("out", "");
+        Derivation blank = Derivation.of(Map.of("out", fixed), Map.of(), sources, "x86_64-linux", builder, List.of(), e);
+        DerivationHasher hasher = DerivationHasher.ofText(p -> Files.readAllBytes(physical(p)));
+        return DerivationPaths.withComputedOutputs(blank, name, new StoreDir(S), hasher);
+    }
+
     public Derivation make(String name, String script) throws Exception {
         return make(name, script, List.of("out"), Map.of(), Map.of(), null);
     }
