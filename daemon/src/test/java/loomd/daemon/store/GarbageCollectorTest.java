@@ -284,6 +284,53 @@ class GarbageCollectorTest {
     }
 
     @Test
+    void pathReferencedAfterTheSnapshotIsKeptWithItsReferences() {
+        String base = unrooted("base.txt", "base");
+        String a = unrooted("a.txt", "a", base);
+        String b = unrooted("b.txt", "b");
+        String[] referrer = new String[1];
+        SessionRoots late = store.roots().openSessionRoots();
+        try {
+            late.addTempRoot(unrooted("other.txt", "other"));
+            // Before the first deletion chunk (the graph is loaded by then): a session registers a
+            // new path referring to the dead `a', from another thread as a session would.
+            UnaryOperator<TempRootSource> referLate = files -> info -> {
+                TempRootSource.Snapshot s = files.open(info);
+                return new TempRootSource.Snapshot() {
+                    public Set<String> roots() {
+                        return s.roots();
+                    }
+
+                    public void refresh() {
+                        if (referrer[0] == null) {
+                            Thread t = Thread.ofVirtual().start(() -> referrer[0] = store.adds().addTextToStore("c.txt",
+                                    "c".getBytes(StandardCharsets.UTF_8), new TreeSet<>(List.of(a)), late));
+                            try {
+                                t.join();
+                            } catch (InterruptedException e) {
+                                throw new IllegalStateException(e);
+                            }
+                        }
+                        s.refresh();
+                    }
+
+                    public void close() {
+                        s.close();
+                    }
+                };
+            };
+            GcResult r = store.gc().collectGarbage(new GcRequest(Action.DELETE_DEAD, List.of(), UNLIMITED, false,
+                    true, true), messages::add, referLate);
+            assertEquals(Set.of(b), r.paths());
+            for (String p : List.of(a, base, referrer[0])) {
+                assertTrue(store.queries().isValidPath(p) && onDisk(p), p);
+            }
+        } finally {
+            late.close();
+        }
+    }
+
+    @Test
     void deleteWhileEightThreadsAddKeepsEveryValidPathWhole() throws Exception {
         List<Thread> adders = new ArrayList<>();
         List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();

@@ -35,6 +35,8 @@ import loomd.protocol.wire.Utf8Order;
 public final class GarbageCollector {
     /** Paths per deletion chunk without a byte limit: one transaction, one stripe set. */
     static final int CHUNK = 128;
+    /** Platform threads unlinking: unlink is mostly waiting on the file system's journal. */
+    static final int DELETERS = 4;
 
     private final StoreConfig config;
     private final StoreDatabase db;
@@ -61,7 +63,7 @@ public final class GarbageCollector {
     /** Runs one collection; {@code info} gets upstream's progress lines, in order. */
     public GcResult collect(GcRequest request, Consumer<String> info) {
         if (request.action().deletes()) deleteReserved();
-        ExecutorService pool = Executors.newFixedThreadPool(2,
+        ExecutorService pool = Executors.newFixedThreadPool(DELETERS,
                 Thread.ofPlatform().name("loomd-gc-delete-", 0).daemon(true).factory());
         try {
             Deletion deletion;
@@ -168,7 +170,7 @@ public final class GarbageCollector {
                 live.add(path);
             } else if (!isProtectedLock(path, marked)) {
                 dead.add(path);
-                invalid.add(new Deletion.Unit(path, -1, 0));
+                invalid.add(Deletion.Unit.invalid(path));
             }
         }
         Collections.shuffle(valid, random);
@@ -208,7 +210,7 @@ public final class GarbageCollector {
                     : !marked.tempRoots().contains(path) && !isProtectedLock(path, marked);
             if (!dead) throw stillAlive(path);
             List<Deletion.Unit> units = id >= 0 ? referrersFirst(g, List.of(id), marked)
-                    : List.of(new Deletion.Unit(path, -1, 0));
+                    : List.of(Deletion.Unit.invalid(path));
             if (deletion.run(units).contains(path)) throw stillAlive(path);
             if (deletion.stopped()) return;
         }
@@ -250,7 +252,7 @@ public final class GarbageCollector {
                     next[depth] = 0;
                     referrers[depth] = g.referrers(r);
                 } else {
-                    out.add(new Deletion.Unit(g.path(p), p, g.narSize(p)));
+                    out.add(new Deletion.Unit(g.path(p), p, g.rowId(p), g.narSize(p)));
                     referrers[depth] = null;
                     depth--;
                 }

@@ -33,15 +33,18 @@
  *   <li>Deletion in chunks. For each chunk, with the chunk's {@link loomd.daemon.store.gc.RootGate}
  *       stripes held: (a) temp roots are refreshed and every rooted path (and every
  *       {@code X.lock}/{@code X.chroot} of a rooted {@code X}) is dropped from the chunk; (b) one
- *       write transaction through the store's single writer re-checks each path: a valid path
- *       whose referrers are not all being deleted (newly referenced since the snapshot) is kept,
- *       an invalid-at-snapshot entry that is now valid (registered since) is kept, the others are
- *       invalidated; (c) each surviving directory is renamed into {@code S/trash}, files are
- *       unlinked, in parallel on platform threads; (d) the stripes are released. A path kept in
+ *       write transaction through the store's single writer re-checks each path with ONE
+ *       statement, the delete of its snapshot row id: the schema's {@code on delete restrict}
+ *       refuses it when something refers to the path now (newly referenced since the snapshot:
+ *       kept); no row means it was registered anew (kept if valid now); an invalid-at-snapshot
+ *       entry that is now valid (registered since) is kept; (c) each surviving directory is
+ *       renamed into {@code S/trash}, other entries are unlinked on platform threads, overlapping
+ *       the next chunk's transaction; (d) the stripes are released once the chunk's unlinks are
+ *       done (so the collector holds at most two chunks' stripes). A path kept in
  *       (a) or (b) keeps everything it references: its references then still have a referrer
  *       outside the deleted set, so they are kept by (b) in their own chunk.</li>
- *   <li>Locks released; then {@code S/trash} is deleted and {@code .links} cleaned (upstream's
- *       step 7), outside every lock.</li>
+ *   <li>Locks released; then {@code S/trash} is deleted (its entries in parallel) and
+ *       {@code .links} cleaned (upstream's step 7), outside every lock.</li>
  * </ol>
  *
  * <h2>Why a root added during a collection is safe</h2>
@@ -52,7 +55,7 @@
  * the in-memory set); or it is written after the stripe is released, when the path is invalid and
  * already moved away, and the session's re-check sees it invalid and makes it again. A session
  * (past its first root, below) never waits for more than one chunk (at most {@link loomd.daemon.store.gc.GarbageCollector#CHUNK}
- * paths: one transaction and a few renames), never for the whole collection. An entry created
+ * paths: one transaction and a few renames), never for the whole collection (at most two chunks). An entry created
  * after {@code readdir} is never considered; an entry a creator is about to replace is rooted by
  * its creator before it is created (store package: durability order), hence seen in (a).
  * Registrations since the snapshot are serialised with (b) by the single writer.
