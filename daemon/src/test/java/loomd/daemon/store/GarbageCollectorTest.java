@@ -331,6 +331,35 @@ class GarbageCollectorTest {
     }
 
     @Test
+    void aSessionsFirstTempRootDoesNotWaitForTheCollection() throws Exception {
+        String x = unrooted("x.txt", "x");
+        String y = unrooted("y.txt", "y");
+        SessionRoots fresh = store.roots().openSessionRoots();
+        try {
+            boolean[] done = new boolean[1];
+            // While the collector holds gc.lock (between its temp-roots snapshot and its marking),
+            // a session with no temp-roots file yet roots x: it must not wait for the collection.
+            UnaryOperator<TempRootSource> rootDuring = files -> info -> {
+                TempRootSource.Snapshot s = files.open(info);
+                Thread t = Thread.ofVirtual().start(() -> fresh.addTempRoot(x));
+                try {
+                    done[0] = t.join(java.time.Duration.ofSeconds(10));
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                return s;
+            };
+            GcResult r = store.gc().collectGarbage(new GcRequest(Action.DELETE_DEAD, List.of(), UNLIMITED, false,
+                    true, true), messages::add, rootDuring);
+            assertTrue(done[0], "the first temp root waited for the collection");
+            assertEquals(Set.of(y), r.paths());
+            assertTrue(store.queries().isValidPath(x) && onDisk(x));
+        } finally {
+            fresh.close();
+        }
+    }
+
+    @Test
     void deleteWhileEightThreadsAddKeepsEveryValidPathWhole() throws Exception {
         List<Thread> adders = new ArrayList<>();
         List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();

@@ -24,6 +24,7 @@ import loomd.daemon.store.StoreException;
 import loomd.daemon.store.db.StoreDatabase;
 import loomd.daemon.store.roots.FileLocker;
 import loomd.daemon.store.roots.GcLock;
+import loomd.daemon.store.roots.GcProbe;
 import loomd.daemon.store.roots.RootFinder;
 import loomd.protocol.wire.Utf8Order;
 
@@ -44,20 +45,23 @@ public final class GarbageCollector {
     private final Consumer<Collection<String>> forget;
     private final RootGate gate;
     private final TempRootSource temps;
+    private final GcProbe probe;
     private final Random random = new Random();
 
     /**
      * @param forget drops cached answers about paths this collector invalidated
      * @param gate the gate sessions add their temp roots through
+     * @param probe the store's, through which this process's sessions learn that this collector holds gc.lock
      */
     public GarbageCollector(StoreConfig config, StoreDatabase db, FileLocker locker,
-                            Consumer<Collection<String>> forget, RootGate gate, TempRootSource temps) {
+                            Consumer<Collection<String>> forget, RootGate gate, TempRootSource temps, GcProbe probe) {
         this.config = config;
         this.db = db;
         this.locker = locker;
         this.forget = forget;
         this.gate = gate;
         this.temps = temps;
+        this.probe = probe;
     }
 
     /** Runs one collection; {@code info} gets upstream's progress lines, in order. */
@@ -68,7 +72,7 @@ public final class GarbageCollector {
         try {
             Deletion deletion;
             GcResult early;
-            try (FileLocker.Owner lock = lockGc(info)) {
+            try (FileLocker.Owner lock = lockGc(info); Cover cover = new Cover(probe)) {
                 info.accept("finding garbage collector roots...");
                 try (TempRootSource.Snapshot snapshot = temps.open(info)) {
                     Marked marked = mark(request, snapshot, info);
@@ -85,6 +89,18 @@ public final class GarbageCollector {
             return new GcResult(deletion.deleted(), deletion.freed());
         } finally {
             pool.shutdown();
+        }
+    }
+
+    /** This process's sessions create temp-roots files under the collector's gc.lock meanwhile. */
+    private record Cover(GcProbe probe) implements AutoCloseable {
+        Cover {
+            probe.ownCollectorHolds(true);
+        }
+
+        @Override
+        public void close() {
+            probe.ownCollectorHolds(false);
         }
     }
 
