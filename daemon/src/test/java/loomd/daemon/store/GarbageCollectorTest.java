@@ -360,6 +360,25 @@ class GarbageCollectorTest {
     }
 
     @Test
+    void aDeletingCollectionFreesTheReservedSpaceFirst() {
+        Path reserved = config.dbDir().resolve("reserved");
+        store.gc().reserveSpace(true);
+        String a = unrooted("a.txt", "a");
+        gc(Action.RETURN_DEAD, UNLIMITED);
+        assertTrue(Files.exists(reserved), "a collection that deletes nothing keeps it");
+        // Before gc.lock and marking: on a full disk, even a temp-roots read can need the room.
+        boolean[] goneAtSnapshot = new boolean[1];
+        UnaryOperator<TempRootSource> look = files -> info -> {
+            goneAtSnapshot[0] = !Files.exists(reserved);
+            return files.open(info);
+        };
+        GcResult r = store.gc().collectGarbage(new GcRequest(Action.DELETE_DEAD, List.of(), UNLIMITED, false,
+                true, true), messages::add, look);
+        assertTrue(goneAtSnapshot[0], "reserved freed before the collection");
+        assertEquals(Set.of(a), r.paths());
+    }
+
+    @Test
     void deleteWhileEightThreadsAddKeepsEveryValidPathWhole() throws Exception {
         List<Thread> adders = new ArrayList<>();
         List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
