@@ -81,6 +81,15 @@ class GarbageCollectorTest {
         return Files.exists(config.physical(path), LinkOption.NOFOLLOW_LINKS);
     }
 
+    /** Runs {@code work} on another thread, as a session would; true if it ended within {@code limit}. */
+    static boolean aside(Runnable work, java.time.Duration limit) {
+        try {
+            return Thread.ofVirtual().start(work).join(limit);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     void permanentRoot(String name, String path) throws IOException {
         Files.createSymbolicLink(config.stateDir().resolve("gcroots").resolve(name), Path.of(path));
     }
@@ -266,12 +275,7 @@ class GarbageCollectorTest {
             UnaryOperator<TempRootSource> addAfterSnapshot = files -> info -> {
                 TempRootSource.Snapshot s = files.open(info);
                 // After the snapshot, before any deletion: from another thread, as a session would.
-                Thread t = Thread.ofVirtual().start(() -> late.addTempRoot(a));
-                try {
-                    t.join();
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
+                aside(() -> late.addTempRoot(a), java.time.Duration.ofSeconds(50));
                 return s;
             };
             GcResult r = store.gc().collectGarbage(new GcRequest(Action.DELETE_DEAD, List.of(), UNLIMITED, false,
@@ -303,13 +307,9 @@ class GarbageCollectorTest {
 
                     public void refresh() {
                         if (referrer[0] == null) {
-                            Thread t = Thread.ofVirtual().start(() -> referrer[0] = store.adds().addTextToStore("c.txt",
-                                    "c".getBytes(StandardCharsets.UTF_8), new TreeSet<>(List.of(a)), late));
-                            try {
-                                t.join();
-                            } catch (InterruptedException e) {
-                                throw new IllegalStateException(e);
-                            }
+                            aside(() -> referrer[0] = store.adds().addTextToStore("c.txt",
+                                    "c".getBytes(StandardCharsets.UTF_8), new TreeSet<>(List.of(a)), late),
+                                    java.time.Duration.ofSeconds(50));
                         }
                         s.refresh();
                     }
@@ -341,12 +341,7 @@ class GarbageCollectorTest {
             // a session with no temp-roots file yet roots x: it must not wait for the collection.
             UnaryOperator<TempRootSource> rootDuring = files -> info -> {
                 TempRootSource.Snapshot s = files.open(info);
-                Thread t = Thread.ofVirtual().start(() -> fresh.addTempRoot(x));
-                try {
-                    done[0] = t.join(java.time.Duration.ofSeconds(10));
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
+                done[0] = aside(() -> fresh.addTempRoot(x), java.time.Duration.ofSeconds(10));
                 return s;
             };
             GcResult r = store.gc().collectGarbage(new GcRequest(Action.DELETE_DEAD, List.of(), UNLIMITED, false,
