@@ -60,12 +60,14 @@
  * its creator before it is created (store package: durability order), hence seen in (a).
  * Registrations since the snapshot are serialised with (b) by the single writer.
  *
- * <h2>What is left to connect</h2>
- * loomd's own sessions will hand their temp roots to the collector in memory (h-durable's design):
- * an in-memory {@code TempRootSource} replaces the reading of this process's files, and a session's
- * first root must then stop taking {@code gc.lock} shared (today {@code TempRoots} creates its file
- * under a shared {@code gc.lock}, so a session's FIRST root waits while a collection runs; later
- * roots never do).
+ * <h2>A session's first root</h2>
+ * A session's temp-roots file is normally created under a shared {@code gc.lock} (so no collector
+ * ever finds it unlocked). While THIS process's collector holds {@code gc.lock}, the session creates
+ * and locks its file under that collector's hold instead ({@code GcProbe#underOwnCollector}): no
+ * other collector can run meanwhile, this collector reads own files without locks (and picks new
+ * ones up on each refresh), and it releases {@code gc.lock} only after such a creation has
+ * finished. So a loomd session's first root never waits for a loomd collection; it still waits for
+ * a foreign one (upstream's file protocol). Keeping the roots only in memory (no file) is left.
  *
  * <h2>Locks</h2>
  * In the store's lock table ({@link loomd.daemon.store store package}): the collector takes
@@ -73,7 +75,7 @@
  * lock (6) only inside the single writer. The {@code RootGate} stripes are in-process mutexes
  * taken after gc.lock and the temp-roots files (collector) and before a temp-roots file's lock
  * (sessions). A session holds its path's stripe while it writes the root, which for its first root
- * includes waiting for gc.lock shared, i.e. for a whole collection: so the collector never waits
+ * may include waiting for gc.lock shared (a foreign collector's): so the collector never waits
  * for a stripe without a bound ({@code RootGate.PATIENCE_MS}); a path whose stripe it cannot have
  * is kept, which is always safe. Hence no cycle.
  */
