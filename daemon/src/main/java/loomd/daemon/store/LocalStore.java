@@ -85,7 +85,7 @@ public final class LocalStore implements AutoCloseable {
                 new Importer(config, reader, adder, nar, agent));
         RootGate gate = new RootGate();
         this.roots = new StoreRoots(config, locker, gcProbe, reader, gate);
-        this.gc = new StoreGc(config, db, reader, locker, gate);
+        this.gc = new StoreGc(config, db, reader, locker, gate, gcProbe);
     }
 
     /**

@@ -21,6 +21,7 @@ import loomd.daemon.store.gc.GcResult;
 import loomd.daemon.store.gc.RootGate;
 import loomd.daemon.store.gc.TempRootSource;
 import loomd.daemon.store.roots.FileLocker;
+import loomd.daemon.store.roots.GcProbe;
 
 /**
  * The garbage collector ({@code store.gc()}; the collector itself is the {@code gc} package),
@@ -37,10 +38,12 @@ public final class StoreGc {
     private final StoreReader reader;
     private final FileLocker locker;
     private final RootGate gate;
+    private final GcProbe probe;
     private final ExecutorService collectorThread = Executors.newCachedThreadPool(
             Thread.ofPlatform().name("loomd-gc-", 0).daemon(true).factory());
 
-    StoreGc(StoreConfig config, StoreDatabase db, StoreReader reader, FileLocker locker, RootGate gate) {
+    StoreGc(StoreConfig config, StoreDatabase db, StoreReader reader, FileLocker locker, RootGate gate, GcProbe probe) {
+        this.probe = probe;
         this.config = config;
         this.db = db;
         this.reader = reader;
@@ -59,7 +62,7 @@ public final class StoreGc {
     /** As {@link #collectGarbage(GcRequest, Consumer)}, with the temp roots seen through {@code temps} (tests). */
     GcResult collectGarbage(GcRequest request, Consumer<String> info, UnaryOperator<TempRootSource> temps) {
         GarbageCollector collector = new GarbageCollector(config, db, locker, reader::forgetAll, gate,
-                temps.apply(new FileTempRoots(config.storeDir(), config.stateDir(), locker)));
+                temps.apply(new FileTempRoots(config.storeDir(), config.stateDir(), locker)), probe);
         try {
             return CompletableFuture.supplyAsync(() -> collector.collect(request, info), collectorThread).join();
         } catch (CompletionException e) {

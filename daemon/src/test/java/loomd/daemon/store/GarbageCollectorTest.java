@@ -81,6 +81,15 @@ class GarbageCollectorTest {
         return Files.exists(config.physical(path), LinkOption.NOFOLLOW_LINKS);
     }
 
+    /** Runs {@code work} on another thread, as a session would; true if it ended within {@code limit}. */
+    static boolean aside(Runnable work, java.time.Duration limit) {
+        try {
+            return Thread.ofVirtual().start(work).join(limit);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     void permanentRoot(String name, String path) throws IOException {
         Files.createSymbolicLink(config.stateDir().resolve("gcroots").resolve(name), Path.of(path));
     }
@@ -266,12 +275,7 @@ class GarbageCollectorTest {
             UnaryOperator<TempRootSource> addAfterSnapshot = files -> info -> {
                 TempRootSource.Snapshot s = files.open(info);
                 // After the snapshot, before any deletion: from another thread, as a session would.
-                Thread t = Thread.ofVirtual().start(() -> late.addTempRoot(a));
-                try {
-                    t.join();
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
+                aside(() -> late.addTempRoot(a), java.time.Duration.ofSeconds(50));
                 return s;
             };
             GcResult r = store.gc().collectGarbage(new GcRequest(Action.DELETE_DEAD, List.of(), UNLIMITED, false,
@@ -281,6 +285,92 @@ class GarbageCollectorTest {
         } finally {
             late.close();
         }
+    }
+
+    @Test
+    void pathReferencedAfterTheSnapshotIsKeptWithItsReferences() {
+        String base = unrooted("base.txt", "base");
+        String a = unrooted("a.txt", "a", base);
+        String b = unrooted("b.txt", "b");
+        String[] referrer = new String[1];
+        SessionRoots late = store.roots().openSessionRoots();
+        try {
+            late.addTempRoot(unrooted("other.txt", "other"));
+            // Before the first deletion chunk (the graph is loaded by then): a session registers a
+            // new path referring to the dead `a', from another thread as a session would.
+            UnaryOperator<TempRootSource> referLate = files -> info -> {
+                TempRootSource.Snapshot s = files.open(info);
+                return new TempRootSource.Snapshot() {
+                    public Set<String> roots() {
+                        return s.roots();
+                    }
+
+                    public void refresh() {
+                        if (referrer[0] == null) {
+                            aside(() -> referrer[0] = store.adds().addTextToStore("c.txt",
+                                    "c".getBytes(StandardCharsets.UTF_8), new TreeSet<>(List.of(a)), late),
+                                    java.time.Duration.ofSeconds(50));
+                        }
+                        s.refresh();
+                    }
+
+                    public void close() {
+                        s.close();
+                    }
+                };
+            };
+            GcResult r = store.gc().collectGarbage(new GcRequest(Action.DELETE_DEAD, List.of(), UNLIMITED, false,
+                    true, true), messages::add, referLate);
+            assertEquals(Set.of(b), r.paths());
+            for (String p : List.of(a, base, referrer[0])) {
+                assertTrue(store.queries().isValidPath(p) && onDisk(p), p);
+            }
+        } finally {
+            late.close();
+        }
+    }
+
+    @Test
+    void aSessionsFirstTempRootDoesNotWaitForTheCollection() throws Exception {
+        String x = unrooted("x.txt", "x");
+        String y = unrooted("y.txt", "y");
+        SessionRoots fresh = store.roots().openSessionRoots();
+        try {
+            boolean[] done = new boolean[1];
+            // While the collector holds gc.lock (between its temp-roots snapshot and its marking),
+            // a session with no temp-roots file yet roots x: it must not wait for the collection.
+            UnaryOperator<TempRootSource> rootDuring = files -> info -> {
+                TempRootSource.Snapshot s = files.open(info);
+                done[0] = aside(() -> fresh.addTempRoot(x), java.time.Duration.ofSeconds(10));
+                return s;
+            };
+            GcResult r = store.gc().collectGarbage(new GcRequest(Action.DELETE_DEAD, List.of(), UNLIMITED, false,
+                    true, true), messages::add, rootDuring);
+            assertTrue(done[0], "the first temp root waited for the collection");
+            assertEquals(Set.of(y), r.paths());
+            assertTrue(store.queries().isValidPath(x) && onDisk(x));
+        } finally {
+            fresh.close();
+        }
+    }
+
+    @Test
+    void aDeletingCollectionFreesTheReservedSpaceFirst() {
+        Path reserved = config.dbDir().resolve("reserved");
+        store.gc().reserveSpace(true);
+        String a = unrooted("a.txt", "a");
+        gc(Action.RETURN_DEAD, UNLIMITED);
+        assertTrue(Files.exists(reserved), "a collection that deletes nothing keeps it");
+        // Before gc.lock and marking: on a full disk, even a temp-roots read can need the room.
+        boolean[] goneAtSnapshot = new boolean[1];
+        UnaryOperator<TempRootSource> look = files -> info -> {
+            goneAtSnapshot[0] = !Files.exists(reserved);
+            return files.open(info);
+        };
+        GcResult r = store.gc().collectGarbage(new GcRequest(Action.DELETE_DEAD, List.of(), UNLIMITED, false,
+                true, true), messages::add, look);
+        assertTrue(goneAtSnapshot[0], "reserved freed before the collection");
+        assertEquals(Set.of(a), r.paths());
     }
 
     @Test

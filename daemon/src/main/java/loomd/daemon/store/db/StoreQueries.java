@@ -53,6 +53,7 @@ public final class StoreQueries {
     static final String DELETE_REFS_TO = "delete from Refs where reference = ?;";
     static final String DELETE_PATH_ID = "delete from ValidPaths where id = ?;";
     static final String INVALIDATE_PATH = "delete from ValidPaths where path = ?;";
+    static final String INVALIDATE_ROW = "delete from ValidPaths where id = ?;";
     static final String REGISTER_FAILED_PATH = "insert or ignore into FailedPaths (path, time) values (?, ?);";
     static final String HAS_PATH_FAILED = "select time from FailedPaths where path = ?;";
     static final String QUERY_FAILED_PATHS = "select path from FailedPaths;";
@@ -192,6 +193,27 @@ public final class StoreQueries {
         ps.setString(1, path);
         ps.executeUpdate();
         return null;
+    }
+
+    /** What {@link #invalidateUnreferenced} did. */
+    public enum RowOutcome { INVALIDATED, GONE, REFERENCED }
+
+    /**
+     * Deletes row {@code rowId} unless another row refers to it: one statement, the schema's
+     * {@code on delete restrict} doing the referrer check (the collector's per-path re-check, §7.5,
+     * without a query per path). GONE: no such row (the path was invalidated, or registered anew
+     * under a new id, since the caller read the id).
+     */
+    public static RowOutcome invalidateUnreferenced(Db db, long rowId) throws SQLException {
+        PreparedStatement ps = db.stmt(INVALIDATE_ROW);
+        ps.setLong(1, rowId);
+        try {
+            return ps.executeUpdate() == 0 ? RowOutcome.GONE : RowOutcome.INVALIDATED;
+        } catch (org.sqlite.SQLiteException e) {
+            // SQLite aborts only the failing statement; the transaction goes on.
+            if (String.valueOf(e.getMessage()).contains("FOREIGN KEY constraint failed")) return RowOutcome.REFERENCED;
+            throw e;
+        }
     }
 
     /**

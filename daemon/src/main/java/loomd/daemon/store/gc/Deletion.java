@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
@@ -17,6 +18,7 @@ import java.util.function.Consumer;
 
 import loomd.daemon.store.StoreConfig;
 import loomd.daemon.store.StoreException;
+import loomd.daemon.store.db.Db;
 import loomd.daemon.store.db.StoreDatabase;
 import loomd.daemon.store.db.StoreQueries;
 import loomd.protocol.wire.Utf8Order;
@@ -28,8 +30,18 @@ import loomd.protocol.wire.Utf8Order;
  * upstream's progress lines and byte accounting (daemon.md §7.5). Used by the collector's thread.
  */
 final class Deletion {
-    /** One path to delete: {@code id} is its graph id, or -1 for an entry invalid at the snapshot. */
-    record Unit(String path, int id, long narSize) {}
+    /**
+     * One path to delete: {@code id} is its graph id and {@code row} its database row at the
+     * snapshot, or both -1 for an entry invalid at the snapshot.
+     */
+    record Unit(String path, int id, long row, long narSize) {
+        static Unit invalid(String path) {
+            return new Unit(path, -1, -1, 0);
+        }
+    }
+
+    /** A chunk whose files are being unlinked by the pool while its stripes stay held. */
+    private record Pending(RootGate.Held held, List<Future<Long>> unlinks) {}
 
     private record Checked(List<Unit> survivors, List<String> invalidated, Set<String> kept) {}
 
@@ -77,6 +89,15 @@ final class Deletion {
     /** Deletes the trash after the locks are gone; its bytes are freed too. */
     void emptyTrash() {
         info.accept("deleting `" + config.storeDir().path() + "/trash'");
+        List<Future<Long>> parts = new ArrayList<>();
+        try (java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(trash)) {
+            for (Path p : ds) parts.add(pool.submit(() -> FileRemoval.deleteInPlace(p, linkThreshold)));
+        } catch (java.nio.file.NoSuchFileException e) {
+            return;
+        } catch (java.io.IOException e) {
+            // the walk below reports what cannot be removed
+        }
+        for (Future<Long> f : parts) freed += join(f);
         freed += FileRemoval.deleteInPlace(trash, linkThreshold);
     }
 
@@ -104,62 +125,84 @@ final class Deletion {
     Set<String> run(List<Unit> units) {
         Set<String> kept = new HashSet<>();
         int chunk = request.unlimited() ? GarbageCollector.CHUNK : 1;
-        for (int i = 0; i < units.size() && !stopped; i += chunk) {
-            kept.addAll(chunk(units.subList(i, Math.min(units.size(), i + chunk))));
+        Pending previous = null;
+        try {
+            for (int i = 0; i < units.size() && !stopped; i += chunk) {
+                Pending current = chunk(units.subList(i, Math.min(units.size(), i + chunk)), kept);
+                // The unlinks of one chunk overlap the transaction of the next.
+                Pending done = previous;
+                previous = current;
+                finish(done);
+            }
+        } finally {
+            finish(previous);
         }
         return kept;
     }
 
-    private Set<String> chunk(List<Unit> units) {
+    /** Waits for a chunk's unlinks, then lets sessions root its paths again. */
+    private void finish(Pending p) {
+        if (p == null) return;
+        try {
+            for (Future<Long> f : p.unlinks()) freed += join(f);
+        } finally {
+            p.held().release();
+        }
+    }
+
+    private Pending chunk(List<Unit> units, Set<String> kept) {
         boolean[] stripes = new boolean[RootGate.STRIPES];
         for (Unit u : units) {
             stripes[RootGate.stripe(u.path())] = true;
             String base = lockedItem(u.path());
             if (base != null) stripes[RootGate.stripe(base)] = true;
         }
-        return gate.holding(stripes, held -> {
+        RootGate.Held held = gate.acquire(stripes);
+        try {
             temps.refresh();
             Set<String> roots = temps.roots();
             List<Unit> candidates = new ArrayList<>();
-            Set<String> kept = new HashSet<>();
             for (Unit u : units) {
                 String base = lockedItem(u.path());
-                boolean busy = !held[RootGate.stripe(u.path())] || (base != null && !held[RootGate.stripe(base)]);
+                boolean busy = !held.has(RootGate.stripe(u.path())) || (base != null && !held.has(RootGate.stripe(base)));
                 if (busy || roots.contains(u.path()) || (u.id() < 0 && base != null && roots.contains(base))) {
                     kept.add(u.path());
                 } else {
                     candidates.add(u);
                 }
             }
-            Checked checked = db.write(d -> {
-                List<Unit> survivors = new ArrayList<>();
-                List<String> invalidated = new ArrayList<>();
-                Set<String> newlyLive = new HashSet<>();
-                for (Unit u : candidates) {
-                    boolean valid = StoreQueries.isValid(d, u.path());
-                    if (valid && u.id() < 0) {
-                        newlyLive.add(u.path());
-                        continue;
-                    }
-                    if (valid) {
-                        SortedSet<String> referrers = StoreQueries.referrers(d, u.path());
-                        referrers.remove(u.path());
-                        if (!referrers.isEmpty()) {
-                            newlyLive.add(u.path());
-                            continue;
-                        }
-                        StoreQueries.invalidate(d, u.path());
-                        invalidated.add(u.path());
-                    }
-                    survivors.add(u);
-                }
-                return new Checked(survivors, invalidated, newlyLive);
-            });
+            Checked checked = db.write(d -> recheck(d, candidates));
             forget.accept(checked.invalidated());
             kept.addAll(checked.kept());
-            removeFiles(checked.survivors());
-            return kept;
-        });
+            return new Pending(held, removeFiles(checked.survivors()));
+        } catch (RuntimeException | Error e) {
+            held.release();
+            throw e;
+        }
+    }
+
+    /**
+     * In the writer's transaction: a path valid at the snapshot is invalidated unless something
+     * refers to it now (newly referenced: kept) or it is registered anew; an entry invalid at the
+     * snapshot is kept if it is valid now.
+     */
+    private static Checked recheck(Db d, List<Unit> candidates) throws java.sql.SQLException {
+        List<Unit> survivors = new ArrayList<>();
+        List<String> invalidated = new ArrayList<>();
+        Set<String> newlyLive = new HashSet<>();
+        for (Unit u : candidates) {
+            boolean live = switch (u.id() < 0 ? StoreQueries.RowOutcome.GONE : StoreQueries.invalidateUnreferenced(d, u.row())) {
+                case INVALIDATED -> {
+                    invalidated.add(u.path());
+                    yield false;
+                }
+                case REFERENCED -> true;
+                case GONE -> StoreQueries.isValid(d, u.path());
+            };
+            if (live) newlyLive.add(u.path());
+            else survivors.add(u);
+        }
+        return new Checked(survivors, invalidated, newlyLive);
     }
 
     /** {@code X} for an entry {@code X.lock} or {@code X.chroot} (an item being built or added), else null. */
@@ -169,18 +212,24 @@ final class Deletion {
         return null;
     }
 
-    private void removeFiles(List<Unit> units) {
+    /**
+     * Moves each directory into the trash and unlinks each other entry: in the pool (returned
+     * futures) without a byte limit, here with one. One {@code lstat} per entry on this thread.
+     */
+    private List<Future<Long>> removeFiles(List<Unit> units) {
         List<Future<Long>> inPlace = new ArrayList<>();
         for (Unit u : units) {
             Path physical = config.physical(u.path());
-            if (!Files.exists(physical, LinkOption.NOFOLLOW_LINKS)) continue;
+            Map<String, Object> st = FileRemoval.lstat(physical);
+            if (st == null) continue;
             info.accept(progress() + " deleting '" + u.path() + "'");
             deleted.add(u.path());
-            if (useTrash && Files.isDirectory(physical, LinkOption.NOFOLLOW_LINKS)
-                    && FileRemoval.moveToTrash(physical, trash, info) == FileRemoval.Move.MOVED) {
+            boolean directory = FileRemoval.isDirectory(st);
+            if (useTrash && directory && FileRemoval.moveToTrash(physical, trash, info) == FileRemoval.Move.MOVED) {
                 invalidatedBytes += u.narSize();
             } else if (request.unlimited()) {
-                inPlace.add(pool.submit(() -> FileRemoval.deleteInPlace(physical, linkThreshold)));
+                inPlace.add(pool.submit(() -> directory ? FileRemoval.deleteInPlace(physical, linkThreshold)
+                        : FileRemoval.unlink(physical, st, linkThreshold)));
             } else {
                 freed += FileRemoval.deleteInPlace(physical, linkThreshold);
             }
@@ -188,10 +237,10 @@ final class Deletion {
                 info.accept("deleted or invalidated more than " + Long.toUnsignedString(request.maxFreed())
                         + " bytes; stopping");
                 stopped = true;
-                return;
+                break;
             }
         }
-        for (Future<Long> f : inPlace) freed += join(f);
+        return inPlace;
     }
 
     /** {@code [N%]} of the limit, or {@code [N MiB]} without one (daemon.md §7.5, §9.35). */

@@ -68,6 +68,31 @@ final class FileRemoval {
         return freed[0];
     }
 
+    /** One {@code lstat}: mode, size and link count, or null when {@code path} does not exist. */
+    static Map<String, Object> lstat(Path path) {
+        try {
+            return Files.readAttributes(path, "unix:mode,size,nlink", LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException e) {
+            throw new StoreException("getting status of `" + path + "': " + e.getMessage(), e);
+        }
+    }
+
+    static boolean isDirectory(Map<String, Object> st) {
+        return ((Integer) st.get("mode") & 0170000) == 0040000;
+    }
+
+    /** Unlinks a non-directory whose {@link #lstat} is {@code st}; returns the bytes freed. */
+    static long unlink(Path path, Map<String, Object> st, int linkThreshold) {
+        try {
+            long size = (Integer) st.get("nlink") <= linkThreshold ? (Long) st.get("size") : 0;
+            return Files.deleteIfExists(path) ? size : 0;
+        } catch (IOException e) {
+            throw new StoreException("cannot unlink `" + path + "': " + e.getMessage(), e);
+        }
+    }
+
     /** The size of a non-directory if its link count is at most the threshold, else 0. */
     private static long countable(Path file, int linkThreshold) throws IOException {
         try {

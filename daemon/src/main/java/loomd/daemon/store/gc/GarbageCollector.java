@@ -24,6 +24,7 @@ import loomd.daemon.store.StoreException;
 import loomd.daemon.store.db.StoreDatabase;
 import loomd.daemon.store.roots.FileLocker;
 import loomd.daemon.store.roots.GcLock;
+import loomd.daemon.store.roots.GcProbe;
 import loomd.daemon.store.roots.RootFinder;
 import loomd.protocol.wire.Utf8Order;
 
@@ -35,6 +36,8 @@ import loomd.protocol.wire.Utf8Order;
 public final class GarbageCollector {
     /** Paths per deletion chunk without a byte limit: one transaction, one stripe set. */
     static final int CHUNK = 128;
+    /** Platform threads unlinking: unlink is mostly waiting on the file system's journal. */
+    static final int DELETERS = 4;
 
     private final StoreConfig config;
     private final StoreDatabase db;
@@ -42,31 +45,34 @@ public final class GarbageCollector {
     private final Consumer<Collection<String>> forget;
     private final RootGate gate;
     private final TempRootSource temps;
+    private final GcProbe probe;
     private final Random random = new Random();
 
     /**
      * @param forget drops cached answers about paths this collector invalidated
      * @param gate the gate sessions add their temp roots through
+     * @param probe the store's, through which this process's sessions learn that this collector holds gc.lock
      */
     public GarbageCollector(StoreConfig config, StoreDatabase db, FileLocker locker,
-                            Consumer<Collection<String>> forget, RootGate gate, TempRootSource temps) {
+                            Consumer<Collection<String>> forget, RootGate gate, TempRootSource temps, GcProbe probe) {
         this.config = config;
         this.db = db;
         this.locker = locker;
         this.forget = forget;
         this.gate = gate;
         this.temps = temps;
+        this.probe = probe;
     }
 
     /** Runs one collection; {@code info} gets upstream's progress lines, in order. */
     public GcResult collect(GcRequest request, Consumer<String> info) {
         if (request.action().deletes()) deleteReserved();
-        ExecutorService pool = Executors.newFixedThreadPool(2,
+        ExecutorService pool = Executors.newFixedThreadPool(DELETERS,
                 Thread.ofPlatform().name("loomd-gc-delete-", 0).daemon(true).factory());
         try {
             Deletion deletion;
             GcResult early;
-            try (FileLocker.Owner lock = lockGc(info)) {
+            try (FileLocker.Owner lock = lockGc(info); Cover cover = new Cover(probe)) {
                 info.accept("finding garbage collector roots...");
                 try (TempRootSource.Snapshot snapshot = temps.open(info)) {
                     Marked marked = mark(request, snapshot, info);
@@ -83,6 +89,18 @@ public final class GarbageCollector {
             return new GcResult(deletion.deleted(), deletion.freed());
         } finally {
             pool.shutdown();
+        }
+    }
+
+    /** This process's sessions create temp-roots files under the collector's gc.lock meanwhile. */
+    private record Cover(GcProbe probe) implements AutoCloseable {
+        Cover {
+            probe.ownCollectorHolds(true);
+        }
+
+        @Override
+        public void close() {
+            probe.ownCollectorHolds(false);
         }
     }
 
@@ -168,7 +186,7 @@ public final class GarbageCollector {
                 live.add(path);
             } else if (!isProtectedLock(path, marked)) {
                 dead.add(path);
-                invalid.add(new Deletion.Unit(path, -1, 0));
+                invalid.add(Deletion.Unit.invalid(path));
             }
         }
         Collections.shuffle(valid, random);
@@ -208,7 +226,7 @@ public final class GarbageCollector {
                     : !marked.tempRoots().contains(path) && !isProtectedLock(path, marked);
             if (!dead) throw stillAlive(path);
             List<Deletion.Unit> units = id >= 0 ? referrersFirst(g, List.of(id), marked)
-                    : List.of(new Deletion.Unit(path, -1, 0));
+                    : List.of(Deletion.Unit.invalid(path));
             if (deletion.run(units).contains(path)) throw stillAlive(path);
             if (deletion.stopped()) return;
         }
@@ -250,7 +268,7 @@ public final class GarbageCollector {
                     next[depth] = 0;
                     referrers[depth] = g.referrers(r);
                 } else {
-                    out.add(new Deletion.Unit(g.path(p), p, g.narSize(p)));
+                    out.add(new Deletion.Unit(g.path(p), p, g.rowId(p), g.narSize(p)));
                     referrers[depth] = null;
                     depth--;
                 }

@@ -19,6 +19,8 @@ final class GcGraph {
     private final String storePrefix;
     private final PathTable paths;
     private final long[] narSize;
+    /** The database row id of each dense id (ascending: rows are read in id order). */
+    private final long[] rowIds;
     /** references of i: refs[refStart[i] .. refStart[i+1]) (self-references included). */
     private final int[] refStart;
     private final int[] refs;
@@ -29,10 +31,11 @@ final class GcGraph {
     private int[] referrerStart;
     private int[] referrers;
 
-    private GcGraph(String storePrefix, PathTable paths, long[] narSize, int[] refStart, int[] refs, int[] outDrv,
+    private GcGraph(String storePrefix, PathTable paths, long[] rowIds, long[] narSize, int[] refStart, int[] refs, int[] outDrv,
                     int[] outPath, BitSet deriverMatches) {
         this.storePrefix = storePrefix;
         this.paths = paths;
+        this.rowIds = rowIds;
         this.narSize = narSize;
         this.refStart = refStart;
         this.refs = refs;
@@ -64,7 +67,8 @@ final class GcGraph {
             }
         }
         paths.seal();
-        IdMap idMap = new IdMap(ids.toArray());
+        long[] rowIds = ids.toArray();
+        IdMap idMap = new IdMap(rowIds);
         int n = paths.size();
         int[] refStart = new int[n + 1];
         IntList refs = new IntList();
@@ -94,7 +98,7 @@ final class GcGraph {
                 outs.add(out);
             }
         }
-        return new GcGraph(prefix, paths, sizes.toArray(), refStart, refs.toArray(), drvs.toArray(), outs.toArray(),
+        return new GcGraph(prefix, paths, rowIds, sizes.toArray(), refStart, refs.toArray(), drvs.toArray(), outs.toArray(),
                 matches);
     }
 
@@ -112,6 +116,11 @@ final class GcGraph {
     int find(String path) {
         if (!path.startsWith(storePrefix)) return paths.find(path);
         return paths.find(path.substring(storePrefix.length()));
+    }
+
+    /** The row id {@code id} had in {@code ValidPaths} at the snapshot. */
+    long rowId(int id) {
+        return rowIds[id];
     }
 
     long narSize(int id) {
@@ -203,7 +212,7 @@ final class GcGraph {
 
     /** Heap held by the loaded graph (arrays only), for the benchmark. */
     long heapBytes() {
-        return paths.heapBytes() + 8L * narSize.length + 4L * (refStart.length + refs.length + outDrv.length
+        return paths.heapBytes() + 8L * (narSize.length + rowIds.length) + 4L * (refStart.length + refs.length + outDrv.length
                 + outPath.length) + deriverMatches.size() / 8;
     }
 

@@ -34,24 +34,37 @@ public final class RootGate {
         return (h ^ (h >>> 16)) & (STRIPES - 1);
     }
 
-    /**
-     * Runs {@code work} with as many of the {@code wanted} stripes held as can be had within
-     * {@link #PATIENCE_MS} each; {@code work} gets the ones held (a path whose stripe is not held
-     * must be kept). The collector never waits longer: a session may hold a stripe while its first
-     * root waits for gc.lock, which the collector holds.
-     */
-    <T> T holding(boolean[] wanted, java.util.function.Function<boolean[], T> work) {
-        boolean[] held = new boolean[STRIPES];
-        try {
-            for (int i = 0; i < STRIPES; i++) {
-                if (wanted[i]) held[i] = tryLock(stripes[i]);
-            }
-            return work.apply(held);
-        } finally {
+    /** Stripes held by the thread that took them; {@link #release} from that same thread. */
+    final class Held {
+        private final boolean[] held;
+
+        private Held(boolean[] held) {
+            this.held = held;
+        }
+
+        boolean has(int stripe) {
+            return held[stripe];
+        }
+
+        void release() {
             for (int i = 0; i < STRIPES; i++) {
                 if (held[i]) stripes[i].unlock();
             }
         }
+    }
+
+    /**
+     * Takes as many of the {@code wanted} stripes as can be had within {@link #PATIENCE_MS} each
+     * (in ascending order); a path whose stripe is not held must be kept. The collector never
+     * waits longer: a session may hold a stripe while its first root waits for gc.lock, which the
+     * collector holds. Reentrant: the collector may hold two chunks' stripes at once.
+     */
+    Held acquire(boolean[] wanted) {
+        boolean[] held = new boolean[STRIPES];
+        for (int i = 0; i < STRIPES; i++) {
+            if (wanted[i]) held[i] = tryLock(stripes[i]);
+        }
+        return new Held(held);
     }
 
     static final long PATIENCE_MS = 20;

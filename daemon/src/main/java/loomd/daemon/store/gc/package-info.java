@@ -33,15 +33,18 @@
  *   <li>Deletion in chunks. For each chunk, with the chunk's {@link loomd.daemon.store.gc.RootGate}
  *       stripes held: (a) temp roots are refreshed and every rooted path (and every
  *       {@code X.lock}/{@code X.chroot} of a rooted {@code X}) is dropped from the chunk; (b) one
- *       write transaction through the store's single writer re-checks each path: a valid path
- *       whose referrers are not all being deleted (newly referenced since the snapshot) is kept,
- *       an invalid-at-snapshot entry that is now valid (registered since) is kept, the others are
- *       invalidated; (c) each surviving directory is renamed into {@code S/trash}, files are
- *       unlinked, in parallel on platform threads; (d) the stripes are released. A path kept in
+ *       write transaction through the store's single writer re-checks each path with ONE
+ *       statement, the delete of its snapshot row id: the schema's {@code on delete restrict}
+ *       refuses it when something refers to the path now (newly referenced since the snapshot:
+ *       kept); no row means it was registered anew (kept if valid now); an invalid-at-snapshot
+ *       entry that is now valid (registered since) is kept; (c) each surviving directory is
+ *       renamed into {@code S/trash}, other entries are unlinked on platform threads, overlapping
+ *       the next chunk's transaction; (d) the stripes are released once the chunk's unlinks are
+ *       done (so the collector holds at most two chunks' stripes). A path kept in
  *       (a) or (b) keeps everything it references: its references then still have a referrer
  *       outside the deleted set, so they are kept by (b) in their own chunk.</li>
- *   <li>Locks released; then {@code S/trash} is deleted and {@code .links} cleaned (upstream's
- *       step 7), outside every lock.</li>
+ *   <li>Locks released; then {@code S/trash} is deleted (its entries in parallel) and
+ *       {@code .links} cleaned (upstream's step 7), outside every lock.</li>
  * </ol>
  *
  * <h2>Why a root added during a collection is safe</h2>
@@ -52,17 +55,19 @@
  * the in-memory set); or it is written after the stripe is released, when the path is invalid and
  * already moved away, and the session's re-check sees it invalid and makes it again. A session
  * (past its first root, below) never waits for more than one chunk (at most {@link loomd.daemon.store.gc.GarbageCollector#CHUNK}
- * paths: one transaction and a few renames), never for the whole collection. An entry created
+ * paths: one transaction and a few renames), never for the whole collection (at most two chunks). An entry created
  * after {@code readdir} is never considered; an entry a creator is about to replace is rooted by
  * its creator before it is created (store package: durability order), hence seen in (a).
  * Registrations since the snapshot are serialised with (b) by the single writer.
  *
- * <h2>What is left to connect</h2>
- * loomd's own sessions will hand their temp roots to the collector in memory (h-durable's design):
- * an in-memory {@code TempRootSource} replaces the reading of this process's files, and a session's
- * first root must then stop taking {@code gc.lock} shared (today {@code TempRoots} creates its file
- * under a shared {@code gc.lock}, so a session's FIRST root waits while a collection runs; later
- * roots never do).
+ * <h2>A session's first root</h2>
+ * A session's temp-roots file is normally created under a shared {@code gc.lock} (so no collector
+ * ever finds it unlocked). While THIS process's collector holds {@code gc.lock}, the session creates
+ * and locks its file under that collector's hold instead ({@code GcProbe#underOwnCollector}): no
+ * other collector can run meanwhile, this collector reads own files without locks (and picks new
+ * ones up on each refresh), and it releases {@code gc.lock} only after such a creation has
+ * finished. So a loomd session's first root never waits for a loomd collection; it still waits for
+ * a foreign one (upstream's file protocol). Keeping the roots only in memory (no file) is left.
  *
  * <h2>Locks</h2>
  * In the store's lock table ({@link loomd.daemon.store store package}): the collector takes
@@ -70,7 +75,7 @@
  * lock (6) only inside the single writer. The {@code RootGate} stripes are in-process mutexes
  * taken after gc.lock and the temp-roots files (collector) and before a temp-roots file's lock
  * (sessions). A session holds its path's stripe while it writes the root, which for its first root
- * includes waiting for gc.lock shared, i.e. for a whole collection: so the collector never waits
+ * may include waiting for gc.lock shared (a foreign collector's): so the collector never waits
  * for a stripe without a bound ({@code RootGate.PATIENCE_MS}); a path whose stripe it cannot have
  * is kept, which is always safe. Hence no cycle.
  */

@@ -3,6 +3,7 @@ package loomd.daemon.store.roots;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import loomd.daemon.store.StoreException;
 import loomd.posix.Fds;
@@ -23,6 +24,10 @@ public final class GcProbe implements AutoCloseable {
 
     private final Path gcLock;
     private final int fd;
+    /** Read side: a session creating its file under this process's collector's gc.lock; write side: that collector. */
+    private final ReentrantReadWriteLock cover = new ReentrantReadWriteLock();
+    /** Guarded by {@link #cover}: this process's collector holds gc.lock exclusively. */
+    private boolean ownCollector;
     private volatile boolean closed;
 
     public GcProbe(Path stateDir) {
@@ -46,6 +51,43 @@ public final class GcProbe implements AutoCloseable {
         } catch (PosixException e) {
             LOG.log(Level.WARNING, "probing `" + gcLock + "': " + e.getMessage());
             return true;
+        }
+    }
+
+    /** Something done with a file, under this process's collector's gc.lock. */
+    @FunctionalInterface
+    public interface Covered {
+        void run() throws IOException;
+    }
+
+    /**
+     * This process's collector: it holds gc.lock exclusively ({@code true}, right after taking it)
+     * or is about to release it ({@code false}: waits for the sessions creating files under it).
+     */
+    public void ownCollectorHolds(boolean holds) {
+        cover.writeLock().lock();
+        try {
+            ownCollector = holds;
+        } finally {
+            cover.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Runs {@code action} (creating and locking a temp-roots file) if this process's collector
+     * holds gc.lock, and then before that collector can release it; false, without running it,
+     * otherwise. No other collector can run meanwhile, and this process's collector reads the
+     * file without a lock (gc package), so the file needs no shared gc.lock: a session's first
+     * root does not wait for the collection.
+     */
+    public boolean underOwnCollector(Covered action) throws IOException {
+        cover.readLock().lock();
+        try {
+            if (!ownCollector) return false;
+            action.run();
+            return true;
+        } finally {
+            cover.readLock().unlock();
         }
     }
 

@@ -136,12 +136,19 @@ public final class TempRoots implements SessionRoots {
         Files.createDirectories(dir);
         file = dir.resolve(name);
         rooted.clear();
-        try (FileLocker.Owner gc = lockGcShared()) {
-            Files.deleteIfExists(file);
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            lockFileShared();
+        if (!probe.underOwnCollector(this::createLocked)) {
+            try (FileLocker.Owner gc = lockGcShared()) {
+                createLocked();
+            }
         }
         channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    }
+
+    /** The file, new and shared-locked: under gc.lock, shared or this process's collector's. */
+    private void createLocked() throws IOException {
+        Files.deleteIfExists(file);
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        lockFileShared();
     }
 
     private FileLocker.Owner lockGcShared() throws IOException {
