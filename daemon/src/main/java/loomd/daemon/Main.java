@@ -5,9 +5,11 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 import loomd.daemon.build.BuildServices;
+import loomd.daemon.substitute.Substituters;
 import loomd.daemon.server.Listener;
 import loomd.daemon.server.Listeners;
 import loomd.daemon.server.Server;
@@ -84,6 +86,10 @@ public final class Main {
             processes = ProcessServices.start(config.spawnerBinary(), layout, log);
             processes.watchLocker(locker);
             BuildServices.attach(store, processes.spawner(), processes.monitor(), new LockerFileLocker(locker), env, log);
+            Optional<String> guix = Backends.guixProgram(env);
+            if (guix.isPresent()) {
+                Substituters.attach(store, processes.spawner(), guix.get(), env, log);
+            }
             listeners = listen(config, env, log);
             if (ProcessHandle.current().info().user().orElse("").equals("root")
                     && config.settings().buildUsersGroup.isEmpty()) {
@@ -130,6 +136,7 @@ public final class Main {
             log.accept("shutting down: draining " + server.activeConnections() + " connection(s)");
             server.shutdown(config.shutdownGrace());
             BuildServices.of(store).ifPresent(BuildServices::close);
+            Substituters.of(store).ifPresent(Substituters::close);
             processes.close();
             store.close();
             log.accept("stopped");

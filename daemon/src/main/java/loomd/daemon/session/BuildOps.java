@@ -41,9 +41,8 @@ final class BuildOps {
     /**
      * Upstream makes a derivation goal for each {@code .drv} (with or without {@code !outputs}: every
      * output is built) and a substitution goal for anything else (daemon.md §4.1); the mode, whatever
-     * it is, becomes the substitution's repair flag. A substitution goal adds the path as a temp root,
-     * succeeds at once for a valid path (unless repairing), and otherwise ends "no substituters" (none
-     * exist yet), which is not a failure (§4.15, §9.22). Derivations go to the daemon's scheduler.
+     * it is, becomes the substitution's repair flag ({@link SessionSubstitutes}); a substitution that
+     * ends "no substituters" is not a failure (§4.15, §9.22). Derivations go to the daemon's scheduler.
      */
     static IntReply buildPaths(SessionContext s, BuildPaths q) throws Exception {
         List<DrvPathWithOutputs> drvs = new ArrayList<>();
@@ -60,10 +59,16 @@ final class BuildOps {
             }
             services = BuildServices.of(s.store).orElseThrow(() -> Pending.refuse(s, WorkerOp.BUILD_PATHS));
         }
+        List<String> plain = new ArrayList<>();
         for (String path : new TreeSet<>(q.things())) {
             if (!DerivationPaths.isDerivationPath(DrvPathWithOutputs.parse(path).path())) {
-                s.roots().addTempRoot(path); // valid, or no substituter has it: neither is a failure
+                plain.add(path);
             }
+        }
+        List<String> failed = SessionSubstitutes.realise(s, plain, q.mode() != BuildPaths.NORMAL);
+        if (!failed.isEmpty()) {
+            throw new SessionError("build of " + String.join(", ", failed.stream().map(p -> "`" + p + "'").toList())
+                    + " failed", 1);
         }
         if (drvs.isEmpty()) {
             return IntReply.ONE;
@@ -92,12 +97,10 @@ final class BuildOps {
         return IntReply.ONE;
     }
 
-    static IntReply ensurePath(SessionContext s, EnsurePath q) throws IOException, SessionError {
+    /** Upstream's substitution goal adds the temp root before looking, so the path cannot be collected in between. */
+    static IntReply ensurePath(SessionContext s, EnsurePath q) throws IOException, SessionError, InterruptedException {
         String path = q.path();
-        // Upstream adds the temp root before looking, so the path cannot be collected in between.
-        s.roots().addTempRoot(path);
-        if (!s.store.queries().isValidPath(path)) {
-            // The substitution goal ends "no substituters": there are none yet.
+        if (!SessionSubstitutes.ensure(s, path)) {
             throw new SessionError("path `" + path + "' does not exist and cannot be created");
         }
         return IntReply.ONE;
