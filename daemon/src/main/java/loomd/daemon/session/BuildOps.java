@@ -78,6 +78,7 @@ final class BuildOps {
         BuildOptions options = BuildOptions.of(s.settings, (int) q.mode());
         BuildRelay relay = new BuildRelay();
         Worker worker = services.worker(options, relay);
+        DerivationSubstitutes.attach(s, worker, relay);
         CompletableFuture<Worker.Result> done = worker.start(plan);
         try {
             relay.relayUntil(s, done, options.buildVerbosity(), options.multiplexed());

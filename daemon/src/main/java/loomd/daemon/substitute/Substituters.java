@@ -84,6 +84,10 @@ public final class Substituters implements AutoCloseable {
         return goals.substitute(settings, path, repair, listener);
     }
 
+    public boolean isValid(String path) {
+        return store.queries().isValidPath(path);
+    }
+
     static String options(Settings settings) {
         try {
             return settings.toNixOptions();
