@@ -18,9 +18,18 @@ final class FetchRun {
     private FetchRun() {
     }
 
-    /** The status line, or "" when the helper died first; further fd 4 lines are reported, as upstream. */
-    static String run(HelperProcess helper, String path, String destination, FetchListener listener)
-            throws IOException, InterruptedException {
+    /** What {@link #run} returns when the helper overran a time limit (it is then to be killed). */
+    static final String TIMED_OUT = "\0timeout";
+
+    /**
+     * The status line, or "" when the helper died first, or {@link #TIMED_OUT} when it ran longer than
+     * {@code timeoutSeconds} or stayed silent for {@code silenceSeconds} (0: no limit), as upstream's
+     * build slots time out a substituter.
+     */
+    static String run(HelperProcess helper, String path, String destination, FetchListener listener,
+            long timeoutSeconds, long silenceSeconds) throws IOException, InterruptedException {
+        long start = System.nanoTime();
+        long lastOutput = start;
         BlockingQueue<Object> events = new LinkedBlockingQueue<>();
         helper.route(chunk -> events.add(chunk));
         Thread.ofVirtual().name("loomd-substitute-status-" + helper.pid()).start(() -> {
@@ -34,9 +43,12 @@ final class FetchRun {
         helper.send("substitute " + path + " " + destination + "\n");
         while (true) {
             Object e = events.poll(PROBE_MILLIS, TimeUnit.MILLISECONDS);
+            long now = System.nanoTime();
             if (e == null) {
                 listener.checkCancelled();
+                if (over(now - start, timeoutSeconds) || over(now - lastOutput, silenceSeconds)) return TIMED_OUT;
             } else if (e instanceof byte[] chunk) {
+                lastOutput = now;
                 listener.output(chunk);
             } else {
                 helper.settleDiagnostics();
@@ -47,5 +59,9 @@ final class FetchRun {
                 return e == EOF ? "" : (String) e;
             }
         }
+    }
+
+    private static boolean over(long elapsedNanos, long limitSeconds) {
+        return limitSeconds > 0 && elapsedNanos > limitSeconds * 1_000_000_000L;
     }
 }

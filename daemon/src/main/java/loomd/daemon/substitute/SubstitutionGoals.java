@@ -122,11 +122,19 @@ final class SubstitutionGoals {
         if (settings.printBuildTrace) l.message(0, "@ substituter-started " + path + " substitute");
         String status;
         try {
-            status = FetchRun.run(helper, path, destination.toString(), l);
+            status = FetchRun.run(helper, path, destination.toString(), l, settings.buildTimeout,
+                    settings.maxSilentTime);
         } catch (IOException | InterruptedException | RuntimeException e) {
             helper.close();
             FileTrees.deleteRecursively(destination);
             throw e;
+        }
+        if (status.equals(FetchRun.TIMED_OUT)) {
+            // upstream: the trace, the helper killed, the goal failed (without the 101 exit status)
+            helper.close();
+            FileTrees.deleteRecursively(destination);
+            if (settings.printBuildTrace) l.message(0, "@ substituter-failed " + path + " timeout");
+            return new Outcome.Failed("timeout");
         }
         subs.fetchHelpers.release(helper, !status.isEmpty());
         try {

@@ -2,6 +2,7 @@ package loomd.test.substitute;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -44,8 +45,10 @@ class SubstituteSharingTest {
         assertEquals(before + 1, fake().startsOf("--substitute"), "one fetching helper, one download");
     }
 
+    /** Options of this test's own, so that its fetch needs a new helper: starts then count downloads. */
     boolean ensure(String p) {
         try (StoreClient c = daemon.client()) {
+            c.setOptions(BuildOptions.defaults().withTerminalColumns(java.util.OptionalInt.of(98)));
             return c.ensurePath(p) && c.isValidPath(p);
         } catch (Exception e) {
             throw new RuntimeException(e);
@@ -58,6 +61,7 @@ class SubstituteSharingTest {
         fake().serve(p, Map.of("contents", "never\n", "slow", 30));
         long before = fake().startsOf("--substitute");
         StoreClient c = daemon.client();
+        c.setOptions(BuildOptions.defaults().withTerminalColumns(java.util.OptionalInt.of(99)));
         Thread t = Thread.ofVirtual().start(() -> {
             try {
                 c.ensurePath(p);
@@ -66,8 +70,8 @@ class SubstituteSharingTest {
             }
         });
         assertTrue(Poll.until(Duration.ofSeconds(20), () -> fake().startsOf("--substitute") > before));
-        List<String[]> starts = fake().starts();
-        long pid = Long.parseLong(starts.getLast()[1]);
+        long pid = Long.parseLong(fake().starts().stream().filter(x -> x[0].equals("--substitute")).toList()
+                .getLast()[1]);
         assertTrue(ProcessHandle.of(pid).isPresent(), "the helper is fetching");
         c.close();
         t.join();
@@ -92,5 +96,23 @@ class SubstituteSharingTest {
             assertFalse(c.isValidPath(p));
         }
         assertEquals(before, fake().starts().size(), "no helper started");
+    }
+
+    @Test
+    void aSilentHelperTimesOutAndIsKilled() throws Exception {
+        String p = path("silent");
+        fake().serve(p, Map.of("contents", "late\n", "slow", 30));
+        List<String> log = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (StoreClient c = daemon.client(loomd.protocol.client.ClientOptions.DEFAULT.withLog(l -> log.add(l.strip())))) {
+            c.setOptions(BuildOptions.defaults().withMaxSilentTime(1).withPrintBuildTrace(true));
+            long t0 = System.nanoTime();
+            assertThrows(loomd.protocol.client.DaemonException.class, () -> c.ensurePath(p));
+            assertTrue(System.nanoTime() - t0 < 20_000_000_000L, "well before the helper's 30 s");
+            assertFalse(c.isValidPath(p));
+        }
+        assertTrue(log.contains("@ substituter-failed " + p + " timeout"), log.toString());
+        long pid = Long.parseLong(fake().starts().stream().filter(x -> x[0].equals("--substitute")).toList()
+                .getLast()[1]);
+        assertTrue(Poll.until(Duration.ofSeconds(10), () -> ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true)));
     }
 }
