@@ -48,24 +48,31 @@ final class Backends {
     }
 
     /**
-     * {@code G authenticate}, where {@code G} is the {@code guix} program (daemon.md §1.1): env
-     * {@code GUIX}, else {@code NIX_BIN_DIR/guix}, else {@code guix} on the PATH; none: signing and
-     * signature checks fail with a clear error.
+     * {@code G authenticate}, where {@code G} is the {@code guix} program (daemon.md §1.1, see
+     * {@link #guixProgram}); none: signing and signature checks fail with a clear error.
      */
     static List<String> authenticateCommand(Map<String, String> env) {
+        return guixProgram(env).map(g -> List.of(g, "authenticate")).orElse(List.of());
+    }
+
+    /**
+     * The {@code guix} program that runs every helper (daemon.md §1.1): env {@code GUIX}, else
+     * {@code NIX_BIN_DIR/guix}, else {@code guix} on the PATH.
+     */
+    static Optional<String> guixProgram(Map<String, String> env) {
         String guix = env.get("GUIX");
         if (guix != null && !guix.isEmpty()) {
-            return List.of(guix, "authenticate");
+            return Optional.of(guix);
         }
         String binDir = env.get("NIX_BIN_DIR");
         if (binDir != null && Files.isExecutable(Path.of(binDir, "guix"))) {
-            return List.of(Path.of(binDir, "guix").toString(), "authenticate");
+            return Optional.of(Path.of(binDir, "guix").toString());
         }
         for (String dir : env.getOrDefault("PATH", "").split(":")) {
             if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "guix"))) {
-                return List.of(Path.of(dir, "guix").toString(), "authenticate");
+                return Optional.of(Path.of(dir, "guix").toString());
             }
         }
-        return List.of();
+        return Optional.empty();
     }
 }

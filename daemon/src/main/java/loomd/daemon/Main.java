@@ -5,11 +5,13 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 import loomd.daemon.build.BuildServices;
 import loomd.daemon.server.IdleExit;
+import loomd.daemon.substitute.Substituters;
 import loomd.daemon.server.Listener;
 import loomd.daemon.server.Listeners;
 import loomd.daemon.server.Server;
@@ -93,6 +95,10 @@ public final class Main {
             processes.watchLocker(locker);
             BuildServices.attach(store, processes.spawner(), processes.monitor(), new LockerFileLocker(locker), env, log)
                     .useBuildUsers(config.settings().buildUsersGroup);
+            Optional<String> guix = Backends.guixProgram(env);
+            if (guix.isPresent()) {
+                Substituters.attach(store, processes.spawner(), guix.get(), env, log);
+            }
             listeners = listen(config, env, log);
             if (ProcessHandle.current().info().user().orElse("").equals("root")
                     && config.settings().buildUsersGroup.isEmpty()) {
@@ -143,6 +149,7 @@ public final class Main {
                 server.shutdown(config.shutdownGrace());
             }
             BuildServices.of(store).ifPresent(BuildServices::close);
+            Substituters.of(store).ifPresent(Substituters::close);
             processes.close();
             store.close();
             log.accept("stopped");

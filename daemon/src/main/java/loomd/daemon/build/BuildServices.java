@@ -31,7 +31,6 @@ public final class BuildServices implements AutoCloseable {
     final Path tmpDir;
     final Map<String, String> daemonEnvironment;
     final Consumer<String> log;
-    private volatile Substitutions substitutions = Substitutions.NONE;
     final UserKiller killer;
     private volatile Optional<BuildUsers> buildUsers = Optional.empty();
 
@@ -74,15 +73,6 @@ public final class BuildServices implements AutoCloseable {
     /** The build services of {@code store}, if the daemon started them. */
     public static Optional<BuildServices> of(LocalStore store) {
         return Optional.ofNullable(BY_STORE.get(store));
-    }
-
-    /** Installs the substituters every later substitution goal asks (issue 12's hook). */
-    public void useSubstitutions(Substitutions s) {
-        substitutions = java.util.Objects.requireNonNull(s);
-    }
-
-    Substitutions substitutions() {
-        return substitutions;
     }
 
     /** A worker for one operation of one session. */

@@ -33,6 +33,7 @@ public final class Worker {
     private final AtomicBoolean waitingShown = new AtomicBoolean();
     private final CompletableFuture<Result> result = new CompletableFuture<>();
     private final Set<String> tops = new java.util.HashSet<>();
+    private volatile OutputSubstitution substitution;
 
     /**
      * How the operation ended (§4.15): {@code failed} lists the failed top-level requests (empty on
@@ -54,6 +55,12 @@ public final class Worker {
         this.options = options;
         this.events = events;
         this.slots = new Semaphore(Math.max(options.maxJobs(), 0));
+    }
+
+    /** Makes each derivation goal try substitutes for its outputs first (§4.3 steps 2-3); before {@link #start}. */
+    public Worker substituteOutputsWith(OutputSubstitution outputs) {
+        this.substitution = outputs;
+        return this;
     }
 
     /** Starts every goal of {@code plan}; the future completes when the operation is over. Call once. */
@@ -124,6 +131,13 @@ public final class Worker {
         if (node.missing()) {
             events.message(0, "cannot build missing derivation \u2018" + node.drvPath() + "\u2019\n");
             return GoalStatus.MISC_FAILURE;
+        }
+        OutputSubstitution outputs = substitution;
+        if (outputs != null && options.mode() == BuildOptions.NORMAL) {
+            var substituted = outputs.substituteOutputs(node.drvPath(), node.drv(), stopping::get);
+            if (substituted.isPresent()) {
+                return substituted.get();
+            }
         }
         long failedInputs = 0;
         for (CompletableFuture<GoalStatus> input : inputs) {

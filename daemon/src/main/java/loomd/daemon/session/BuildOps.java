@@ -11,7 +11,6 @@ import loomd.daemon.build.BuildOptions;
 import loomd.daemon.build.BuildPlan;
 import loomd.daemon.build.BuildServices;
 import loomd.daemon.build.GoalStatus;
-import loomd.daemon.build.SubstitutionGoal;
 import loomd.daemon.build.Worker;
 
 import loomd.protocol.drv.DerivationPaths;
@@ -43,9 +42,8 @@ final class BuildOps {
     /**
      * Upstream makes a derivation goal for each {@code .drv} (with or without {@code !outputs}: every
      * output is built) and a substitution goal for anything else (daemon.md §4.1); the mode, whatever
-     * it is, becomes the substitution's repair flag. A substitution goal adds the path as a temp root,
-     * succeeds at once for a valid path (unless repairing), and otherwise ends "no substituters" (none
-     * exist yet), which is not a failure (§4.15, §9.22). Derivations go to the daemon's scheduler.
+     * it is, becomes the substitution's repair flag ({@link SessionSubstitutes}); a substitution that
+     * ends "no substituters" is not a failure (§4.15, §9.22). Derivations go to the daemon's scheduler.
      */
     static IntReply buildPaths(SessionContext s, BuildPaths q) throws Exception {
         List<DrvPathWithOutputs> drvs = new ArrayList<>();
@@ -59,10 +57,16 @@ final class BuildOps {
         if (!drvs.isEmpty()) {
             services = BuildServices.of(s.store).orElseThrow(() -> Pending.refuse(s, WorkerOp.BUILD_PATHS));
         }
+        List<String> plain = new ArrayList<>();
         for (String path : new TreeSet<>(q.things())) {
             if (!DerivationPaths.isDerivationPath(DrvPathWithOutputs.parse(path).path())) {
-                s.roots().addTempRoot(path); // valid, or no substituter has it: neither is a failure
+                plain.add(path);
             }
+        }
+        List<String> failed = SessionSubstitutes.realise(s, plain, q.mode() != BuildPaths.NORMAL);
+        if (!failed.isEmpty()) {
+            throw new SessionError("build of " + String.join(", ", failed.stream().map(p -> "`" + p + "'").toList())
+                    + " failed", 1);
         }
         if (drvs.isEmpty()) {
             return IntReply.ONE;
@@ -72,6 +76,7 @@ final class BuildOps {
         BuildOptions options = BuildOptions.of(s.settings, (int) q.mode());
         BuildRelay relay = new BuildRelay();
         Worker worker = services.worker(options, relay);
+        DerivationSubstitutes.attach(s, worker, relay);
         CompletableFuture<Worker.Result> done = worker.start(plan);
         // A hang-up cancels the builds from the watcher's thread at once (§7.3); the relay then ends.
         try (HangupWatch hangup = HangupWatch.start(s.stderr.watch(), () -> {
@@ -95,28 +100,11 @@ final class BuildOps {
         return IntReply.ONE;
     }
 
-    /** Upstream: valid, or one substitution goal (daemon.md §4.1); anything but success fails the operation. */
-    static IntReply ensurePath(SessionContext s, EnsurePath q) throws Exception {
+    /** Upstream's substitution goal adds the temp root before looking, so the path cannot be collected in between. */
+    static IntReply ensurePath(SessionContext s, EnsurePath q) throws IOException, SessionError, InterruptedException {
         String path = q.path();
-        // Upstream adds the temp root before looking, so the path cannot be collected in between.
-        s.roots().addTempRoot(path);
-        if (s.store.queries().isValidPath(path)) {
-            return IntReply.ONE;
-        }
-        BuildRelay relay = new BuildRelay();
-        CompletableFuture<GoalStatus> done = SubstitutionGoal.start(s.store, BuildServices.of(s.store), path, false, relay);
-        try (HangupWatch hangup = HangupWatch.start(s.stderr.watch(), relay::hangUp)) {
-            relay.relayUntil(s, done, s.settings.buildVerbosity, s.settings.multiplexedBuildOutput, hangup.active());
-        }
-        GoalStatus status;
-        try {
-            status = done.join();
-        } catch (CompletionException e) {
-            throw e.getCause() instanceof Exception ex ? ex : e;
-        }
-        if (!status.succeeded()) {
-            throw new SessionError("path `" + path + "' does not exist and cannot be created",
-                    SubstitutionGoal.exitStatus(status));
+        if (!SessionSubstitutes.ensure(s, path)) {
+            throw new SessionError("path `" + path + "' does not exist and cannot be created");
         }
         return IntReply.ONE;
     }

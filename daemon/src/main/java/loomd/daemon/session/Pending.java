@@ -7,8 +7,8 @@ import java.util.Set;
 import loomd.protocol.wire.WorkerOp;
 
 /**
- * The operations whose machinery is later work (builds, optimise and verify,
- * substitutes) and which answer, in whole or in part, as stubs. Each stub answer goes through
+ * The operations whose machinery is later work (check and repair builds, optimise and verify)
+ * and which answer, in whole or in part, as stubs. Each stub answer goes through
  * here and leaves one line in the daemon's log naming the op and the peer, so an administrator
  * sees when a client relied on one.
  *
@@ -16,19 +16,12 @@ import loomd.protocol.wire.WorkerOp;
  * one text upstream has for an op it does not perform (its {@code default:} case, status 1).
  * Upstream sends it before reading the request and so must close; here the request has been read
  * completely and the work phase started, so, as after any other failure inside an op upstream
- * performs, the connection stays usable. The substitute queries answer "none", which is what
- * upstream answers when no substituter has the path. {@code wopEnsurePath} and
- * {@code wopBuildPaths} of a missing non-derivation path are stubs only while substitutes are on:
- * with them off, upstream asks no substituter and gives the same answer.
+ * performs, the connection stays usable.
  */
 final class Pending {
     /** Every op with a stub answer somewhere; {@link #note} refuses any other. */
     static final Set<WorkerOp> OPS = Collections.unmodifiableSet(EnumSet.of(
-            WorkerOp.HAS_SUBSTITUTES,                // "none"
             WorkerOp.BUILD_PATHS,                    // check and repair builds; no build services
-            WorkerOp.QUERY_SUBSTITUTABLE_PATH_INFO,  // "none"
-            WorkerOp.QUERY_SUBSTITUTABLE_PATH_INFOS, // "none"
-            WorkerOp.QUERY_SUBSTITUTABLE_PATHS,      // "none"
             WorkerOp.OPTIMISE_STORE,
             WorkerOp.VERIFY_STORE));
 

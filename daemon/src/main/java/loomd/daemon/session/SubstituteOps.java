@@ -1,7 +1,18 @@
 package loomd.daemon.session;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+
+import loomd.daemon.substitute.SubstitutableInfo;
+import loomd.daemon.substitute.Substituters;
 
 import loomd.protocol.ops.HasSubstitutes;
 import loomd.protocol.ops.IntReply;
@@ -13,36 +24,68 @@ import loomd.protocol.ops.QuerySubstitutablePaths;
 import loomd.protocol.ops.SubstitutablePathInfoReply;
 import loomd.protocol.ops.SubstitutablePathInfosReply;
 import loomd.protocol.ops.SubstituteURLs;
-import loomd.protocol.wire.WorkerOp;
 
 /**
- * The substitute queries, which answer "none" until substitutes exist (see {@link Pending}), and
- * the substitute URLs, which are real: handlers of {@link OpTable}.
+ * The substitute queries, answered by the daemon's shared query helpers ({@link Substituters}),
+ * and the substitute URLs: handlers of {@link OpTable}. With substitutes off, or without a
+ * {@code guix} program to ask, they answer "none" without starting a helper, as upstream does
+ * when no substituter has the path. The helper's diagnostics reach the client at error level,
+ * prefixed {@code substitute: }, before the answer.
  */
 final class SubstituteOps {
-    private static final String NONE = "none";
-
     private SubstituteOps() {
     }
 
-    static IntReply hasSubstitutes(SessionContext s, HasSubstitutes q) {
-        Pending.note(s, WorkerOp.HAS_SUBSTITUTES, NONE);
-        return IntReply.ZERO;
+    static IntReply hasSubstitutes(SessionContext s, HasSubstitutes q) throws Exception {
+        return havePaths(s, List.of(q.path())).contains(q.path()) ? IntReply.ONE : IntReply.ZERO;
     }
 
-    static SubstitutablePathInfoReply querySubstitutablePathInfo(SessionContext s, QuerySubstitutablePathInfo q) {
-        Pending.note(s, WorkerOp.QUERY_SUBSTITUTABLE_PATH_INFO, NONE);
-        return SubstitutablePathInfoReply.NOT_FOUND;
+    static SubstitutablePathInfoReply querySubstitutablePathInfo(SessionContext s, QuerySubstitutablePathInfo q)
+            throws Exception {
+        SubstitutableInfo i = infos(s, List.of(q.path())).get(q.path());
+        return i == null ? SubstitutablePathInfoReply.NOT_FOUND
+                : new SubstitutablePathInfoReply(true, i.deriver(), i.references(), i.downloadSize(), i.narSize());
     }
 
-    static SubstitutablePathInfosReply querySubstitutablePathInfos(SessionContext s, QuerySubstitutablePathInfos q) {
-        Pending.note(s, WorkerOp.QUERY_SUBSTITUTABLE_PATH_INFOS, NONE);
-        return SubstitutablePathInfosReply.NONE;
+    static SubstitutablePathInfosReply querySubstitutablePathInfos(SessionContext s, QuerySubstitutablePathInfos q)
+            throws Exception {
+        List<SubstitutablePathInfosReply.Info> out = new ArrayList<>();
+        for (SubstitutableInfo i : infos(s, q.paths()).values()) {
+            out.add(new SubstitutablePathInfosReply.Info(i.path(), i.deriver(), i.references(), i.downloadSize(),
+                    i.narSize()));
+        }
+        return new SubstitutablePathInfosReply(out);
     }
 
-    static PathsReply querySubstitutablePaths(SessionContext s, QuerySubstitutablePaths q) {
-        Pending.note(s, WorkerOp.QUERY_SUBSTITUTABLE_PATHS, NONE);
-        return new PathsReply(List.of());
+    static PathsReply querySubstitutablePaths(SessionContext s, QuerySubstitutablePaths q) throws Exception {
+        return PathsReply.sorted(havePaths(s, q.paths()));
+    }
+
+    private static SortedSet<String> havePaths(SessionContext s, List<String> paths) throws Exception {
+        Optional<Substituters> subs = substituters(s);
+        if (subs.isEmpty()) return new TreeSet<>();
+        return subs.get().have(s.settings, paths, errorMessages(s));
+    }
+
+    private static SortedMap<String, SubstitutableInfo> infos(SessionContext s, List<String> paths) throws Exception {
+        Optional<Substituters> subs = substituters(s);
+        if (subs.isEmpty()) return new TreeMap<>();
+        return new TreeMap<>(subs.get().info(s.settings, paths, errorMessages(s)));
+    }
+
+    /** The daemon's substituters while substitutes are on for this session. */
+    static Optional<Substituters> substituters(SessionContext s) {
+        return s.settings.useSubstitutes ? Substituters.of(s.store) : Optional.empty();
+    }
+
+    private static Consumer<String> errorMessages(SessionContext s) {
+        return m -> {
+            try {
+                s.stderr.message(0, m);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        };
     }
 
     /**

@@ -189,12 +189,8 @@ class DispatcherTest extends SessionFixture {
 
     static Stream<Arguments> stubs() {
         return Stream.of(
-                stub(WorkerOp.HAS_SUBSTITUTES, w -> w.writeString(HELLO), lastThen(0)),
                 stub(WorkerOp.BUILD_PATHS, w -> { w.writeStrings(List.of(HELLO_DRV)); w.writeU64(0); },
                         error("invalid operation 9")),
-                stub(WorkerOp.QUERY_SUBSTITUTABLE_PATH_INFO, w -> w.writeString(HELLO), lastThen(0)),
-                stub(WorkerOp.QUERY_SUBSTITUTABLE_PATH_INFOS, w -> w.writeStrings(List.of(HELLO)), lastThen(0)),
-                stub(WorkerOp.QUERY_SUBSTITUTABLE_PATHS, w -> w.writeStrings(List.of(HELLO)), lastThen(0)),
                 stub(WorkerOp.OPTIMISE_STORE, w -> { }, error("invalid operation 34")),
                 stub(WorkerOp.VERIFY_STORE, w -> { w.writeU64(1); w.writeU64(0); }, error("invalid operation 35")));
     }
