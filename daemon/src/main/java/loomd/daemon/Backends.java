@@ -1,8 +1,6 @@
 package loomd.daemon;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -53,19 +51,6 @@ final class Backends {
      * signature checks fail with a clear error.
      */
     static List<String> authenticateCommand(Map<String, String> env) {
-        String guix = env.get("GUIX");
-        if (guix != null && !guix.isEmpty()) {
-            return List.of(guix, "authenticate");
-        }
-        String binDir = env.get("NIX_BIN_DIR");
-        if (binDir != null && Files.isExecutable(Path.of(binDir, "guix"))) {
-            return List.of(Path.of(binDir, "guix").toString(), "authenticate");
-        }
-        for (String dir : env.getOrDefault("PATH", "").split(":")) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "guix"))) {
-                return List.of(Path.of(dir, "guix").toString(), "authenticate");
-            }
-        }
-        return List.of();
+        return loomd.daemon.offload.HookCommand.guix(env).map(g -> List.of(g, "authenticate")).orElse(List.of());
     }
 }

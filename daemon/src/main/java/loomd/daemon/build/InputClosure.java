@@ -28,6 +28,12 @@ final class InputClosure {
                 todo.add(out.path());
             }
         }
+        return closureOf(store, todo);
+    }
+
+    /** The closure of {@code seeds} through the database's references; an invalid path aborts the operation. */
+    static SortedSet<String> closureOf(LocalStore store, java.util.Collection<String> seeds) {
+        Deque<String> todo = new ArrayDeque<>(seeds);
         SortedSet<String> closure = new TreeSet<>();
         while (!todo.isEmpty()) {
             String p = todo.pop();
