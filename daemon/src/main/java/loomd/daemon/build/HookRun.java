@@ -155,6 +155,7 @@ final class HookRun {
 
     /** Exit 0: upstream's registerOutputs, a no-op when the hook registered every output (§6.3.6). */
     private GoalStatus registered(SortedSet<String> inputPaths) {
+        services.store.queries().seeForeignCommits(); // the hook's rows, not a cached "invalid"
         boolean allValid = drv.outputs().values().stream().allMatch(o -> services.store.queries().isValidPath(o.path()));
         if (!allValid) {
             try {
