@@ -1,8 +1,6 @@
 package loomd.daemon;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -60,19 +58,6 @@ final class Backends {
      * {@code NIX_BIN_DIR/guix}, else {@code guix} on the PATH.
      */
     static Optional<String> guixProgram(Map<String, String> env) {
-        String guix = env.get("GUIX");
-        if (guix != null && !guix.isEmpty()) {
-            return Optional.of(guix);
-        }
-        String binDir = env.get("NIX_BIN_DIR");
-        if (binDir != null && Files.isExecutable(Path.of(binDir, "guix"))) {
-            return Optional.of(Path.of(binDir, "guix").toString());
-        }
-        for (String dir : env.getOrDefault("PATH", "").split(":")) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "guix"))) {
-                return Optional.of(Path.of(dir, "guix").toString());
-            }
-        }
-        return Optional.empty();
+        return loomd.daemon.offload.HookCommand.guix(env);
     }
 }

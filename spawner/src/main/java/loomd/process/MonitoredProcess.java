@@ -40,6 +40,11 @@ public final class MonitoredProcess implements ChildProcess {
         }
     }
 
+    /** Counts as output for the silence limit: for a child with more than one pipe (the build hook's fd 4). */
+    public void activity() {
+        lastActivityNanos.set(System.nanoTime());
+    }
+
     long lastActivityNanos() {
         return lastActivityNanos.get();
     }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,6 +35,7 @@ public final class Worker {
     private final CompletableFuture<Result> result = new CompletableFuture<>();
     private final Set<String> tops = new java.util.HashSet<>();
     private volatile OutputSubstitution substitution;
+    private final Offload offload;
 
     /**
      * How the operation ended (§4.15): {@code failed} lists the failed top-level requests (empty on
@@ -55,6 +57,8 @@ public final class Worker {
         this.options = options;
         this.events = events;
         this.slots = new Semaphore(Math.max(options.maxJobs(), 0));
+        this.offload = new Offload(services, options, events);
+        result.whenComplete((r, e) -> offload.close());
     }
 
     /** Makes each derivation goal try substitutes for its outputs first (§4.3 steps 2-3); before {@link #start}. */
@@ -66,9 +70,9 @@ public final class Worker {
     /** Starts every goal of {@code plan}; the future completes when the operation is over. Call once. */
     public CompletableFuture<Result> start(BuildPlan plan) {
         plan.tops().forEach(t -> tops.add(t.path()));
-        if (options.maxJobs() == 0 && plan.nodes().values().stream().anyMatch(n -> !n.missing())) {
+        if (options.maxJobs() == 0 && !offload.enabled() && plan.nodes().values().stream().anyMatch(n -> !n.missing())) {
             result.completeExceptionally(new StoreException(
-                    "unable to start any build; either increase `--max-jobs' or enable distributed builds"));
+                    Offload.NO_BUILD));
             return result;
         }
         for (BuildPlan.Node node : plan.nodes().values()) {
@@ -109,6 +113,7 @@ public final class Worker {
     /** The client is gone (or the operation failed): leave every goal; the last waiter's leaving kills a build. */
     public void cancel() {
         stopping.set(true);
+        offload.cancel();
         joined.forEach(this::leave);
     }
 
@@ -155,6 +160,13 @@ public final class Worker {
         }
         if (modeOf(node) == BuildOptions.NORMAL && outputsValid(node)) {
             return GoalStatus.ALREADY_VALID;
+        }
+        Optional<GoalStatus> offloaded = offload.attempt(node, slots.availablePermits() > 0);
+        if (offloaded.isPresent()) {
+            if (!offloaded.get().succeeded() && !options.keepGoing()) {
+                cancel();
+            }
+            return offloaded.get();
         }
         if (!slots.tryAcquire()) {
             if (waitingShown.compareAndSet(false, true)) {

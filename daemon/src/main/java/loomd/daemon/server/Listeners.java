@@ -37,10 +37,10 @@ public final class Listeners {
                 } catch (IllegalArgumentException e) {
                     throw new IOException(e.getMessage());
                 }
-                result.add(switch (endpoint) {
-                    case Endpoint.Unix u -> unix(u.path());
-                    case Endpoint.Tcp t -> tcp(value, t);
-                });
+                switch (endpoint) {
+                    case Endpoint.Unix u -> result.add(unix(u.path()));
+                    case Endpoint.Tcp t -> tcp(value, t, result);
+                }
             }
             return result;
         } catch (IOException | RuntimeException e) {
@@ -65,20 +65,30 @@ public final class Listeners {
         return new Listener(channel, true, path.toString(), path);
     }
 
-    static Listener tcp(String value, Endpoint.Tcp endpoint) throws IOException {
-        InetAddress address;
+    /**
+     * Binds every address {@code HOST} resolves to (upstream binds the first only, so {@code localhost}
+     * may end up IPv4-only or IPv6-only: §9.16), adding each listener to {@code into}.
+     */
+    static void tcp(String value, Endpoint.Tcp endpoint, List<Listener> into) throws IOException {
+        InetAddress[] addresses;
         try {
-            address = InetAddress.getAllByName(endpoint.host())[0];
+            addresses = InetAddress.getAllByName(endpoint.host());
         } catch (UnknownHostException e) {
             throw new IOException("failed to look up '" + value + "': Name or service not known", e);
         }
+        for (InetAddress address : new java.util.LinkedHashSet<>(List.of(addresses))) {
+            into.add(tcp(address, endpoint.port()));
+        }
+    }
+
+    static Listener tcp(InetAddress address, int port) throws IOException {
         ServerSocketChannel channel = ServerSocketChannel.open();
         try {
-            channel.bind(new InetSocketAddress(address, endpoint.port()), BACKLOG);
+            channel.bind(new InetSocketAddress(address, port), BACKLOG);
         } catch (IOException e) {
             channel.close();
             throw new IOException("cannot bind TCP socket: " + e.getMessage(), e);
         }
-        return new Listener(channel, false, "tcp " + address.getHostAddress() + ":" + endpoint.port(), null);
+        return new Listener(channel, false, "tcp " + address.getHostAddress() + ":" + port, null);
     }
 }

@@ -40,6 +40,15 @@ public final class PathQueries {
         return reader.isValid(path);
     }
 
+    /**
+     * Makes every cache see what other processes committed until now (the build hook registers
+     * outputs itself, daemon.md §6.4): an empty write transaction polls {@code PRAGMA data_version}
+     * right after {@code BEGIN IMMEDIATE} and drops the caches on a change, so the next read is current.
+     */
+    public void seeForeignCommits() {
+        db.write(c -> null);
+    }
+
     /** The valid ones among {@code paths}, in byte order. */
     public SortedSet<String> queryValidPaths(Collection<String> paths) {
         return reader.validPaths(paths);

@@ -90,7 +90,10 @@
  *       cache, so a path deleted by another collector is made again.</li>
  *   <li>Guix's Scheme {@code register-items} ({@code guix system init}, {@code guix copy}'s and
  *       {@code guix offload}'s helpers) and {@code sqlite3} write {@code db.sqlite} directly. They
- *       are seen the same way. They take no item lock of their own (their callers are expected to
+ *       are seen the same way: negative answers are cached too, within the trust window only. A
+ *       caller that knows another process has just written ({@code guix offload} registering the
+ *       outputs it brought back, daemon.md §6.4) calls {@code PathQueries.seeForeignCommits} first,
+ *       which polls at once. They take no item lock of their own (their callers are expected to
  *       protect the items), so an add of the same path may race one of them: loomd's registration
  *       updates the existing row instead of failing, and an item's contents depend only on its
  *       path for content-addressed items.</li>

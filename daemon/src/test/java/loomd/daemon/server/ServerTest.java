@@ -201,7 +201,7 @@ class ServerTest {
     @Test
     void oneAccountOverItsShareLeavesTheOthersServed() throws Exception {
         // All TCP peers are one account; the test's own Unix connections are another (or root's).
-        Listener tcp = Listeners.tcp("127.0.0.1:0", new Endpoint.Tcp("127.0.0.1", 0));
+        Listener tcp = Listeners.tcp(java.net.InetAddress.getByName("127.0.0.1"), 0);
         Listener unix = Listeners.unix(dir.resolve("s"));
         InetSocketAddress address = (InetSocketAddress) tcp.channel().getLocalAddress();
         List<String> log = new CopyOnWriteArrayList<>();

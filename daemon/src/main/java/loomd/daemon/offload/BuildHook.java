@@ -1,0 +1,91 @@
+package loomd.daemon.offload;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+import loomd.daemon.store.StoreException;
+import loomd.process.ProcessMonitor;
+import loomd.spawner.Spawner;
+
+/**
+ * The build hook of one scheduler (daemon.md §6.2, §6.3): started at the first request, kept while it
+ * declines or postpones, handed to the goal it accepts (the next request starts a fresh one). Goals of
+ * one scheduler run on threads of their own; the exchange is one at a time, as upstream's single loop
+ * makes it. A hook that fails the exchange is dropped, and only the asking goal fails (§9.24).
+ */
+public final class BuildHook implements AutoCloseable {
+    /** What the hook answered. */
+    public sealed interface Reply {
+        record Decline() implements Reply {}
+
+        record Postpone() implements Reply {}
+
+        /** The hook now belongs to the caller. */
+        record Accept(HookProcess hook) implements Reply {}
+    }
+
+    private final Spawner spawner;
+    private final ProcessMonitor monitor;
+    private final List<String> argv;
+    private final Map<String, String> env;
+    private HookProcess idle;
+    private boolean closed;
+
+    /** @param argv {@link HookCommand#offloadArgv} */
+    public BuildHook(Spawner spawner, ProcessMonitor monitor, List<String> argv, Map<String, String> env) {
+        this.spawner = spawner;
+        this.monitor = monitor;
+        this.argv = List.copyOf(argv);
+        this.env = Map.copyOf(env);
+    }
+
+    /**
+     * §6.3 step 1 to 3 for one derivation: {@code <avail> <platform> <drv> <features>}.
+     *
+     * @param forward receives the hook's other lines before its reply
+     * @throws StoreException {@code unexpected EOF reading a line}, {@code bad hook reply `X'}, or the hook
+     *     could not be started; the hook is dropped
+     */
+    public synchronized Reply ask(boolean slotFree, String platform, String drvPath, List<String> features,
+            Consumer<String> forward) throws InterruptedException {
+        if (closed) {
+            throw new StoreException("the build operation is over");
+        }
+        HookProcess hook = idle;
+        try {
+            if (hook == null) {
+                hook = HookProcess.start(spawner, monitor, argv, env);
+                idle = hook;
+            }
+            String reply = hook.ask((slotFree ? "1" : "0") + " " + platform + " " + drvPath + " "
+                    + String.join(",", features), forward);
+            return switch (reply) {
+                case "decline" -> new Reply.Decline();
+                case "postpone" -> new Reply.Postpone();
+                case "accept" -> {
+                    idle = null;
+                    yield new Reply.Accept(hook);
+                }
+                default -> throw new StoreException("bad hook reply `" + reply + "'");
+            };
+        } catch (IOException | StoreException e) {
+            drop();
+            throw e instanceof StoreException se ? se : new StoreException(e.getMessage());
+        }
+    }
+
+    private void drop() {
+        Optional.ofNullable(idle).ifPresent(HookProcess::close);
+        idle = null;
+    }
+
+    /** The operation is over: the idle hook, if any, is killed. */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        drop();
+    }
+}
