@@ -36,6 +36,13 @@ public final class PathLocks implements AutoCloseable {
         return Path.of(path + ".lock");
     }
 
+    /** {@code paths} without repeats, in the order their locks are taken: sorted by their bytes, as upstream. */
+    public static List<Path> inLockOrder(Collection<Path> paths) {
+        List<Path> sorted = new ArrayList<>(paths.stream().distinct().toList());
+        sorted.sort((a, b) -> Arrays.compareUnsigned(bytes(a), bytes(b)));
+        return sorted;
+    }
+
     /** Upstream's {@code pathIsLockedByMe}, where "me" is the owner (a session), not the process. */
     public static boolean isLockedBy(LockOwner owner, Path path) {
         return owner.holds(lockFileOf(path));
@@ -51,8 +58,7 @@ public final class PathLocks implements AutoCloseable {
      */
     public static Optional<PathLocks> lock(LockerClient client, LockOwner owner, Collection<Path> paths, Wait wait,
             Consumer<Path> onWait) throws LockerException {
-        List<Path> sorted = new ArrayList<>(paths.stream().distinct().toList());
-        sorted.sort((a, b) -> Arrays.compareUnsigned(bytes(a), bytes(b)));
+        List<Path> sorted = inLockOrder(paths);
         for (Path path : sorted) {
             if (owner.holds(lockFileOf(path))) {
                 throw new LockFailedException(Errno.EDEADLK, "deadlock: trying to re-acquire self-held lock");

@@ -7,8 +7,10 @@
  * sessions from each other, closing any fd of a file would drop the JVM's lock on it, and one fd per held
  * lock would exhaust descriptors. The locker takes Linux OFD locks (F_OFD_SETLK/F_OFD_SETLKW), which exclude
  * each other per open file description and conflict both ways with classic locks of other programs on the
- * same store (upstream guix-daemon, Guile's {@code with-file-lock}). The daemon never holds a lock fd: the
- * locker opens the file by path, or receives the daemon's fd by SCM_RIGHTS, after which the daemon closes its copy.
+ * same store (upstream guix-daemon, Guile's {@code with-file-lock}). The daemon holds no lock fd of the locker's:
+ * the locker opens the file by path, or receives the daemon's fd by SCM_RIGHTS, after which the daemon closes its
+ * copy. (One exception lives in the daemon, not here: uncontended store-item locks taken without waiting on
+ * descriptors the daemon alone owns; the store package's lock table has its rule.)
  *
  * <h2>Which program</h2>
  * The locker is {@code loomd-locker}, a small C program ({@code src/main/c}, built by gcc with this module,

@@ -187,7 +187,13 @@ final class PathAdder {
         }
     }
 
-    /** {@code wopAddTextToStore} (protocol.md §6.8). */
+    /**
+     * {@code wopAddTextToStore} (protocol.md §6.8), as upstream: the file is written straight to its
+     * final name under the item lock (no temporary name, no rename). Until it is registered nothing
+     * refers to that name, so a kill mid-write leaves an unregistered file, replaced by the next add
+     * or removed by the collector; the session's temp root on the destination keeps a collector off it
+     * meanwhile.
+     */
     String addText(String name, byte[] text, SortedSet<String> refs, SessionRoots roots) throws IOException {
         String dest;
         try {
@@ -198,20 +204,33 @@ final class PathAdder {
         roots.addTempRoot(dest);
         // The database, not the cache: a path another process deleted must be made again.
         long valid = reader.validIdInDb(dest);
-        if (valid > 0) {
-            flusher.settle(valid);
-            return dest;
+        if (valid == 0) {
+            RegularFileNar.Result r = RegularFileNar.of(text);
+            valid = lockAndWrite(Registration.of(dest, r.narHash().toBase16(), r.narSize(), refs, ""), text);
         }
-        try (TempEntry temp = newTempName()) {
+        flusher.settle(valid);
+        return dest;
+    }
+
+    /** The locked part of {@link #addText}; returns the row id of the destination. */
+    private long lockAndWrite(Registration registration, byte[] text) throws IOException {
+        String dest = registration.path();
+        Path target = config.physical(dest);
+        try (FileLocker.PathLock lock = locker.lockPaths(List.of(target))) {
+            long valid = reader.validIdInDb(dest);
+            if (valid > 0) return valid;
             try {
-                Files.write(physical(temp.name()), text);
-                RegularFileNar.Result r = RegularFileNar.of(text);
-                flusher.settle(lockAndInstall(List.of(new Install(temp.name(),
-                        Registration.of(dest, r.narHash().toBase16(), r.narSize(), refs, "")))));
-                return dest;
-            } finally {
-                FileTrees.deleteRecursively(physical(temp.name()));
+                FileTrees.writeNew(target, text);
+                canonicaliser.canonicalise(target, dest);
+            } catch (IOException | RuntimeException e) {
+                FileTrees.deleteRecursively(target);
+                throw e;
             }
+            observer.renamed(dest);
+            lock.checkHeld();
+            long id = register(List.of(new Install(dest, registration)));
+            lock.setDeletion(true);
+            return id;
         }
     }
 

@@ -21,7 +21,8 @@ import loomd.protocol.drv.DerivationPaths;
 /**
  * Registration of paths (daemon.md §8.4): one writer transaction per batch; a {@code .drv} gets
  * its {@code DerivationOutputs} rows and the output-path check (against input derivations read
- * from the store). Cache entries of the batch are dropped after the commit.
+ * from the store). After the commit the batch's cached infos are dropped and its paths cached as
+ * valid ({@link StoreReader#registered}).
  */
 final class Registrar {
     private final StoreConfig config;
@@ -51,12 +52,18 @@ final class Registrar {
             if (DerivationPaths.isDerivationPath(r.path())) drvs.put(r.path(), parse(r.path()));
         }
         List<Registration> full = batch.stream().map(r -> withOutputs(r, drvs.get(r.path()))).toList();
+        List<String> paths = full.stream().map(Registration::path).toList();
+        long dropsBefore = reader.drops();
+        long newest;
         try {
-            return db.write(d -> StoreQueries.register(d, full, r -> checkOutputs(r, drvs.get(r.path())),
+            newest = db.write(d -> StoreQueries.register(d, full, r -> checkOutputs(r, drvs.get(r.path())),
                     System.currentTimeMillis() / 1000));
-        } finally {
-            reader.forgetAll(full.stream().map(Registration::path).toList());
+        } catch (RuntimeException e) {
+            reader.forgetAll(paths);
+            throw e;
         }
+        reader.registered(paths, dropsBefore);
+        return newest;
     }
 
     /** For a {@code .drv}: the registration with its outputs. */

@@ -16,7 +16,10 @@ public interface StoreObserver extends Flusher.Listener {
     /** The tree under temporary name {@code tempName} is complete and canonical. */
     default void canonicalised(String tempName, String destination) {}
 
-    /** {@code destination} now names the complete tree. */
+    /**
+     * {@code destination} now names the complete, canonical tree: renamed there, or, for add-text,
+     * written there under its item lock (which reports no {@link #canonicalised} step).
+     */
     default void renamed(String destination) {}
 
     /** {@code destination} is registered (the transaction committed). */

@@ -68,6 +68,23 @@ final class StoreReader {
         valid.invalidateAll();
     }
 
+    /** The drop count, read before a registration's write so that {@link #registered} can tell whether it raced. */
+    long drops() {
+        return drops.get();
+    }
+
+    /**
+     * After this daemon's commit registering {@code paths}: their old infos are dropped and they are
+     * cached as valid, so the client's next question about them needs no read. Only if nothing else
+     * was dropped since {@code dropsBefore} (read before the write): a foreign commit or an
+     * invalidation in between may have removed one of them again.
+     */
+    void registered(Collection<String> paths, long dropsBefore) {
+        forgetAll(paths);
+        long ours = dropsBefore + 1;
+        for (String p : paths) remember(valid, p, Boolean.TRUE, ours);
+    }
+
     /** Stores {@code value} unless a drop happened since {@code dropsBefore}; a drop racing the put undoes it. */
     private <V> void remember(Cache<String, V> cache, String path, V value, long dropsBefore) {
         if (drops.get() != dropsBefore) return;

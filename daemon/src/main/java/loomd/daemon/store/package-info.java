@@ -28,8 +28,9 @@
  *
  * <h2 id="locks">Lock table</h2>
  * The one list of the store's locks; the locker, roots, db and daemon packages point here. File
- * locks are OFD locks held by the locker process (so they conflict, both ways, with upstream's
- * classic fcntl locks on the same files); {@code V} is the state directory, {@code S} the store.
+ * locks are OFD locks (so they conflict, both ways, with upstream's classic fcntl locks on the same
+ * files), held by the locker process, except uncontended item locks (4), which the daemon takes
+ * itself without waiting (below); {@code V} is the state directory, {@code S} the store.
  * <table>
  *   <caption>Locks, in the order they may be taken</caption>
  *   <tr><th>lock</th><th>holder and mode</th><th>held</th><th>guards</th></tr>
@@ -54,8 +55,9 @@
  *       {@code loomd.locker.PathLocks}</td><td>from before the validity re-check (in the database,
  *       never a cache) until the registration committed; then released with deletion (upstream's
  *       "d" mark)</td><td>creating the item: deleting leftovers at its name, the rename, the
- *       registration. A set is taken in byte order, all before any work. The release is sent without
- *       waiting for it</td></tr>
+ *       registration. A set is taken in byte order, all before any work: first in this process
+ *       ({@code F_OFD_SETLK} only), else, if one is busy, by the locker, which waits. A locker
+ *       release is sent without waiting for it</td></tr>
  *   <tr><td>5. {@code V/userpool/<uid>} (builds, to come)</td><td>a build goal, exclusive, TRY only
  *       </td><td>the build</td><td>one build user</td></tr>
  *   <tr><td>6. SQLite's write lock</td><td>{@code loomd-db-writer} only, inside {@code BEGIN
@@ -75,6 +77,22 @@
  * no lock itself: its caller holds the item locks. The locker's own rules apply underneath (one
  * lock per owner and file, EDEADLK on re-locking a self-held file, {@code relock} to change mode, a
  * lost owner never re-locked behind its user's back): see the {@code loomd.locker} package.
+ *
+ * <p>Item locks in this process ({@code roots.OfdItemLocks}). A set of item locks is first tried
+ * here: each lock file opened ({@code O_CREAT|O_CLOEXEC}), {@code F_OFD_SETLK} (never
+ * {@code SETLKW}), upstream's stale check (a non-empty file: reopen), in the set's byte order. If
+ * one is busy, or anything fails, every lock this attempt took is released at once and the whole
+ * set goes to the locker as before, which waits for it off the virtual threads; as this attempt
+ * never waits while holding, it adds no lock-order edge. Released as upstream: unlink, {@code "d"}
+ * written, unlock, close. The locker's guarantees hold because of one rule: <b>the daemon owns each
+ * such descriptor's whole life</b> (opened by the attempt, held by that one lock object, never
+ * duplicated, passed or inherited, closed only by its release, after the unlock). An OFD lock
+ * belongs to its open file description, so no other close in this process can drop it; two
+ * operations of this daemon hold two descriptions and exclude each other like two processes (one
+ * waits in the locker, whose lock conflicts with ours); other processes' classic and OFD locks
+ * conflict with it. Bounds: at most 1,024 such descriptors at once and 64 per set; beyond that the
+ * locker holds the locks. Unlike the locker's, these locks are never lost while the daemon lives
+ * ({@code checkHeld} cannot fail), and they die with it, as the locker's do.
  *
  * <h2>Other processes on the same store</h2>
  * loomd does not assume it is the only writer. What it assumes, and how it copes:
@@ -113,11 +131,16 @@
  * <h2 id="durability">Durability: group sync, durable checkpoint, start-up check</h2>
  * Protocol ({@code --durability=batched}, the default, and {@code strict}; {@link Durability}):
  * <ol>
- *   <li>An add ({@code addToStore}, {@code addTextToStore}, each import batch; build outputs through
+ *   <li>An add ({@code addToStore}, each import batch; build outputs through
  *       {@code registerValidPaths}) writes its tree under a temporary name in the store
  *       (temp-rooted by {@link loomd.daemon.store.roots.StagingRoots}), canonicalises it without
  *       any fsync, takes its item locks, re-checks validity in the database, renames the tree into
- *       place, registers it (one write for the whole batch), releases the locks and replies. In
+ *       place, registers it (one write for the whole batch), releases the locks and replies.
+ *       {@code addTextToStore} writes its one file straight to its final name under the item lock,
+ *       as upstream (the destination is temp-rooted by the session before the lock; a new file,
+ *       {@code O_EXCL}, after removing any leftover), canonicalises and registers it: until the
+ *       registration nothing names it valid, so a cut-off write is unregistered garbage as a
+ *       cut-off rename would be. In
  *       strict mode it first waits for the flush covering its newest row ({@code Flusher.settle}),
  *       which it shares with every request waiting meanwhile.</li>
  *   <li>The flusher, every flush interval while the highest {@code ValidPaths} id (AUTOINCREMENT's

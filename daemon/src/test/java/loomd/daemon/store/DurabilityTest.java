@@ -2,6 +2,7 @@ package loomd.daemon.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -96,6 +97,34 @@ class DurabilityTest {
                     "canonicalised temp-canonical=true dest-exists=false registered=false",
                     "renamed dest-canonical=true registered=false",
                     "registered registered=true"), rec.events, "batched: the reply does not wait for a sync");
+        }
+    }
+
+    /**
+     * Add-text writes its file in place under the item lock, as upstream: no temporary name (so no
+     * staging temp root), canonical before it is registered; a leftover at that name (a crashed
+     * attempt's partial file, read-only) is replaced, never written through.
+     */
+    @Test
+    void addTextWritesInPlaceOverALeftoverAndRegistersAfterwards() throws Exception {
+        Recorder rec = new Recorder();
+        rec.config = TestStores.config(dir);
+        Path leftover = rec.config.physical(LocalStoreTest.HELLO_TEXT);
+        Files.createDirectories(leftover.getParent());
+        Path elsewhere = Files.writeString(dir.resolve("linked"), "hel");
+        Files.createLink(leftover, elsewhere);
+        Files.setPosixFilePermissions(leftover, java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));
+        try (LocalStore store = TestStores.open(rec.config, rec); SessionRoots roots = store.roots().openSessionRoots()) {
+            assertEquals(LocalStoreTest.HELLO_TEXT,
+                    store.adds().addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots));
+            assertEquals(List.of("renamed dest-canonical=true registered=false", "registered registered=true"),
+                    rec.events);
+            assertEquals("hello\n", Files.readString(leftover));
+            assertEquals("hel", Files.readString(elsewhere), "the leftover's other link is untouched");
+            try (Stream<Path> files = Files.list(rec.config.stateDir().resolve("temproots"))) {
+                assertEquals(List.of(), files.filter(f -> f.getFileName().toString().contains("staging")).toList(),
+                        "no temporary name was protected");
+            }
         }
     }
 
@@ -217,8 +246,18 @@ class DurabilityTest {
                 }
             };
             try (LocalStore store = LocalStore.open(config, client, killLocker); SessionRoots roots = store.roots().openSessionRoots()) {
-                StoreException e = assertThrows(StoreException.class,
-                        () -> store.adds().addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots));
+                // Held by another owner first, so the add cannot take it in-process and waits in the locker.
+                loomd.locker.LockOwner other = client.newOwner("other add");
+                client.lock(other, Path.of(config.physical(LocalStoreTest.HELLO_TEXT) + ".lock"),
+                        loomd.locker.LockMode.EXCLUSIVE, loomd.locker.Wait.WAIT).join();
+                var add = java.util.concurrent.CompletableFuture.runAsync(
+                        () -> store.adds().addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots),
+                        r -> Thread.ofVirtual().start(r));
+                Thread.sleep(200);
+                client.releaseAll(other).join();
+                var failure = assertThrows(java.util.concurrent.ExecutionException.class,
+                        () -> add.get(30, java.util.concurrent.TimeUnit.SECONDS));
+                StoreException e = assertInstanceOf(StoreException.class, failure.getCause());
                 assertTrue(e.getMessage().contains("the locker process died"), e.getMessage());
                 assertTrue(store.queries().queryPathInfo(LocalStoreTest.HELLO_TEXT).isEmpty(), "not registered");
             }

@@ -96,4 +96,23 @@ class ForeignWritersTest {
             assertTrue(q.queryPathInfo(EMPTY).isEmpty());
         }
     }
+
+    /**
+     * A path this daemon registers is cached as valid by the registration itself, so the client's
+     * next valid-path? reads nothing; like any cached answer it gives way at the next write that
+     * notices another process's commit.
+     */
+    @Test
+    void aRegisteredPathIsCachedValidUntilAWriteSeesAnotherProcesssCommit() throws Exception {
+        StoreConfig config = TestStores.config(dir).withDatabaseLimits(Duration.ofSeconds(5), Duration.ofHours(1));
+        try (LocalStore store = TestStores.open(config); SessionRoots roots = store.roots().openSessionRoots()) {
+            PathQueries q = store.queries();
+            store.adds().addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots);
+            foreign(config, "delete from ValidPaths where path = '" + HELLO + "';");
+            assertTrue(q.isValidPath(HELLO), "answered from the registration's entry, no read");
+            store.adds().addTextToStore("empty.txt", new byte[0], new TreeSet<>(), roots);
+            assertFalse(q.isValidPath(HELLO), "the next write noticed the deletion and dropped the entry");
+            assertTrue(q.isValidPath(EMPTY));
+        }
+    }
 }

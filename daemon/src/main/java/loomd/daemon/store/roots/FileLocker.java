@@ -7,7 +7,7 @@ import java.util.Collection;
  * Whole-file locks as the store needs them, held on behalf of an owner (a session, or one
  * operation) until released. The only implementation, {@link LockerFileLocker}, holds them in the
  * locker process, so a lock survives any descriptor the JVM closes, the JVM keeps no descriptor
- * per lock, and the locks conflict with other processes' fcntl locks. Waiting calls never block a
+ * per lock (uncontended item locks excepted: {@link OfdItemLocks}), and the locks conflict with other processes' fcntl locks. Waiting calls never block a
  * carrier thread.
  */
 public interface FileLocker {

@@ -22,7 +22,8 @@ import loomd.locker.Wait;
 /**
  * {@link FileLocker} over the locker process: the locks live in the locker (so no JVM descriptor
  * close can drop them, and the JVM holds no descriptor per lock), every wait is a future the
- * calling virtual thread parks on. A store item's lock uses upstream's stale-file rule
+ * calling virtual thread parks on. The one exception: item locks nobody else holds are taken in
+ * this JVM without waiting ({@link OfdItemLocks}, a bounded number of descriptors it alone owns). A store item's lock uses upstream's stale-file rule
  * ({@code REOPEN_IF_STALE}) and, once the item is valid, {@code unlockAndDelete}.
  *
  * <p>When the locker dies its locks are gone: owners report {@link Owner#isLost()} and refuse
@@ -33,6 +34,7 @@ public final class LockerFileLocker implements FileLocker, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(LockerFileLocker.class.getName());
     private final LockerClient client;
     private final boolean ownsClient;
+    private final OfdItemLocks inProcess = new OfdItemLocks();
 
     /** Over the daemon's locker client; the caller closes the client. */
     public LockerFileLocker(LockerClient client) {
@@ -61,9 +63,15 @@ public final class LockerFileLocker implements FileLocker, AutoCloseable {
         return new LockerOwner(client.newOwner(label));
     }
 
+    /**
+     * Uncontended item locks are taken in this JVM ({@link OfdItemLocks}: no round trip); a busy one
+     * sends the whole set to the locker, which waits for it off the virtual threads.
+     */
     @Override
     public FileLocker.PathLock lockPaths(Collection<Path> physicalPaths) {
         List<Path> paths = List.copyOf(physicalPaths);
+        Optional<OfdItemLocks.Held> here = inProcess.tryLock(paths);
+        if (here.isPresent()) return here.get();
         LockOwner owner = client.newOwner("store item " + paths.getFirst()
                 + (paths.size() > 1 ? " and " + (paths.size() - 1) + " more" : ""));
         try {
