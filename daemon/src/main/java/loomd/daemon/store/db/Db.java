@@ -6,6 +6,8 @@ import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.Map;
 
+import org.sqlite.core.CoreStatement;
+
 /**
  * One SQLite connection with its prepared statements. Not thread-safe: a {@code Db} is used
  * by one thread at a time (the writer thread, or the borrower of a pooled read connection).
@@ -18,15 +20,25 @@ public final class Db implements AutoCloseable {
         this.connection = connection;
     }
 
-    /** The prepared statement for {@code sql}, prepared once per connection. */
+    /** The prepared statement for {@code sql}, prepared once per connection (again after a failure finalised it). */
     public PreparedStatement stmt(String sql) throws SQLException {
         PreparedStatement ps = statements.get(sql);
-        if (ps == null) {
+        if (ps == null || finalised(ps)) {
+            if (ps != null) ps.close();
             ps = connection.prepareStatement(sql);
             statements.put(sql, ps);
         }
         ps.clearParameters();
         return ps;
+    }
+
+    /**
+     * sqlite-jdbc finalises a statement whose step failed with anything but BUSY, LOCKED, CONSTRAINT
+     * or MISUSE (a full disk, an I/O error) and leaves {@code isClosed()} false: kept in the cache, it
+     * would fail every later use with "statement is not executing".
+     */
+    private static boolean finalised(PreparedStatement ps) {
+        return ps instanceof CoreStatement cs && cs.pointer.isClosed();
     }
 
     /** Runs every statement of {@code sql} (sqlite3_exec: executeUpdate, unlike execute, runs them all). */

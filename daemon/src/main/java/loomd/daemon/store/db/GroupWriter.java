@@ -166,20 +166,30 @@ final class GroupWriter {
             writer.run("release task;");
             return new Outcome(value, null);
         } catch (SQLiteException e) {
-            if (BusyRetry.isBusy(e)) throw e;
-            undo();
+            if (BusyRetry.isBusy(e) || !undone(e)) throw e;
             return new Outcome(null, new StoreException(e.getMessage(), e));
         } catch (SQLException e) {
-            undo();
+            if (!undone(e)) throw e;
             return new Outcome(null, new StoreException(e.getMessage(), e));
         } catch (RuntimeException | Error e) {
-            undo();
+            if (!undone(e)) throw e;
             return new Outcome(null, e);
         }
     }
 
-    private void undo() throws SQLException {
-        writer.run("rollback to task;");
-        writer.run("release task;");
+    /**
+     * Rolls back to the write's savepoint. On some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM)
+     * SQLite has already rolled back the whole transaction and the savepoint is gone: then the group
+     * is lost (false), and the caller throws the write's own error to all of it, not "no such savepoint".
+     */
+    private boolean undone(Throwable cause) {
+        try {
+            writer.run("rollback to task;");
+            writer.run("release task;");
+            return true;
+        } catch (SQLException gone) {
+            cause.addSuppressed(gone);
+            return false;
+        }
     }
 }
