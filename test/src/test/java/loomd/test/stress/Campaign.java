@@ -29,7 +29,7 @@ final class Campaign {
 
     record Result(String table, List<String> violations, int faultsInjected, int daemonKills, long acknowledged,
                   long slowestAnswerAfterFaultMillis, long unanswered, long databaseLocked, double opsPerSecond,
-                  double buildsPerMinute) {}
+                  double buildsPerMinute, double queriesPerSecond) {}
 
     /** Builds running or being started when a builder or the spawner dies fail with it; later ones must not. */
     static final long FAILED_BUILDS_PER_KILL = 20;
@@ -89,7 +89,8 @@ final class Campaign {
         daemon.close();
         String table = tally.table() + String.join("\n", events) + "\n";
         return new Result(table, violations, schedule.size(), daemonKills, load.acknowledged().size(), slowestAnswer,
-                tally.unanswered(), tally.databaseLocked(), tally.total() / seconds, tally.builds() * 60 / seconds);
+                tally.unanswered(), tally.databaseLocked(), tally.total() / seconds, tally.builds() * 60 / seconds,
+                tally.queries() / seconds);
     }
 
     private DaemonProcess start() throws Exception {
