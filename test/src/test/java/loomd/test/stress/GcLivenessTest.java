@@ -27,12 +27,12 @@ class GcLivenessTest {
     @Test
     void collectionsRacingBuildsDeleteNoLivePath() throws Exception {
         GcLivenessRun.Result r = new GcLivenessRun(
-                new GcLivenessRun.Config(6, 2, 3, 60, 12, Duration.ofSeconds(45), 20), dir).run();
+                new GcLivenessRun.Config(6, 2, 3, 40, 8, Duration.ofSeconds(40), 20), dir).run();
         System.out.print(r.table());
         assertEquals(List.of(), r.violations());
         assertTrue(r.deletions() > 0, "the collections deleted something");
         assertTrue(r.collectionsDuringBuilds() > 0, "some collection overlapped a running build");
-        assertTrue(r.builtRunning() >= 30, "builders ran: " + r.builtRunning());
+        assertTrue(r.builtRunning() >= 20, "builders ran: " + r.builtRunning());
     }
 
     @Test
