@@ -23,8 +23,25 @@ final class HeadSession implements AutoCloseable {
 
     private HeadSession(NetnsCluster cluster) throws Exception {
         client = StoreClient.connectUnix(cluster.head().socketPath(),
-                ClientOptions.DEFAULT.withLog(new BuildEvents(events::add)));
+                ClientOptions.DEFAULT.withLog(byLine(new BuildEvents(events::add))));
         drvs = new Derivations(cluster.head(), client);
+    }
+
+    /**
+     * Hands {@code sink} whole lines, as Guix's client reads them: the head forwards the hook's output
+     * in the chunks its pipe gave, so one message may hold several lines, or part of one.
+     */
+    private static java.util.function.Consumer<String> byLine(java.util.function.Consumer<String> sink) {
+        StringBuilder pending = new StringBuilder();
+        return text -> {
+            synchronized (pending) {
+                pending.append(text);
+                for (int nl; (nl = pending.indexOf("\n")) >= 0; ) {
+                    sink.accept(pending.substring(0, nl + 1));
+                    pending.delete(0, nl + 1);
+                }
+            }
+        };
     }
 
     static HeadSession open(NetnsCluster cluster, Path tmp) throws Exception {

@@ -107,11 +107,12 @@ final class NetnsCluster implements AutoCloseable {
         List<String> java = new ArrayList<>(List.of(DaemonProcess.javaBinary().toString()));
         java.addAll(DaemonProcess.JVM_FLAGS);
         java.addAll(List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:+AutoCreateSharedArchive",
-                "-XX:SharedArchiveFile=" + bin.resolve("offload.jsa"), "-Xlog:disable", "-cp",
+                "-XX:SharedArchiveFile=" + bin.resolve("offload.jsa"), "-Xlog:disable",
+                "-Dorg.sqlite.lib.path=" + sqliteNative(bin), "-Dorg.sqlite.lib.name=libsqlitejdbc.so", "-cp",
                 standInJar(bin) + ":" + DaemonProcess.daemonJar(), StandInOffload.class.getName()));
         String script = "#!/bin/sh\ncase \"$1\" in\n"
                 + "  authenticate) exec python3 " + authenticate + " ;;\n"
-                + "  offload) exec " + String.join(" ", java) + " \"$@\" ;;\n"
+                + "  offload) OFFLOAD_STARTED=$(date +%s%N) exec " + String.join(" ", java) + " \"$@\" ;;\n"
                 + "  *) echo \"stand-in guix: no command $1\" >&2; exit 2 ;;\nesac\n";
         Path guix = Files.writeString(bin.resolve("guix"), script);
         Files.setPosixFilePermissions(guix, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -132,6 +133,17 @@ final class NetnsCluster implements AutoCloseable {
             }
         }
         return jar;
+    }
+
+    /** sqlite-jdbc's native library, extracted once (else every hook's JVM extracts its own copy). */
+    private static Path sqliteNative(Path bin) throws IOException {
+        try (var in = org.sqlite.JDBC.class.getResourceAsStream("/org/sqlite/native/Linux/x86_64/libsqlitejdbc.so")) {
+            if (in == null) {
+                throw new IOException("sqlite-jdbc has no native library for Linux x86_64 on the test classpath");
+            }
+            Files.copy(in, bin.resolve("libsqlitejdbc.so"));
+        }
+        return bin;
     }
 
     /** Exports from the head are signed (the workers' imports require it); the fake signer only needs the file. */

@@ -42,13 +42,18 @@ class OffloadClusterBench {
         String why = NetnsCluster.unavailable();
         Assumptions.assumeTrue(why == null, why);
         List<String> rows = new ArrayList<>();
+        List<String> phases = new ArrayList<>();
         try (NetnsCluster cluster = NetnsCluster.start(tmp.resolve("cluster"), 2, 2);
              HeadSession head = HeadSession.open(cluster, tmp)) {
             for (int round = 0; round < ROUNDS; round++) {
                 double dagRemote = seconds(head, "dag-r" + round, BUILDS, WIDTH, o -> o.withMaxBuildJobs(0));
+                head.events.clear();
                 double dagLocal = seconds(head, "dag-l" + round, BUILDS, WIDTH, o -> o.withMaxBuildJobs(4).withOffload(false));
                 double chainRemote = seconds(head, "chain-r" + round, CHAIN, 1, o -> o.withMaxBuildJobs(0));
+                phases.add(medianPhases(head.transcript()));
+                head.events.clear();
                 double chainLocal = seconds(head, "chain-l" + round, CHAIN, 1, o -> o.withMaxBuildJobs(1).withOffload(false));
+                head.events.clear();
                 rows.add(String.format(Locale.ROOT, "| %d | %.1f | %.1f | %.2f | %.2f | %.0f | %s |", round + 1, dagRemote,
                         dagLocal, chainRemote, chainLocal, (chainRemote - chainLocal) / CHAIN * 1000, loadavg()));
             }
@@ -57,6 +62,8 @@ class OffloadClusterBench {
         System.out.println("| round | DAG cluster s | DAG local s | chain cluster s | chain local s | offload ms/drv | loadavg |");
         System.out.println("|---|---|---|---|---|---|---|");
         rows.forEach(System.out::println);
+        System.out.println("Chain, median per derivation inside the stand-in (ms), by round:");
+        phases.forEach(System.out::println);
     }
 
     /** Makes a fresh DAG named {@code run}, sets the options, builds it; the wall time in seconds. */
@@ -70,8 +77,23 @@ class OffloadClusterBench {
         for (ClusterDag.Node n : dag.nodes()) {
             assertTrue(n.expected().equals(Files.readString(head.drvs.physical(n.out()))), n.out());
         }
-        head.events.clear();
         return s;
+    }
+
+    /** The medians of the stand-in's phase lines: JVM start to accept, inputs sent, remote build, outputs back. */
+    private static String medianPhases(String transcript) {
+        List<long[]> lines = transcript.lines().filter(l -> l.startsWith(RemoteBuild.PHASES)).map(l -> {
+            String[] f = l.substring(RemoteBuild.PHASES.length()).strip().split(" ");
+            return new long[] {Long.parseLong(f[2]), Long.parseLong(f[4]), Long.parseLong(f[6]), Long.parseLong(f[8])};
+        }).toList();
+        StringBuilder sb = new StringBuilder();
+        String[] names = {"start", "send", "build", "retrieve"};
+        for (int i = 0; i < names.length; i++) {
+            int k = i;
+            long[] v = lines.stream().mapToLong(a -> a[k]).sorted().toArray();
+            sb.append(names[i]).append(' ').append(v.length == 0 ? "?" : Long.toString(v[v.length / 2])).append("  ");
+        }
+        return sb.append("(").append(lines.size()).append(" builds)").toString();
     }
 
     private static String loadavg() throws Exception {

@@ -33,6 +33,16 @@ final class RemoteBuild {
         this.outputs = outputs;
     }
 
+    /** The start of the line in which the stand-in says how long each phase took (the bench reads it). */
+    static final String PHASES = "stand-in offload phases (ms):";
+
+    /** From the hook's start (stamped by the stand-in's {@code guix} script, before the JVM) to the accept. */
+    private static long startMillis(long acceptedNanos) {
+        long sinceAccept = (System.nanoTime() - acceptedNanos) / 1_000_000;
+        String started = System.getenv("OFFLOAD_STARTED");
+        return started == null ? -1 : System.currentTimeMillis() - Long.parseLong(started) / 1_000_000 - sinceAccept;
+    }
+
     /** The exit code: 0, 100 for a build the worker reported failed, 1 for anything else. */
     int run() {
         StoreClient worker = slot.worker();
@@ -41,7 +51,9 @@ final class RemoteBuild {
             if (config.printBuildTrace()) {
                 System.err.println("@ build-remote " + drv + " " + slot.machine().name());
             }
+            long accepted = System.nanoTime();
             sendInputs(head, worker);
+            long sent = System.nanoTime();
             // The worker builds itself (no offloading on from there) and keeps its trace lines to itself.
             worker.setOptions(BuildOptions.defaults().withUseSubstitutes(false).withPrintBuildTrace(false).withOffload(false)
                     .withMaxSilentTime(config.maxSilentTime()).withTimeout(config.buildTimeout()));
@@ -52,9 +64,12 @@ final class RemoteBuild {
                         + e.getMessage());
                 return 100;
             }
+            long built = System.nanoTime();
             ByteArrayOutputStream bundle = new ByteArrayOutputStream();
             worker.exportPaths(outputs, false, false, bundle);
             HeadStore.of(config.headRoot()).restore(new ByteArrayInputStream(bundle.toByteArray()), Set.copyOf(outputs));
+            System.err.printf("%s %s start %d send %d build %d retrieve %d%n", PHASES, drv, startMillis(accepted),
+                    (sent - accepted) / 1_000_000, (built - sent) / 1_000_000, (System.nanoTime() - built) / 1_000_000);
             return 0;
         } catch (Exception e) {
             // The worker vanished mid-build, a transfer failed: a transient failure for the daemon.
