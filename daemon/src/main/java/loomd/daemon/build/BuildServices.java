@@ -33,6 +33,7 @@ public final class BuildServices implements AutoCloseable {
     final Consumer<String> log;
     final UserKiller killer;
     private volatile Optional<BuildUsers> buildUsers = Optional.empty();
+    private volatile LoadRetry loadRetry = LoadRetry.off();
 
     private BuildServices(LocalStore store, Spawner spawner, ProcessMonitor monitor, FileLocker locker,
             Map<String, String> env, Consumer<String> log) {
@@ -64,6 +65,16 @@ public final class BuildServices implements AutoCloseable {
         buildUsers = group.isEmpty() || self.daemonUid() != 0 ? Optional.empty()
                 : Optional.of(new BuildUsers(group, store.config().stateDir(), locker, UserDatabase.SYSTEM, self.daemonUid()));
         return this;
+    }
+
+    /** Retries a build that failed under load once with one core ({@link LoadRetry}); off until called. */
+    public BuildServices retryUnderLoad(LoadRetry retry) {
+        loadRetry = retry;
+        return this;
+    }
+
+    LoadRetry loadRetry() {
+        return loadRetry;
     }
 
     Optional<BuildUsers> buildUsers() {

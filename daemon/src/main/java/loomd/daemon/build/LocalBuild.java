@@ -39,6 +39,8 @@ final class LocalBuild {
     private final Rounds rounds;
     /** Set by a round that succeeded but is not the last: the goal builds again. */
     private boolean anotherRound;
+    /** {@code NIX_BUILD_CORES}: the option's, or 1 once a failure under load asked for another try. */
+    private int cores;
 
     LocalBuild(BuildServices services, BuildOptions options, BuildEvents events, String drvPath, Derivation drv) {
         this.services = services;
@@ -46,6 +48,7 @@ final class LocalBuild {
         this.events = events;
         this.drvPath = drvPath;
         this.drv = drv;
+        this.cores = options.cores();
         this.rounds = new Rounds(services.store, drvPath, BuildEnvironment.isFixedOutputBuild(drv), options.buildRepeat(),
                 options.keepFailed());
     }
@@ -209,7 +212,7 @@ final class LocalBuild {
     }
 
     private BuildEnvironment environment(BuildDirectory dir, String storeDir) {
-        return BuildEnvironment.forDerivation(drv).storeDir(storeDir).buildCores(options.cores())
+        return BuildEnvironment.forDerivation(drv).storeDir(storeDir).buildCores(cores)
                 .buildDirInSandbox(dir.inSandbox()).daemonEnvironment(services.daemonEnvironment).build();
     }
 
@@ -232,9 +235,10 @@ final class LocalBuild {
     private GoalStatus finish(BuildOutcome outcome, long pid, ContainerLayout layout) {
         return switch (outcome) {
             case BuildOutcome.Succeeded s -> registerOutputs(layout);
-            case BuildOutcome.Failed f -> failed(TraceLines.builderFailed(drvPath, f.status()),
-                    BuildEnvironment.isFixedOutputBuild(drv) ? BuildFailure.Kind.TRANSIENT : BuildFailure.Kind.PERMANENT,
-                    List.of());
+            case BuildOutcome.Failed f -> retryWithOneCore(TraceLines.builderFailed(drvPath, f.status()))
+                    ? GoalStatus.MISC_FAILURE // not reported: the goal builds again
+                    : failed(TraceLines.builderFailed(drvPath, f.status()), BuildEnvironment.isFixedOutputBuild(drv)
+                            ? BuildFailure.Kind.TRANSIENT : BuildFailure.Kind.PERMANENT, List.of());
             case BuildOutcome.ExecFailed e -> failed(TraceLines.builderFailed(drvPath, e.status()),
                     BuildFailure.Kind.PERMANENT, List.of());
             case BuildOutcome.TimedOut t -> {
@@ -250,6 +254,22 @@ final class LocalBuild {
             case BuildOutcome.Cancelled c -> GoalStatus.MISC_FAILURE;
             case BuildOutcome.Lost l -> throw new StoreException("the builder of `" + drvPath + "' was lost: " + l.reason());
         };
+    }
+
+    /** Beyond upstream ({@link LoadRetry}): once per goal, a builder failure under load becomes another try. */
+    private boolean retryWithOneCore(String failure) {
+        if (cores == 1 || cancelled.get() || BuildEnvironment.isBuiltin(drv)) {
+            return false;
+        }
+        Optional<String> reason = services.loadRetry().reason(cores);
+        if (reason.isEmpty()) {
+            return false;
+        }
+        cores = 1;
+        anotherRound = true;
+        events.message(0, LoadRetry.message(failure, reason.get()));
+        trace(LoadRetry.trace(drvPath));
+        return true;
     }
 
     private GoalStatus registerOutputs(ContainerLayout layout) {
