@@ -34,6 +34,13 @@ public final class BuildServices implements AutoCloseable {
     final UserKiller killer;
     private volatile Optional<BuildUsers> buildUsers = Optional.empty();
     private volatile LoadRetry loadRetry = LoadRetry.off();
+    /**
+     * Deletes finished builds' directories. Platform threads: an rmdir of a directory that was a mount
+     * point in a builder's namespace can wait in the kernel for milliseconds (the namespace's teardown),
+     * and on a virtual thread that wait would hold one of the few carriers every build needs.
+     */
+    private final java.util.concurrent.ExecutorService cleaner = java.util.concurrent.Executors.newFixedThreadPool(2,
+            Thread.ofPlatform().daemon().name("loomd-build-cleanup-", 0).factory());
 
     private BuildServices(LocalStore store, Spawner spawner, ProcessMonitor monitor, FileLocker locker,
             Map<String, String> env, Consumer<String> log) {
@@ -77,6 +84,15 @@ public final class BuildServices implements AutoCloseable {
         return loadRetry;
     }
 
+    /** Runs {@code deletion} soon on a cleanup thread ({@link #cleaner}). */
+    void cleanUpLater(Runnable deletion) {
+        try {
+            cleaner.execute(deletion);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            deletion.run(); // the daemon is stopping: delete on the build's thread
+        }
+    }
+
     Optional<BuildUsers> buildUsers() {
         return buildUsers;
     }
@@ -96,5 +112,6 @@ public final class BuildServices implements AutoCloseable {
     public void close() {
         BY_STORE.remove(store, this);
         goals.cancelAll();
+        cleaner.shutdown();
     }
 }
