@@ -110,6 +110,12 @@ public final class CommandLine {
             new Option("idle-exit", '\0', Arg.REQUIRED, false, "SECONDS",
                     "[loomd] when socket-activated, exit after SECONDS with no session, build, substitution or "
                             + "GC (default 0: never); clients arriving meanwhile wait for the next activation"),
+            new Option("retry-under-load", '\0', Arg.OPTIONAL, false, "yes/no",
+                    "[loomd] build again once, with one core, a derivation whose builder failed while the load "
+                            + "average exceeded the cores or memory was under pressure (default yes)"),
+            new Option("load-signal", '\0', Arg.REQUIRED, false, "FILE",
+                    "[loomd] read the load from FILE (first line as /proc/loadavg, further lines as "
+                            + "/proc/pressure/memory) instead of the kernel's files, for --retry-under-load"),
             new Option("help", '?', Arg.NONE, false, null, "give this help list"),
             new Option("usage", '\0', Arg.NONE, false, null, "give a short usage message"),
             new Option("version", 'V', Arg.NONE, false, null, "print program version"));
@@ -294,6 +300,8 @@ public final class CommandLine {
                 case "durability" -> durability = v;
                 case "flush-interval" -> flushInterval = v;
                 case "idle-exit" -> idleExit = v;
+                case "retry-under-load" -> settings.retryUnderLoad = yesNo(v);
+                case "load-signal" -> settings.loadSignal = v;
                 case "help" -> { return new Print(help()); }
                 case "usage" -> { return new Print(usage()); }
                 case "version" -> { return new Print(VERSION + "\n"); }

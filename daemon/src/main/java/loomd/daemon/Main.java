@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 import loomd.daemon.build.BuildServices;
+import loomd.daemon.build.LoadRetry;
 import loomd.daemon.server.IdleExit;
 import loomd.daemon.substitute.Substituters;
 import loomd.daemon.server.Listener;
@@ -94,7 +95,8 @@ public final class Main {
             processes = ProcessServices.await(spawning);
             processes.watchLocker(locker);
             BuildServices.attach(store, processes.spawner(), processes.monitor(), new LockerFileLocker(locker), env, log)
-                    .useBuildUsers(config.settings().buildUsersGroup);
+                    .useBuildUsers(config.settings().buildUsersGroup)
+                    .retryUnderLoad(LoadRetry.of(config.settings().retryUnderLoad, config.settings().loadSignal));
             Optional<String> guix = Backends.guixProgram(env);
             if (guix.isPresent()) {
                 Substituters.attach(store, processes.spawner(), guix.get(), env, log);

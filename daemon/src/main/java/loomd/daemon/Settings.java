@@ -52,6 +52,9 @@ public final class Settings {
     public boolean envKeepDerivations = false;
     public boolean useBuildHook = true;
     public LogCompression logCompression = LogCompression.GZIP;
+    // loomd's own, command line only: a build failing under load is retried with one core (LoadRetry).
+    public boolean retryUnderLoad = true;
+    public String loadSignal = "";
 
     // Direct fields, set per session by wopSetOptions.
     public boolean keepFailed = false;
@@ -94,6 +97,8 @@ public final class Settings {
         envKeepDerivations = other.envKeepDerivations;
         useBuildHook = other.useBuildHook;
         logCompression = other.logCompression;
+        retryUnderLoad = other.retryUnderLoad;
+        loadSignal = other.loadSignal;
         keepFailed = other.keepFailed;
         keepGoing = other.keepGoing;
         buildVerbosity = other.buildVerbosity;

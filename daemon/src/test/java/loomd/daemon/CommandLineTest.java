@@ -64,6 +64,18 @@ class CommandLineTest {
     }
 
     @Test
+    void retryUnderLoadIsOnUnlessTurnedOff() throws Exception {
+        assertTrue(run(Map.of()).settings().retryUnderLoad);
+        assertEquals("", run(Map.of()).settings().loadSignal);
+        Settings s = run(Map.of(), "--retry-under-load=no", "--load-signal=/run/load").settings();
+        assertFalse(s.retryUnderLoad);
+        assertEquals("/run/load", s.loadSignal);
+        assertFalse(s.copy().retryUnderLoad, "a session's copy keeps them");
+        assertEquals("/run/load", s.copy().loadSignal);
+        assertTrue(run(Map.of(), "--retry-under-load=no", "--retry-under-load").settings().retryUnderLoad);
+    }
+
+    @Test
     void connectionLimitOptions() throws Exception {
         ConnectionLimits d = run(Map.of()).connections();
         assertEquals(new ConnectionLimits(4096, 1024, 64, Duration.ofSeconds(60), Duration.ZERO), d);

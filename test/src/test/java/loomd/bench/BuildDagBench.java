@@ -52,7 +52,14 @@ class BuildDagBench {
     static final String SCRIPT = "echo built > $out";
 
     @RegisterExtension
-    static final BenchDaemon daemon = new BenchDaemon();
+    static final BenchDaemon daemon = new BenchDaemon(b -> Knobs.text("loomd.bench.jfr").isEmpty() ? timings(b)
+            : timings(b).jvmOption("-XX:StartFlightRecording=filename=" + Path.of(Knobs.text("loomd.bench.jfr")).toAbsolutePath()
+                    + ",settings=profile,dumponexit=true"));
+
+    /** {@code -Dloomd.bench.timings=1}: per-phase lines in the daemon's log ({@code PhaseClock}), copied to target/. */
+    private static loomd.test.support.DaemonProcess.Builder timings(loomd.test.support.DaemonProcess.Builder b) {
+        return Knobs.text("loomd.bench.timings").isEmpty() ? b : b.jvmOption("-Dloomd.build.timings=true");
+    }
 
     @TempDir
     Path tmp;
@@ -62,21 +69,28 @@ class BuildDagBench {
         long run = builderRunNanos();
         Table table = new Table(String.format("BuildDagBench: %,d builds, width %d, builder run %.2f ms, against %s",
                 BUILDS, WIDTH, run / 1e6, daemon.describe()),
-                "max-jobs", "wall s", "builds/s", "overhead median ms", "overhead p99 ms", "daemon peak RSS MiB");
+                "max-jobs", "wall s", "builds/s", "overhead median ms", "overhead p99 ms", "daemon peak RSS MiB",
+                "daemon CPU ms/build", "loadavg");
         String busybox = addBusybox();
         for (int jobs : new int[] {1, 4, 16}) {
             Dag dag = Dag.make(daemon.storeDir(), busybox, "j" + jobs + "-" + Knobs.runId());
             try (StoreClient client = daemon.client()) {
                 dag.addTo(client);
             }
+            long cpuBefore = DaemonCpu.millis(daemon.own());
             Timing t = build(dag, jobs);
+            long cpu = DaemonCpu.millis(daemon.own()) - cpuBefore;
             long[] overhead = t.overheads(dag, jobs, run);
             Latencies l = Latencies.ofNanos(overhead);
             table.row(jobs, String.format("%.2f", t.wallNanos / 1e9), String.format("%.0f", BUILDS / (t.wallNanos / 1e9)),
                     String.format("%.2f", l.medianMicros() / 1e3), String.format("%.2f", l.p99Micros() / 1e3),
-                    peakRss().map(kb -> String.format("%.0f", kb / 1024.0)).orElse("?"));
+                    peakRss().map(kb -> String.format("%.0f", kb / 1024.0)).orElse("?"),
+                    cpu < 0 ? "?" : String.format("%.2f", (double) cpu / BUILDS), DaemonCpu.loadAverage());
         }
         table.print();
+        if (!Knobs.text("loomd.bench.timings").isEmpty() && daemon.own().isPresent()) {
+            Files.copy(daemon.own().get().logFile(), Path.of("target/build-timings.log"), StandardCopyOption.REPLACE_EXISTING);
+        }
     }
 
     private String addBusybox() throws Exception {

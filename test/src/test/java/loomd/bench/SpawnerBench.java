@@ -26,8 +26,8 @@ import loomd.test.spawner.SpawnerFixture;
  */
 @Tag("bench")
 class SpawnerBench {
-    static final int WARMUP = 200;
-    static final int RUNS = 1000;
+    static final int WARMUP = Knobs.count("loomd.bench.warmup", 200);
+    static final int RUNS = Knobs.count("loomd.bench.runs", 1000);
     static final int BLOCK = 50;
 
     interface Run {
@@ -52,6 +52,12 @@ class SpawnerBench {
                 .namespaces(Namespace.MOUNT, Namespace.PID, Namespace.IPC, Namespace.UTS, Namespace.NET)
                 .root(root.toString()).bind("/bin/busybox", true).mountProc(true).minimalDev(true)
                 .hostname("localhost").build();
+        // What a root daemon without build users asks for each build (ContainerLayout, guest identity).
+        SpawnRequest guest = SpawnRequest.builder().argv("/bin/true")
+                .namespaces(Namespace.MOUNT, Namespace.PID, Namespace.IPC, Namespace.UTS, Namespace.NET)
+                .root(root.toString()).bind("/bin/busybox", true).mountProc(true).minimalDev(true)
+                .hostname("localhost").userNamespace(new loomd.spawner.IdMapping(30001, 0, 30000, 0))
+                .identity(30001, 30000).lockMounts(true).build();
         Map<String, Run> cases = new LinkedHashMap<>();
         cases.put("ProcessBuilder /bin/true", () -> {
             Process p = new ProcessBuilder("/bin/true").start();
@@ -61,6 +67,7 @@ class SpawnerBench {
         cases.put("spawner, lean: mnt+pid+root+bind", () -> spawn(client, lean));
         cases.put("spawner, full but net", () -> spawn(client, fullButNet));
         cases.put("spawner, full: mnt+pid+ipc+uts+net+root+proc+dev", () -> spawn(client, full));
+        cases.put("spawner, full as guest: + user ns, locked mounts", () -> spawn(client, guest));
         measureInterleaved(cases);
     }
 

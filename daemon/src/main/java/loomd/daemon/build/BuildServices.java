@@ -33,6 +33,14 @@ public final class BuildServices implements AutoCloseable {
     final Consumer<String> log;
     final UserKiller killer;
     private volatile Optional<BuildUsers> buildUsers = Optional.empty();
+    private volatile LoadRetry loadRetry = LoadRetry.off();
+    /**
+     * Deletes finished builds' directories. Platform threads: an rmdir of a directory that was a mount
+     * point in a builder's namespace can wait in the kernel for milliseconds (the namespace's teardown),
+     * and on a virtual thread that wait would hold one of the few carriers every build needs.
+     */
+    private final java.util.concurrent.ExecutorService cleaner = java.util.concurrent.Executors.newFixedThreadPool(2,
+            Thread.ofPlatform().daemon().name("loomd-build-cleanup-", 0).factory());
 
     private BuildServices(LocalStore store, Spawner spawner, ProcessMonitor monitor, FileLocker locker,
             Map<String, String> env, Consumer<String> log) {
@@ -66,6 +74,25 @@ public final class BuildServices implements AutoCloseable {
         return this;
     }
 
+    /** Retries a build that failed under load once with one core ({@link LoadRetry}); off until called. */
+    public BuildServices retryUnderLoad(LoadRetry retry) {
+        loadRetry = retry;
+        return this;
+    }
+
+    LoadRetry loadRetry() {
+        return loadRetry;
+    }
+
+    /** Runs {@code deletion} soon on a cleanup thread ({@link #cleaner}). */
+    void cleanUpLater(Runnable deletion) {
+        try {
+            cleaner.execute(deletion);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            deletion.run(); // the daemon is stopping: delete on the build's thread
+        }
+    }
+
     Optional<BuildUsers> buildUsers() {
         return buildUsers;
     }
@@ -85,5 +112,6 @@ public final class BuildServices implements AutoCloseable {
     public void close() {
         BY_STORE.remove(store, this);
         goals.cancelAll();
+        cleaner.shutdown();
     }
 }

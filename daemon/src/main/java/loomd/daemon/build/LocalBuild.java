@@ -39,6 +39,10 @@ final class LocalBuild {
     private final Rounds rounds;
     /** Set by a round that succeeded but is not the last: the goal builds again. */
     private boolean anotherRound;
+    private final PhaseClock clock = new PhaseClock();
+    private volatile long startedAt;
+    /** {@code NIX_BUILD_CORES}: the option's, or 1 once a failure under load asked for another try. */
+    private int cores;
 
     LocalBuild(BuildServices services, BuildOptions options, BuildEvents events, String drvPath, Derivation drv) {
         this.services = services;
@@ -46,6 +50,7 @@ final class LocalBuild {
         this.events = events;
         this.drvPath = drvPath;
         this.drv = drv;
+        this.cores = options.cores();
         this.rounds = new Rounds(services.store, drvPath, BuildEnvironment.isFixedOutputBuild(drv), options.buildRepeat(),
                 options.keepFailed());
     }
@@ -59,8 +64,19 @@ final class LocalBuild {
     }
 
     GoalStatus run() throws Exception {
+        try {
+            return buildUnderLocks();
+        } finally {
+            clock.mark("unlock");
+            clock.report(services.log, drvPath);
+        }
+    }
+
+    private GoalStatus buildUnderLocks() throws Exception {
         List<Path> physical = drv.outputs().values().stream().map(o -> services.store.config().physical(o.path())).toList();
+        clock.mark("queued");
         try (FileLocker.PathLock lock = services.locker.lockPaths(physical)) {
+            clock.mark("lock");
             if (cancelled.get()) {
                 return GoalStatus.MISC_FAILURE;
             }
@@ -68,6 +84,7 @@ final class LocalBuild {
                 lock.setDeletion(true); // someone beat us to it
                 return GoalStatus.ALREADY_VALID;
             }
+            clock.mark("check");
             while (true) {
                 deleteInvalidOutputs();
                 if (options.cacheFailure() && cachedFailure()) {
@@ -79,6 +96,7 @@ final class LocalBuild {
                     lock.setDeletion(true);
                 }
                 if (!anotherRound || cancelled.get()) {
+                    clock.mark("finish");
                     return anotherRound ? GoalStatus.MISC_FAILURE : status;
                 }
             }
@@ -148,11 +166,13 @@ final class LocalBuild {
     private GoalStatus build(FileLocker.PathLock lock) throws Exception {
         started = new TraceOnce();
         SortedSet<String> inputs = InputClosure.of(services.store, drvPath, drv);
+        clock.mark("closure");
         boolean chroot = options.useChroot() && !BuildEnvironment.isBuiltin(drv);
         // upstream's storePathToName: "NAME.drv", so the builder's directory is guix-build-NAME.drv-0
         String drvName = drvPath.substring(drvPath.lastIndexOf('/') + 1 + 33);
         BuildDirectory dir = BuildDirectory.create(services.tmpDir, drvName, chroot, Optional.empty());
         String storeDir = services.store.config().storeDir().path();
+        clock.mark("builddir");
         ContainerLayout layout = null;
         boolean success = false;
         try {
@@ -162,6 +182,7 @@ final class LocalBuild {
                 return rejected(r.getMessage());
             }
             try (BuildUsers.Lease user = BuildUsers.lease(services, () -> events.message(0, Worker.WAITING))) {
+                clock.mark("lease");
                 if (user.identity() instanceof BuildIdentity.BuildUser u) {
                     dir.handTo(u);
                 }
@@ -174,11 +195,13 @@ final class LocalBuild {
             }
         } finally {
             cleanUp(layout, dir, success);
+            clock.mark("cleanup");
         }
     }
 
     private GoalStatus runBuilder(ContainerLayout layout, BuildDirectory dir, String storeDir) throws Exception {
         layout.prepare();
+        clock.mark("prepare");
         BuildLog log = options.keepLog()
                 ? BuildLog.open(services.store.config().logDir(), drvPath.substring(storeDir.length() + 1),
                         options.logCompression())
@@ -192,12 +215,19 @@ final class LocalBuild {
                 : BuilderRun.start(services.spawner, services.monitor, layout.request(environment(dir, storeDir)),
                         log, options.limits(), options.maxLogSize(), sink);
         run = r;
+        clock.mark("spawn-request");
         if (cancelled.get()) {
             r.cancel();
         }
+        r.started().thenAccept(pid -> startedAt = System.nanoTime());
         r.started().thenAccept(pid -> started.once(
                 () -> trace(TraceLines.buildStarted(drvPath, drv.platform(), log.traceName(), pid))));
         BuildOutcome outcome = await(r);
+        clock.mark("run");
+        if (PhaseClock.ON) {
+            services.log.accept("build timings " + drvPath.substring(drvPath.lastIndexOf('/') + 1) + ": started-to-outcome="
+                    + (System.nanoTime() - startedAt) / 1000);
+        }
         long pid = r.started().isCompletedExceptionally() ? 0 : r.started().getNow(0L);
         return finish(outcome, pid, layout);
     }
@@ -209,7 +239,7 @@ final class LocalBuild {
     }
 
     private BuildEnvironment environment(BuildDirectory dir, String storeDir) {
-        return BuildEnvironment.forDerivation(drv).storeDir(storeDir).buildCores(options.cores())
+        return BuildEnvironment.forDerivation(drv).storeDir(storeDir).buildCores(cores)
                 .buildDirInSandbox(dir.inSandbox()).daemonEnvironment(services.daemonEnvironment).build();
     }
 
@@ -232,9 +262,10 @@ final class LocalBuild {
     private GoalStatus finish(BuildOutcome outcome, long pid, ContainerLayout layout) {
         return switch (outcome) {
             case BuildOutcome.Succeeded s -> registerOutputs(layout);
-            case BuildOutcome.Failed f -> failed(TraceLines.builderFailed(drvPath, f.status()),
-                    BuildEnvironment.isFixedOutputBuild(drv) ? BuildFailure.Kind.TRANSIENT : BuildFailure.Kind.PERMANENT,
-                    List.of());
+            case BuildOutcome.Failed f -> retryWithOneCore(TraceLines.builderFailed(drvPath, f.status()))
+                    ? GoalStatus.MISC_FAILURE // not reported: the goal builds again
+                    : failed(TraceLines.builderFailed(drvPath, f.status()), BuildEnvironment.isFixedOutputBuild(drv)
+                            ? BuildFailure.Kind.TRANSIENT : BuildFailure.Kind.PERMANENT, List.of());
             case BuildOutcome.ExecFailed e -> failed(TraceLines.builderFailed(drvPath, e.status()),
                     BuildFailure.Kind.PERMANENT, List.of());
             case BuildOutcome.TimedOut t -> {
@@ -252,17 +283,35 @@ final class LocalBuild {
         };
     }
 
+    /** Beyond upstream ({@link LoadRetry}): once per goal, a builder failure under load becomes another try. */
+    private boolean retryWithOneCore(String failure) {
+        if (cores == 1 || cancelled.get() || BuildEnvironment.isBuiltin(drv)) {
+            return false;
+        }
+        Optional<String> reason = services.loadRetry().reason(cores);
+        if (reason.isEmpty()) {
+            return false;
+        }
+        cores = 1;
+        anotherRound = true;
+        events.message(0, LoadRetry.message(failure, reason.get()));
+        trace(LoadRetry.trace(drvPath));
+        return true;
+    }
+
     private GoalStatus registerOutputs(ContainerLayout layout) {
         OutputRegistrar.Built built = new OutputRegistrar.Built(drvPath, drv,
                 new java.util.TreeSet<>(layout.inputPaths()), p -> builtAt(layout, p));
         try {
             boolean check = options.mode() == BuildOptions.CHECK;
             var scans = services.registrar.inspect(built, !check);
+            clock.mark("inspect");
             if (check) {
                 rounds.compareWithValid(scans, this::trace);
                 anotherRound = !rounds.finishRoundOfCheck();
             } else if (rounds.finishRound(scans)) {
                 services.registrar.commit(built, scans);
+                clock.mark("commit");
             } else {
                 anotherRound = true;
                 return GoalStatus.MISC_FAILURE; // not reported: the goal builds again
@@ -309,10 +358,10 @@ final class LocalBuild {
     }
 
     /**
-     * Removes the container and the build directory (unless kept). The deletions run after the goal
-     * has ended, on a virtual thread of their own: unmounting what the builder's namespace left on
-     * them costs tens of milliseconds, which would otherwise hold the build slot and the dependent
-     * goals. The container is first renamed aside, so a new build of the same derivation never meets it.
+     * Removes the build directory (unless kept) and the container. The container's deletion runs after
+     * the goal has ended, on a cleanup thread ({@link BuildServices#cleanUpLater}): unmounting what the
+     * builder's namespace left on it costs tens of milliseconds, which would otherwise hold the build
+     * slot and the dependent goals. The container is first renamed aside, so a new build of the same derivation never meets it.
      */
     private void cleanUp(ContainerLayout layout, BuildDirectory dir, boolean success) {
         Path container = null;
@@ -334,19 +383,18 @@ final class LocalBuild {
                 services.log.accept("making `" + dir.builderDir() + "' readable: " + e.getMessage());
             }
         }
-        Path aside = container;
-        Thread.ofVirtual().name("loomd-build-cleanup").start(() -> {
-            if (aside != null) {
-                deleteNow(aside);
+        if (!keep) {
+            try {
+                // plain files (a bind source, never a mount point): quick, and gone before the client hears
+                FileTrees.deleteRecursively(dir.outer());
+            } catch (IOException e) {
+                services.log.accept("deleting `" + dir.outer() + "': " + e.getMessage());
             }
-            if (!keep) {
-                try {
-                    FileTrees.deleteRecursively(dir.outer());
-                } catch (IOException e) {
-                    services.log.accept("deleting `" + dir.outer() + "': " + e.getMessage());
-                }
-            }
-        });
+        }
+        if (container != null) {
+            Path aside = container;
+            services.cleanUpLater(() -> deleteNow(aside));
+        }
     }
 
     private void deleteNow(Path container) {

@@ -252,6 +252,9 @@ public final class DaemonProcess implements AutoCloseable {
             if (tcp) {
                 cmd.add("--listen=127.0.0.1:" + port);
             }
+            // The shared test machine's real load would make failing builds retry (LoadRetry), changing what
+            // tests of failures see; tests of the retry turn it back on with their own --load-signal.
+            cmd.add("--retry-under-load=no");
             cmd.addAll(args);
             ProcessBuilder pb = new ProcessBuilder(cmd)
                     .redirectErrorStream(true)
