@@ -110,6 +110,9 @@ public final class CommandLine {
             new Option("idle-exit", '\0', Arg.REQUIRED, false, "SECONDS",
                     "[loomd] when socket-activated, exit after SECONDS with no session, build, substitution or "
                             + "GC (default 0: never); clients arriving meanwhile wait for the next activation"),
+            new Option("substituter", '\0', Arg.REQUIRED, false, "MODE",
+                    "[loomd] fetch substitutes with `helper' (default: upstream's `guix substitute') or `native' "
+                            + "(the daemon's own HTTP client, signature checks and decompression)"),
             new Option("help", '?', Arg.NONE, false, null, "give this help list"),
             new Option("usage", '\0', Arg.NONE, false, null, "give a short usage message"),
             new Option("version", 'V', Arg.NONE, false, null, "print program version"));
@@ -233,6 +236,7 @@ public final class CommandLine {
         private String durability = "batched";
         private String flushInterval = Long.toString(Durability.DEFAULT_FLUSH_INTERVAL.toMillis());
         private String idleExit = "0";
+        private String substituter = "helper";
 
         Builder(Map<String, String> env) {
             this.env = env;
@@ -294,6 +298,7 @@ public final class CommandLine {
                 case "durability" -> durability = v;
                 case "flush-interval" -> flushInterval = v;
                 case "idle-exit" -> idleExit = v;
+                case "substituter" -> substituter = v;
                 case "help" -> { return new Print(help()); }
                 case "usage" -> { return new Print(usage()); }
                 case "version" -> { return new Print(VERSION + "\n"); }
@@ -315,7 +320,16 @@ public final class CommandLine {
             Optional<Path> spawnerBinary = spawner == null || spawner.isEmpty()
                     ? Optional.empty() : Optional.of(Path.of(spawner).toAbsolutePath());
             return new DaemonConfig(settings, layout, List.copyOf(listen), connections, Duration.ofSeconds(grace), verbosity,
-                    sessionMarkers, spawnerBinary, durability(), Duration.ofSeconds(positive("idle-exit", idleExit)));
+                    sessionMarkers, spawnerBinary, durability(), Duration.ofSeconds(positive("idle-exit", idleExit)),
+                    nativeSubstituter());
+        }
+
+        private boolean nativeSubstituter() throws UsageException {
+            return switch (substituter) {
+                case "native" -> true;
+                case "helper" -> false;
+                default -> throw new UsageException("--substituter: `" + substituter + "' is neither `helper' nor `native'");
+            };
         }
 
         private Durability durability() throws UsageException {

@@ -96,7 +96,9 @@ public final class Main {
             BuildServices.attach(store, processes.spawner(), processes.monitor(), new LockerFileLocker(locker), env, log)
                     .useBuildUsers(config.settings().buildUsersGroup);
             Optional<String> guix = Backends.guixProgram(env);
-            if (guix.isPresent()) {
+            if (config.nativeSubstituter()) {
+                NativeSubstitutes.attach(store, layout, env, log);
+            } else if (guix.isPresent()) {
                 Substituters.attach(store, processes.spawner(), guix.get(), env, log);
             }
             listeners = listen(config, env, log);

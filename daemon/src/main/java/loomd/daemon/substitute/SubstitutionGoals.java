@@ -49,8 +49,7 @@ final class SubstitutionGoals {
         if (known != null) return known;
         l.tempRoot(path);
         if (!repair && subs.store.queries().isValidPath(path)) return remember(done, path, Outcome.SUBSTITUTED);
-        SubstitutableInfo info = subs.query.info(Substituters.options(settings), List.of(path),
-                m -> l.message(0, m)).get(path);
+        SubstitutableInfo info = subs.info(settings, List.of(path), m -> l.message(0, m)).get(path);
         if (info == null) return remember(done, path, Outcome.NO_SUBSTITUTERS);
         boolean lacking = false;
         boolean failed = false;
@@ -114,6 +113,7 @@ final class SubstitutionGoals {
         String path = info.path();
         if (!repair && subs.store.queries().isValidPath(path)) return Outcome.SUBSTITUTED;
         l.message(1, "fetching path `" + path + "'...");
+        if (subs.nativ != null) return NativeFetch.fetch(subs.nativ, settings, info, repair, l);
         Path physical = subs.store.config().physical(path);
         Path destination = repair ? Path.of(physical + ".tmp") : physical;
         FileTrees.deleteRecursively(destination);
@@ -141,12 +141,7 @@ final class SubstitutionGoals {
             Result r = SubstituteStatus.interpret(path, status, destination);
             if (r instanceof Result.Bad bad) {
                 FileTrees.deleteRecursively(destination);
-                l.message(1, bad.message());
-                if (settings.printBuildTrace) {
-                    if (status.startsWith("hash-mismatch ")) l.message(0, "@ " + status.replaceFirst(" ", " " + path + " "));
-                    l.message(0, "@ substituter-failed " + path + " " + status + " " + bad.message());
-                }
-                return new Outcome.Failed(bad.message());
+                return failed(settings, path, status, bad.message(), l);
             }
             Result.Good good = (Result.Good) r;
             if (repair) Files.move(destination, physical, StandardCopyOption.REPLACE_EXISTING);
@@ -158,6 +153,16 @@ final class SubstitutionGoals {
         }
         if (settings.printBuildTrace) l.message(0, "@ substituter-succeeded " + path);
         return Outcome.SUBSTITUTED;
+    }
+
+    /** A failed fetch as upstream reports it: the message at info, then the traces. */
+    static Outcome failed(Settings settings, String path, String status, String message, FetchListener l) {
+        l.message(1, message);
+        if (settings.printBuildTrace) {
+            if (status.startsWith("hash-mismatch ")) l.message(0, "@ " + status.replaceFirst(" ", " " + path + " "));
+            l.message(0, "@ substituter-failed " + path + " " + status + " " + message);
+        }
+        return new Outcome.Failed(message);
     }
 
     static boolean exists(Path p) {
