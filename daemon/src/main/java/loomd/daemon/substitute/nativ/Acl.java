@@ -1,6 +1,7 @@
 package loomd.daemon.substitute.nativ;
 
 import java.io.IOException;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -17,11 +18,15 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+
 /**
  * The authorized keys ({@code C/acl}) and the check of a narinfo's {@code Signature} against them,
  * in upstream's order (guix/pki.scm, {@code signature-case}): a signature naming its data and key,
  * else corrupt; the key in the ACL, else unauthorized; the signed hash equal to the narinfo's, else a
- * hash mismatch; then the Ed25519 check, with the JDK's provider, of the 32 hash bytes.
+ * hash mismatch; then the signature over the 32 hash bytes: ECDSA on the Ed25519 curve as Guix's keys
+ * sign ({@link EdwardsEcdsa}), or EdDSA through the JDK's provider.
  */
 public final class Acl {
     /** How a signature was judged; only {@link #VALID} lets a narinfo be used. */
@@ -86,7 +91,7 @@ public final class Acl {
                 && h.items().get(2) instanceof Sexp.Atom a ? Optional.of(a.bytes()) : Optional.empty());
         if (signed.isEmpty() || !Arrays.equals(signed.get(), narinfo.signedSha256().get())) return Verdict.HASH_MISMATCH;
         if (value.isEmpty()) return Verdict.INVALID;
-        return ed25519(key.get(), value.get(), signed.get()) ? Verdict.VALID : Verdict.INVALID;
+        return signatureHolds(key.get(), value.get(), signed.get()) ? Verdict.VALID : Verdict.INVALID;
     }
 
     /** The {@code Signature} field {@code 1;host;base64} as an s-expression (narinfo-signature->canonical-sexp). */
@@ -98,20 +103,39 @@ public final class Acl {
         throw new Sexp.Malformed("signature is not a list");
     }
 
-    private static boolean ed25519(Sexp.SList publicKey, Sexp.SList sigVal, byte[] message) {
+    /**
+     * The curve arithmetic of one signature: {@code ecdsa} (what Guix's keys make, see
+     * {@link EdwardsEcdsa}) or {@code eddsa} (keys made with libgcrypt's {@code eddsa} flag), each
+     * result kept in a bounded cache since a narinfo is checked at every lookup.
+     */
+    private static boolean signatureHolds(Sexp.SList publicKey, Sexp.SList sigVal, byte[] message) {
         Optional<byte[]> q = publicKey.find("q").flatMap(Sexp.SList::value);
         Optional<byte[]> r = sigVal.find("r").flatMap(Sexp.SList::value);
         Optional<byte[]> s = sigVal.find("s").flatMap(Sexp.SList::value);
         boolean ed = publicKey.find("curve").flatMap(Sexp.SList::value)
                 .map(c -> new String(c, StandardCharsets.ISO_8859_1).equals("Ed25519")).orElse(false);
-        if (!ed || q.isEmpty() || r.isEmpty() || s.isEmpty() || sigVal.find("eddsa").isEmpty()) return false;
+        boolean ecdsa = sigVal.find("ecdsa").isPresent();
+        if (!ed || q.isEmpty() || r.isEmpty() || s.isEmpty() || (!ecdsa && sigVal.find("eddsa").isEmpty())) return false;
+        HexFormat hex = HexFormat.of();
+        Checked key = new Checked(ecdsa, hex.formatHex(q.get()), hex.formatHex(message), hex.formatHex(r.get()),
+                hex.formatHex(s.get()));
+        return CHECKED.get(key, k -> ecdsa
+                ? EdwardsEcdsa.verify(q.get(), message, new BigInteger(1, r.get()), new BigInteger(1, s.get()))
+                : eddsa(q.get(), r.get(), s.get(), message));
+    }
+
+    private record Checked(boolean ecdsa, String q, String message, String r, String s) { }
+
+    private static final Cache<Checked, Boolean> CHECKED = Caffeine.newBuilder().maximumSize(100_000).build();
+
+    private static boolean eddsa(byte[] q, byte[] r, byte[] s, byte[] message) {
         try {
             Signature v = Signature.getInstance("Ed25519");
-            v.initVerify(publicKey(q.get()));
+            v.initVerify(publicKey(q));
             v.update(message);
             byte[] rs = new byte[64];
-            pad(r.get(), rs, 0);
-            pad(s.get(), rs, 32);
+            pad(r, rs, 0);
+            pad(s, rs, 32);
             return v.verify(rs);
         } catch (GeneralSecurityException | IllegalArgumentException e) {
             return false;
