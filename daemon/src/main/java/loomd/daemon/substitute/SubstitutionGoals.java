@@ -40,6 +40,7 @@ final class SubstitutionGoals {
 
     Outcome substitute(Settings settings, String path, boolean repair, FetchListener l)
             throws IOException, InterruptedException {
+        if (subs.nativ != null) return new ParallelClosure(this, settings, l).goal(path, repair);
         return goal(settings, path, repair, l, new HashMap<>());
     }
 
@@ -51,20 +52,35 @@ final class SubstitutionGoals {
         if (!repair && subs.store.queries().isValidPath(path)) return remember(done, path, Outcome.SUBSTITUTED);
         SubstitutableInfo info = subs.info(settings, List.of(path), m -> l.message(0, m)).get(path);
         if (info == null) return remember(done, path, Outcome.NO_SUBSTITUTERS);
+        List<Outcome> refs = new java.util.ArrayList<>();
+        for (String ref : info.references()) {
+            if (!ref.equals(path)) refs.add(goal(settings, ref, false, l, done));
+        }
+        Outcome closure = closure(refs);
+        return remember(done, path, closure != null ? closure : shared(settings, info, repair, l));
+    }
+
+    /** What the references' outcomes make of the goal (§5.3 step 3); null when all were substituted. */
+    static Outcome closure(List<Outcome> refs) {
         boolean lacking = false;
         boolean failed = false;
-        for (String ref : info.references()) {
-            if (ref.equals(path)) continue;
-            Outcome o = goal(settings, ref, false, l, done);
+        for (Outcome o : refs) {
             if (!(o instanceof Outcome.Substituted)) {
                 failed = true;
                 lacking |= !(o instanceof Outcome.Failed);
             }
         }
-        if (failed) {
-            return remember(done, path, lacking ? Outcome.INCOMPLETE_CLOSURE : new Outcome.Failed(""));
-        }
-        return remember(done, path, shared(settings, info, repair, l));
+        if (!failed) return null;
+        return lacking ? Outcome.INCOMPLETE_CLOSURE : new Outcome.Failed("");
+    }
+
+    /** The query step of a goal: what the substituters say of {@code path}, or null for none. */
+    SubstitutableInfo info(Settings settings, String path, FetchListener l) throws IOException, InterruptedException {
+        return subs.info(settings, List.of(path), m -> l.message(0, m)).get(path);
+    }
+
+    boolean valid(String path) {
+        return subs.store.queries().isValidPath(path);
     }
 
     private static Outcome remember(Map<String, Outcome> done, String path, Outcome o) {
@@ -73,7 +89,7 @@ final class SubstitutionGoals {
     }
 
     /** One fetch of {@code info.path()} at a time in the daemon; others wait for it. */
-    private Outcome shared(Settings settings, SubstitutableInfo info, boolean repair, FetchListener l)
+    Outcome shared(Settings settings, SubstitutableInfo info, boolean repair, FetchListener l)
             throws IOException, InterruptedException {
         while (true) {
             CompletableFuture<Outcome> mine = new CompletableFuture<>();
