@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import loomd.posix.FdPassing;
 import loomd.posix.Fds;
+import loomd.posix.HelperBinary;
 import loomd.posix.HelperSocket;
 import loomd.posix.PosixException;
 
@@ -84,11 +85,10 @@ final class LockerLink {
         Process process = null;
         LockerLink link;
         try {
-            process = new ProcessBuilder(program.command(socket.path()))
+            process = HelperBinary.start(new ProcessBuilder(program.command(socket.path()))
                     .redirectInput(ProcessBuilder.Redirect.PIPE)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .redirectError(ProcessBuilder.Redirect.INHERIT)
-                    .start();
+                    .redirectError(ProcessBuilder.Redirect.INHERIT));
             process.getOutputStream().close();
             link = new LockerLink(generation, process, socket.accept(process, START_TIMEOUT));
         } catch (IOException | RuntimeException e) {

@@ -57,6 +57,33 @@ public final class HelperBinary {
         return target;
     }
 
+    /**
+     * Starts {@code builder}, retrying while the kernel says the binary is busy (ETXTBSY). The daemon
+     * extracts and starts its helpers from several threads at once: a child forked for one helper holds,
+     * until its exec, a copy of the descriptor another thread is writing the other helper's binary
+     * through, and exec of that binary fails meanwhile. The window is the child's fork-to-exec time.
+     */
+    public static Process start(ProcessBuilder builder) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return builder.start();
+            } catch (IOException e) {
+                if (attempt == BUSY_ATTEMPTS || e.getMessage() == null || !e.getMessage().contains("error=26,")) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(BUSY_PAUSE_MILLIS * attempt);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while starting " + builder.command().get(0), e);
+            }
+        }
+    }
+
+    private static final int BUSY_ATTEMPTS = 20;
+    private static final long BUSY_PAUSE_MILLIS = 5;
+
     private static String shortHash(byte[] bytes) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes), 0, 8);

@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import loomd.posix.FdPassing;
 import loomd.posix.Fds;
+import loomd.posix.HelperBinary;
 import loomd.posix.HelperSocket;
 import loomd.posix.PosixException;
 import loomd.process.ExitStatus;
@@ -83,11 +84,10 @@ public final class SpawnerClient implements Spawner {
         SpawnerClient client;
         Process process = null;
         try {
-            process = new ProcessBuilder(binary.toString(), socket.path().toString(),
+            process = HelperBinary.start(new ProcessBuilder(binary.toString(), socket.path().toString(),
                     Long.toString(ProcessHandle.current().pid()))
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .redirectError(ProcessBuilder.Redirect.INHERIT)
-                    .start();
+                    .redirectError(ProcessBuilder.Redirect.INHERIT));
             Process started = process;
             started.getOutputStream().close();
             client = new SpawnerClient(started, socket.accept(started, LAUNCH_TIMEOUT));

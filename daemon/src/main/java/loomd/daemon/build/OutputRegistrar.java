@@ -91,16 +91,37 @@ public final class OutputRegistrar {
 
     /** Steps 10 and 12: the reference restrictions, then every output registered in ONE call. */
     public List<Registration> commit(Built b, SortedMap<String, Scanned> scans) throws BuildFailure {
-        Map<String, SortedSet<String>> refs = new TreeMap<>();
-        scans.forEach((p, s) -> refs.put(p, s.result().references()));
-        ReferenceRestrictions.check(b.drv(), store.config().storeDir().path(), refs, this::dbReferences);
-        List<Registration> batch = new ArrayList<>();
-        scans.forEach((p, s) -> batch.add(Registration.of(p, s.result().nar().narHash().toBase16(),
-                s.result().nar().narSize(), s.result().references(), b.drvPath())));
-        // Not synced here: outputs are registered above the durable checkpoint, so the start after a
-        // power cut verifies them like any add (store package-info, "Durability").
-        store.adds().registerValidPaths(batch);
-        return batch;
+        try {
+            Map<String, SortedSet<String>> refs = new TreeMap<>();
+            scans.forEach((p, s) -> refs.put(p, s.result().references()));
+            ReferenceRestrictions.check(b.drv(), store.config().storeDir().path(), refs, this::dbReferences);
+            List<Registration> batch = new ArrayList<>();
+            scans.forEach((p, s) -> batch.add(Registration.of(p, s.result().nar().narHash().toBase16(),
+                    s.result().nar().narSize(), s.result().references(), b.drvPath())));
+            // Not synced here: outputs are registered above the durable checkpoint, so the start after a
+            // power cut verifies them like any add (store package-info, "Durability").
+            store.adds().registerValidPaths(batch);
+            return batch;
+        } catch (BuildFailure | RuntimeException e) {
+            discard(scans, e);
+            throw e;
+        }
+    }
+
+    /**
+     * Removes outputs already moved into the store that will not be registered (a rejected reference,
+     * a full disk): no contents without registration. The goal still holds the outputs' locks.
+     */
+    private void discard(SortedMap<String, Scanned> scans, Exception failure) {
+        for (Scanned s : scans.values()) {
+            if (s.at().equals(store.config().physical(s.path()))) {
+                try {
+                    FileTrees.deleteRecursively(s.at());
+                } catch (IOException e) {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
     }
 
     private static void checkPresent(String drvPath, String path, Path at) throws BuildFailure {

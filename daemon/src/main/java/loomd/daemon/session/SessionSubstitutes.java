@@ -73,11 +73,22 @@ final class SessionSubstitutes implements FetchListener {
         }
     }
 
+    /**
+     * One frame per line, as upstream's client sees the helper's lines however the pipe's reads fell
+     * (transcript 28): a chunk holding two lines would otherwise reach the client as one message.
+     */
     @Override
     public void output(byte[] chunk) {
         if (s.stderr.verbosity() < s.settings.buildVerbosity) return;
         try {
-            s.stderr.next(chunk);
+            int from = 0;
+            for (int i = 0; i < chunk.length; i++) {
+                if (chunk[i] == '\n' && i + 1 < chunk.length) {
+                    s.stderr.next(java.util.Arrays.copyOfRange(chunk, from, i + 1));
+                    from = i + 1;
+                }
+            }
+            s.stderr.next(from == 0 ? chunk : java.util.Arrays.copyOfRange(chunk, from, chunk.length));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

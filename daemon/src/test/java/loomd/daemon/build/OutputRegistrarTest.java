@@ -118,6 +118,9 @@ class OutputRegistrarTest {
         assertEquals("output (`" + LIB + "') is not allowed to refer to path `" + dep + "'", f.getMessage());
         assertFalse(store.queries().isValidPath(LIB));
         assertFalse(store.queries().isValidPath(OUT));
+        // Moved into the store before the check, and removed again: no contents without registration.
+        assertFalse(Files.exists(store.config().physical(LIB), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        assertFalse(Files.exists(store.config().physical(OUT), java.nio.file.LinkOption.NOFOLLOW_LINKS));
     }
 
     @Test

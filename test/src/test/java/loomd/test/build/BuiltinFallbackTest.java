@@ -28,7 +28,9 @@ class BuiltinFallbackTest {
     @RegisterExtension
     static final DaemonFixture daemon = new DaemonFixture(b -> {
         Path guix = Files.createDirectories(b.root().resolve("bin")).resolve("guix");
-        Files.writeString(guix, "#!/bin/sh\necho \"fake guix $1 $2 $3 NIX_STORE=$NIX_STORE\"\n"
+        Files.writeString(guix, "#!/bin/sh\n"
+                + "if [ \"$1\" = offload ]; then while read -r _; do echo '# decline'; done; exit 0; fi\n"
+                + "echo \"fake guix $1 $2 $3 NIX_STORE=$NIX_STORE\"\n"
                 + "printf '" + CONTENT.replace("\n", "\\n") + "' > \"" + b.root() + "$3\"\n");
         Files.setPosixFilePermissions(guix, PosixFilePermissions.fromString("rwxr-xr-x"));
         return b.env("GUIX", guix.toString());

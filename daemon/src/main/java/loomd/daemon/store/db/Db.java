@@ -21,12 +21,42 @@ public final class Db implements AutoCloseable {
     /** The prepared statement for {@code sql}, prepared once per connection. */
     public PreparedStatement stmt(String sql) throws SQLException {
         PreparedStatement ps = statements.get(sql);
+        if (ps != null && !reusable(ps)) {
+            statements.remove(sql);
+            closeQuietly(ps);
+            ps = null;
+        }
         if (ps == null) {
             ps = connection.prepareStatement(sql);
             statements.put(sql, ps);
+            ps.clearParameters();
         }
-        ps.clearParameters();
         return ps;
+    }
+
+    /**
+     * sqlite-jdbc finalizes a statement whose step failed (SQLITE_FULL, SQLITE_IOERR...): kept in the
+     * cache, it would fail every later use with "statement is not executing", the transaction control
+     * statements included, and wedge the writer for good. Such a statement is prepared anew.
+     */
+    private static boolean reusable(PreparedStatement ps) {
+        try {
+            if (ps.isClosed()) {
+                return false;
+            }
+            ps.clearParameters();
+            return true;
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    private static void closeQuietly(PreparedStatement ps) {
+        try {
+            ps.close();
+        } catch (SQLException ignored) {
+            // already finalized by the driver
+        }
     }
 
     /** Runs every statement of {@code sql} (sqlite3_exec: executeUpdate, unlike execute, runs them all). */
@@ -49,13 +79,7 @@ public final class Db implements AutoCloseable {
 
     @Override
     public void close() {
-        for (PreparedStatement ps : statements.values()) {
-            try {
-                ps.close();
-            } catch (SQLException ignored) {
-                // closing anyway
-            }
-        }
+        statements.values().forEach(Db::closeQuietly);
         statements.clear();
         try {
             connection.close();

@@ -122,6 +122,13 @@ final class GroupWriter {
         List<Outcome> outcomes;
         try {
             outcomes = busy.run(() -> transaction(writes), null);
+        } catch (GroupAborted aborted) {
+            // The failing write fails; the others lost their work with the transaction and run again.
+            aborted.write.result().completeExceptionally(aborted.failure);
+            List<Write<?>> rest = new ArrayList<>(writes);
+            rest.remove(aborted.write);
+            if (!rest.isEmpty()) commitGroup(rest);
+            return;
         } catch (RuntimeException | Error e) {
             for (Write<?> w : writes) w.result().completeExceptionally(e);
             return;
@@ -150,7 +157,7 @@ final class GroupWriter {
         } finally {
             if (!committed) {
                 try {
-                    writer.run("rollback;");
+                    writer.exec("rollback;"); // a fresh statement: the failure may have finalized cached ones
                 } catch (SQLException e) {
                     LOG.log(Level.DEBUG, "rollback failed (transaction already gone)", e);
                 }
@@ -167,19 +174,38 @@ final class GroupWriter {
             return new Outcome(value, null);
         } catch (SQLiteException e) {
             if (BusyRetry.isBusy(e)) throw e;
-            undo();
-            return new Outcome(null, new StoreException(e.getMessage(), e));
+            return undo(w, new StoreException(e.getMessage(), e));
         } catch (SQLException e) {
-            undo();
-            return new Outcome(null, new StoreException(e.getMessage(), e));
+            return undo(w, new StoreException(e.getMessage(), e));
         } catch (RuntimeException | Error e) {
-            undo();
-            return new Outcome(null, e);
+            return undo(w, e);
         }
     }
 
-    private void undo() throws SQLException {
-        writer.run("rollback to task;");
-        writer.run("release task;");
+    /**
+     * Rolls {@code w} back alone. On some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM) SQLite has
+     * already rolled the whole transaction back, savepoints included: then the group is aborted.
+     */
+    private Outcome undo(Write<?> w, Throwable failure) {
+        try {
+            writer.run("rollback to task;");
+            writer.run("release task;");
+        } catch (SQLException transactionGone) {
+            failure.addSuppressed(transactionGone);
+            throw new GroupAborted(w, failure);
+        }
+        return new Outcome(null, failure);
+    }
+
+    /** The transaction of a group ended under {@code write}'s failure. */
+    private static final class GroupAborted extends RuntimeException {
+        private final transient Write<?> write;
+        private final Throwable failure;
+
+        GroupAborted(Write<?> write, Throwable failure) {
+            super(failure.getMessage(), failure, false, false);
+            this.write = write;
+            this.failure = failure;
+        }
     }
 }
