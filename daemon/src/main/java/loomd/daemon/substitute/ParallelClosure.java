@@ -88,26 +88,63 @@ final class ParallelClosure {
         }
     }
 
-    /** The session's listener, one call at a time (it writes to the client's socket). */
-    private record Serialised(FetchListener inner) implements FetchListener {
-        @Override
-        public synchronized void message(int level, String text) {
-            inner.message(level, text);
+    /**
+     * The session's listener shared by the threads: messages one at a time (they write to the client's
+     * socket), temp roots one at a time under their own lock, and the hang-up probe asked at most every
+     * {@link #PROBE_NANOS} by whichever thread comes first (every transfer polls it; a hang-up seen
+     * once is rethrown to all).
+     */
+    private static final class Serialised implements FetchListener {
+        private static final long PROBE_NANOS = 50_000_000L;
+        private final FetchListener inner;
+        private final Object messages = new Object();
+        private final Object roots = new Object();
+        private final Object probe = new Object();
+        private volatile long probedAt = System.nanoTime() - PROBE_NANOS;
+        private volatile RuntimeException hangUp;
+
+        Serialised(FetchListener inner) {
+            this.inner = inner;
         }
 
         @Override
-        public synchronized void output(byte[] chunk) {
-            inner.output(chunk);
+        public void message(int level, String text) {
+            synchronized (messages) {
+                inner.message(level, text);
+            }
         }
 
         @Override
-        public synchronized void checkCancelled() {
-            inner.checkCancelled();
+        public void output(byte[] chunk) {
+            synchronized (messages) {
+                inner.output(chunk);
+            }
         }
 
         @Override
-        public synchronized void tempRoot(String path) {
-            inner.tempRoot(path);
+        public void checkCancelled() {
+            RuntimeException seen = hangUp;
+            if (seen != null) throw seen;
+            if (System.nanoTime() - probedAt < PROBE_NANOS) return;
+            synchronized (probe) {
+                if (System.nanoTime() - probedAt < PROBE_NANOS) return;
+                try {
+                    synchronized (messages) {
+                        inner.checkCancelled(); // the session's stderr is one object: not beside a message
+                    }
+                } catch (RuntimeException e) {
+                    hangUp = e;
+                    throw e;
+                }
+                probedAt = System.nanoTime();
+            }
+        }
+
+        @Override
+        public void tempRoot(String path) {
+            synchronized (roots) {
+                inner.tempRoot(path);
+            }
         }
     }
 }

@@ -81,6 +81,9 @@ final class NarServer implements AutoCloseable {
     private final String storeDir;
     private final Map<String, File> files = new ConcurrentHashMap<>();
     final List<String> requests = new CopyOnWriteArrayList<>();
+    /** When each request arrived and when its answer was written, in ms since the server started. */
+    final List<String> timeline = new CopyOnWriteArrayList<>();
+    private final long started = System.nanoTime();
 
     NarServer(String storeDir) throws IOException {
         this.storeDir = storeDir;
@@ -122,10 +125,19 @@ final class NarServer implements AutoCloseable {
     byte[] publish(Item item, Key key) throws IOException, GeneralSecurityException {
         byte[] nar = nar(item.contents());
         byte[] compressed = compress(item.compression(), nar);
-        String narName = "nar/" + item.compression() + "/" + hashPart(item.path()) + ".nar";
+        String narName = narName(item);
         put(narName, compressed, Behaviour.NORMAL);
         putNarinfo(item.path(), signed(narinfo(item, narName, nar, compressed.length), key), Behaviour.NORMAL);
         return nar;
+    }
+
+    String narName(Item item) {
+        return "nar/" + item.compression() + "/" + hashPart(item.path()) + ".nar";
+    }
+
+    /** The bytes served for {@code item}'s NAR. */
+    byte[] compressedNar(Item item) {
+        return files.get("/" + narName(item)).bytes();
     }
 
     void putNarinfo(String path, String text, Behaviour how) {
@@ -202,6 +214,7 @@ final class NarServer implements AutoCloseable {
     private void handle(HttpExchange x) throws IOException {
         String path = x.getRequestURI().getPath();
         requests.add(path);
+        long arrived = (System.nanoTime() - started) / 1_000_000;
         File f = files.get(path);
         try (x) {
             if (f == null) {
@@ -220,6 +233,7 @@ final class NarServer implements AutoCloseable {
             long limit = how.dropAfter() >= 0 ? Math.min(how.dropAfter(), f.bytes().length) : f.bytes().length;
             out.write(f.bytes(), 0, (int) limit);
             out.flush();
+            timeline.add(arrived + "-" + (System.nanoTime() - started) / 1_000_000 + " " + path);
             if (how.stallAfterMillis() > 0) sleep(how.stallAfterMillis());
             if (limit < f.bytes().length) {
                 // Dropping the connection mid-body: the client sees fewer bytes than announced.
