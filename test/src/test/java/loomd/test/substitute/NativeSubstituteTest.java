@@ -185,6 +185,12 @@ class NativeSubstituteTest {
         assertEquals(List.of(), tempEntries(), "no staged tree left behind");
     }
 
+    /** Neither the path nor any staged tree is in the store. */
+    void assertNothingLeftOf(String path) throws IOException {
+        assertFalse(Files.exists(physical(path)));
+        assertEquals(List.of(), tempEntries());
+    }
+
     List<String> tempEntries() throws IOException {
         try (Stream<Path> s = Files.list(daemon.process().physicalStoreDir())) {
             return s.map(p -> p.getFileName().toString()).filter(n -> !n.matches("[0-9a-z]{32}-.*") && !n.equals(".links"))
@@ -222,8 +228,7 @@ class NativeSubstituteTest {
             assertEquals("build of `" + it.path() + "' failed", e.getMessage());
             assertFalse(c.isValidPath(it.path()));
         }
-        assertFalse(Files.exists(physical(it.path())));
-        assertEquals(List.of(), tempEntries());
+        assertNothingLeftOf(it.path());
     }
 
     @Test
@@ -331,8 +336,7 @@ class NativeSubstituteTest {
         try (StoreClient check = client(SERVER.url())) {
             assertFalse(check.isValidPath(hung.path()));
         }
-        assertFalse(Files.exists(physical(hung.path())));
-        assertEquals(List.of(), tempEntries());
+        assertNothingLeftOf(hung.path());
     }
 
     @Test
