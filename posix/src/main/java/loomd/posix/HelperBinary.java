@@ -68,7 +68,7 @@ public final class HelperBinary {
             try {
                 return builder.start();
             } catch (IOException e) {
-                if (attempt == BUSY_ATTEMPTS || e.getMessage() == null || !e.getMessage().contains("error=26,")) {
+                if (attempt == BUSY_ATTEMPTS || !textFileBusy(e)) {
                     throw e;
                 }
             }
@@ -81,8 +81,15 @@ public final class HelperBinary {
         }
     }
 
-    private static final int BUSY_ATTEMPTS = 20;
-    private static final long BUSY_PAUSE_MILLIS = 5;
+    /** About 5 s in all: the fork-to-exec window of a child of a loaded machine can last that long. */
+    private static final int BUSY_ATTEMPTS = 40;
+    private static final long BUSY_PAUSE_MILLIS = 6;
+
+    /** The JDK says it "error=26, Text file busy" (posix_spawn) or "Exec failed, error: 26 (...)" (jspawnhelper). */
+    static boolean textFileBusy(IOException e) {
+        String m = e.getMessage();
+        return m != null && (m.contains("error=26,") || m.contains("error: 26 "));
+    }
 
     private static String shortHash(byte[] bytes) {
         try {

@@ -39,7 +39,8 @@ final class BuildDag {
             root(c, rootsDir, drvs.addBusybox(work), "busybox");
             for (int i = 0; i < size; i++) {
                 Map<String, List<String>> inputs = new TreeMap<>();
-                StringBuilder script = new StringBuilder("echo node-" + seed + "-" + i + " > $out");
+                // set -e: an input deleted under a running build fails it, instead of a shorter output.
+                StringBuilder script = new StringBuilder("set -e; echo node-" + seed + "-" + i + " > $out");
                 int layerStart = Math.max(0, (i / width - 1) * width);
                 for (int k = 0; k < 2 && i >= width; k++) {
                     Node input = nodes.get(layerStart + random.nextInt(width));
@@ -71,7 +72,7 @@ final class BuildDag {
         // The store's physical location never changes across daemon restarts: the first daemon's is fine.
         Derivations drvs = new Derivations(daemon, c);
         try {
-            Derivation drv = drvs.make("fresh", "echo fresh-" + random.nextLong() + " > $out; cat " + input.outPath()
+            Derivation drv = drvs.make("fresh", "set -e; echo fresh-" + random.nextLong() + " > $out; cat " + input.outPath()
                     + " >> $out", List.of("out"), Map.of(input.drvPath(), List.of("out")), Map.of(), null);
             return new Node(drvs.add(drv), drv.outputs().get("out").path());
         } catch (java.io.IOException | RuntimeException e) {

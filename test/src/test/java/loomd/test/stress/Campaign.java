@@ -29,7 +29,7 @@ final class Campaign {
 
     record Result(String table, List<String> violations, int faultsInjected, int daemonKills, long acknowledged,
                   long slowestAnswerAfterFaultMillis, long unanswered, long databaseLocked, double opsPerSecond,
-                  double buildsPerMinute) {}
+                  double buildsPerMinute, double queriesPerSecond) {}
 
     /** Builds running or being started when a builder or the spawner dies fail with it; later ones must not. */
     static final long FAILED_BUILDS_PER_KILL = 20;
@@ -68,17 +68,24 @@ final class Campaign {
             long gap = config.duration().toNanos() / (schedule.size() + 1);
             for (Faults.Kind kind : schedule) {
                 TimeUnit.NANOSECONDS.sleep(gap);
-                events.add(kind + ": " + faults.inject(kind));
+                long at = System.nanoTime();
+                String what = faults.inject(kind);
                 if (kind == Faults.Kind.KILL_DAEMON) daemonKills++;
                 TimeUnit.MILLISECONDS.sleep(config.settle().toMillis());
+                long judged = System.nanoTime();
                 slowestAnswer = Math.max(slowestAnswer, judge(gate, invariants, load, tally, kind.toString(), false));
+                // When and how long: where a run's wall time goes (the CI version has a budget).
+                events.add(String.format("%s: %s (at %.0f s; fault %.1f s, judge %.1f s)", kind, what,
+                        (at - started) / 1e9, (judged - at) / 1e9, (System.nanoTime() - judged) / 1e9));
             }
             long left = config.duration().toNanos() - (System.nanoTime() - started);
             if (left > 0) TimeUnit.NANOSECONDS.sleep(left);
             load.stop();
         }
         double seconds = (System.nanoTime() - started) / 1e9;
+        long endJudge = System.nanoTime();
         slowestAnswer = Math.max(slowestAnswer, judge(gate, invariants, load, tally, "end", true));
+        events.add(String.format("end: load %.0f s, final judge %.1f s", seconds, (System.nanoTime() - endJudge) / 1e9));
         List<String> violations = new ArrayList<>(tally.violations());
         long kills = schedule.stream().filter(k -> k == Faults.Kind.KILL_SPAWNER || k == Faults.Kind.KILL_BUILDER).count();
         if (tally.killedUnder() > FAILED_BUILDS_PER_KILL * kills) {
@@ -89,7 +96,8 @@ final class Campaign {
         daemon.close();
         String table = tally.table() + String.join("\n", events) + "\n";
         return new Result(table, violations, schedule.size(), daemonKills, load.acknowledged().size(), slowestAnswer,
-                tally.unanswered(), tally.databaseLocked(), tally.total() / seconds, tally.builds() * 60 / seconds);
+                tally.unanswered(), tally.databaseLocked(), tally.total() / seconds, tally.builds() * 60 / seconds,
+                tally.queries() / seconds);
     }
 
     private DaemonProcess start() throws Exception {

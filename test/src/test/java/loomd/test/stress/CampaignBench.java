@@ -54,8 +54,8 @@ class CampaignBench {
             System.out.printf("| requests unanswered > 10 s | %d |%n| 'database is locked' to a client | %d |%n",
                     r.unanswered(), r.databaseLocked());
             System.out.printf("| slowest answer after a fault | %d ms |%n", r.slowestAnswerAfterFaultMillis());
-            System.out.printf("| sustained at %d clients | %.0f requests/s, %.0f builds/min |%n", config.clients(),
-                    r.opsPerSecond(), r.buildsPerMinute());
+            System.out.printf("| sustained at %d clients | %.0f operations/s, %.0f query requests/s, %.0f builds/min |%n",
+                    config.clients(), r.opsPerSecond(), r.queriesPerSecond(), r.buildsPerMinute());
             System.out.println("violations (" + r.violations().size() + "):");
             r.violations().stream().limit(50).forEach(v -> System.out.println("  " + v));
         }

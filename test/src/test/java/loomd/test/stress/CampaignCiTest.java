@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The short campaign of every CI run (issue 15): 16 clients for 75 s with each fault once (the disk
+ * The short campaign of every CI run (issue 15): 16 clients for 60 s with each fault once (the disk
  * one where the test may mount a file system), then 20,000 fuzzed frames against a fresh daemon. Any
  * violation fails the build; the full campaign is {@link CampaignBench}.
  */
@@ -24,7 +24,7 @@ class CampaignCiTest {
     @Test
     void shortCampaignLosesNothingAndLeavesNothing() throws Exception {
         try (SizedFileSystem fs = SizedFileSystem.mountIfRoot(dir.resolve("fs"), 768)) {
-            Campaign.Config config = new Campaign.Config(Duration.ofSeconds(75), 16, 15, 30, 1,
+            Campaign.Config config = new Campaign.Config(Duration.ofSeconds(60), 16, 15, 30, 1,
                     Duration.ofSeconds(2), List.of("--max-jobs=4"), EnumSet.allOf(Faults.Kind.class));
             Campaign.Result r = new Campaign(config, fs.dir().resolve("store"), fs.fillable() ? fs.dir().resolve("filler") : null).run();
             System.out.println(r.table());

@@ -9,6 +9,7 @@ final class DaemonError {
 
     static boolean isExpected(Workload.Op op, String message) {
         return message.contains("No space left on device") // the disk-full fault
+                || message.contains("database or disk is full") // the same, met by SQLite (SQLITE_FULL)
                 || message.contains("the locker process is unavailable") // right after the locker's kill -9
                 || (op == Workload.Op.EXPORT_IMPORT && message.contains("lacks a signature")) // Guix requires one, even trusted
                 || (op == Workload.Op.GC_SPECIFIC && message.contains("is still alive")) // live again since listed

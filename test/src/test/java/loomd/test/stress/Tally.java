@@ -20,6 +20,7 @@ final class Tally {
     private final LongAdder databaseLocked = new LongAdder();
     private final LongAdder connectionsLost = new LongAdder();
     private final LongAdder built = new LongAdder();
+    private final LongAdder queries = new LongAdder();
     private final LongAdder killedUnder = new LongAdder();
     private final Map<String, LongAdder> daemonErrors = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> buildFailures = new ConcurrentHashMap<>();
@@ -68,6 +69,11 @@ final class Tally {
     long killedUnder() { return killedUnder.sum(); }
 
     void built() { built.increment(); }
+
+    /** Query requests answered (each QUERY operation sends several). */
+    void queried(int requests) { queries.add(requests); }
+
+    long queries() { return queries.sum(); }
 
     void connectionLost(Exception e) { connectionsLost.increment(); }
 

@@ -152,6 +152,7 @@ final class Workload {
             if (!c.isValidPath(p)) tally.violation("acknowledged path reported invalid by the daemon: " + p);
             c.queryPathInfo(p);
             c.queryReferrers(p);
+            tally.queried(3);
         }
     }
 
