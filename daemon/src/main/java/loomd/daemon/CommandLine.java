@@ -116,6 +116,9 @@ public final class CommandLine {
             new Option("load-signal", '\0', Arg.REQUIRED, false, "FILE",
                     "[loomd] read the load from FILE (first line as /proc/loadavg, further lines as "
                             + "/proc/pressure/memory) instead of the kernel's files, for --retry-under-load"),
+            new Option("substituter", '\0', Arg.REQUIRED, false, "MODE",
+                    "[loomd] fetch substitutes with `helper' (default: upstream's `guix substitute') or `native' "
+                            + "(the daemon's own HTTP client, signature checks and decompression)"),
             new Option("help", '?', Arg.NONE, false, null, "give this help list"),
             new Option("usage", '\0', Arg.NONE, false, null, "give a short usage message"),
             new Option("version", 'V', Arg.NONE, false, null, "print program version"));
@@ -239,6 +242,7 @@ public final class CommandLine {
         private String durability = "batched";
         private String flushInterval = Long.toString(Durability.DEFAULT_FLUSH_INTERVAL.toMillis());
         private String idleExit = "0";
+        private String substituter = "helper";
 
         Builder(Map<String, String> env) {
             this.env = env;
@@ -302,6 +306,7 @@ public final class CommandLine {
                 case "idle-exit" -> idleExit = v;
                 case "retry-under-load" -> settings.retryUnderLoad = yesNo(v);
                 case "load-signal" -> settings.loadSignal = v;
+                case "substituter" -> substituter = v;
                 case "help" -> { return new Print(help()); }
                 case "usage" -> { return new Print(usage()); }
                 case "version" -> { return new Print(VERSION + "\n"); }
@@ -323,7 +328,16 @@ public final class CommandLine {
             Optional<Path> spawnerBinary = spawner == null || spawner.isEmpty()
                     ? Optional.empty() : Optional.of(Path.of(spawner).toAbsolutePath());
             return new DaemonConfig(settings, layout, List.copyOf(listen), connections, Duration.ofSeconds(grace), verbosity,
-                    sessionMarkers, spawnerBinary, durability(), Duration.ofSeconds(positive("idle-exit", idleExit)));
+                    sessionMarkers, spawnerBinary, durability(), Duration.ofSeconds(positive("idle-exit", idleExit)),
+                    nativeSubstituter());
+        }
+
+        private boolean nativeSubstituter() throws UsageException {
+            return switch (substituter) {
+                case "native" -> true;
+                case "helper" -> false;
+                default -> throw new UsageException("--substituter: `" + substituter + "' is neither `helper' nor `native'");
+            };
         }
 
         private Durability durability() throws UsageException {

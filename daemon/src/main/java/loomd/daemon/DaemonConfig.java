@@ -22,7 +22,9 @@ import loomd.daemon.store.Durability;
  * @param durability when adds are acknowledged and how often they are synced ({@code --durability},
  *        {@code --flush-interval})
  * @param idleExit {@code --idle-exit}: when socket-activated, exit after this long with nothing to do; zero: never
+ * @param nativeSubstituter {@code --substituter=native}: substitutes fetched by the daemon itself rather than
+ *        by upstream's {@code guix substitute} helpers (the default, {@code --substituter=helper})
  */
 public record DaemonConfig(Settings settings, Layout layout, List<String> listen, ConnectionLimits connections,
         Duration shutdownGrace, int verbosity, boolean sessionMarkers, Optional<Path> spawnerBinary,
-        Durability durability, Duration idleExit) { }
+        Durability durability, Duration idleExit, boolean nativeSubstituter) { }

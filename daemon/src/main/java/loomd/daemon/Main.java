@@ -98,7 +98,9 @@ public final class Main {
                     .useBuildUsers(config.settings().buildUsersGroup)
                     .retryUnderLoad(LoadRetry.of(config.settings().retryUnderLoad, config.settings().loadSignal));
             Optional<String> guix = Backends.guixProgram(env);
-            if (guix.isPresent()) {
+            if (config.nativeSubstituter()) {
+                NativeSubstitutes.attach(store, layout, env, log);
+            } else if (guix.isPresent()) {
                 Substituters.attach(store, processes.spawner(), guix.get(), env, log);
             }
             listeners = listen(config, env, log);

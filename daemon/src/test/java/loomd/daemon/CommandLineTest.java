@@ -99,6 +99,16 @@ class CommandLineTest {
     }
 
     @Test
+    void substituterMode() throws Exception {
+        assertEquals(false, run(Map.of()).nativeSubstituter(), "upstream's helper by default");
+        assertEquals(true, run(Map.of(), "--substituter=native").nativeSubstituter());
+        assertEquals(false, run(Map.of(), "--substituter", "helper").nativeSubstituter());
+        CommandLine.UsageException e = assertThrows(CommandLine.UsageException.class,
+                () -> CommandLine.parse(List.of("--substituter=guile"), Map.of()));
+        assertEquals("--substituter: `guile' is neither `helper' nor `native'", e.getMessage());
+    }
+
+    @Test
     void durabilityOptions() throws Exception {
         assertEquals(new Durability(Durability.Mode.BATCHED, Duration.ofSeconds(1)), run(Map.of()).durability());
         assertEquals(new Durability(Durability.Mode.STRICT, Duration.ofMillis(250)),

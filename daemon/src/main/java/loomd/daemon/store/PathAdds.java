@@ -54,6 +54,19 @@ public final class PathAdds {
         }
     }
 
+    /**
+     * Installs {@code staged} as {@code registration.path()} (the native substituter): as an add, the
+     * tree is canonicalised, renamed under the path's lock and registered in one transaction, so a
+     * kill leaves either nothing or a complete valid item. A path valid already (another session's
+     * substitution won) is left alone and the staged copy dropped. Consumes (closes) {@code staged}.
+     */
+    public void installStaged(StagedNar staged, Registration registration) throws IOException {
+        StrictPaths.check(storeDir, registration.path());
+        try (staged) {
+            adder.install(List.of(new PathAdder.Install(staged.tempName(), registration)));
+        }
+    }
+
     /** {@code wopAddTextToStore}, including the {@code .drv} checks and DerivationOutputs rows. */
     public String addTextToStore(String name, byte[] text, SortedSet<String> refs, SessionRoots roots) {
         try {

@@ -12,6 +12,7 @@ import loomd.daemon.Settings;
 import loomd.daemon.SettingsException;
 import loomd.daemon.store.LocalStore;
 import loomd.daemon.store.StoreException;
+import loomd.daemon.substitute.nativ.NativeSubstituter;
 import loomd.spawner.Spawner;
 
 /**
@@ -35,18 +36,39 @@ public final class Substituters implements AutoCloseable {
     final FetchHelpers fetchHelpers;
     final SubstituteQuery query;
     final SubstitutionGoals goals;
+    /** Set in native mode ({@code --substituter=native}), where no helper is ever started. */
+    final NativeSubstituter nativ;
 
     private Substituters(LocalStore store, Spawner spawner, String program, Map<String, String> env,
             Consumer<String> log) {
         this.store = store;
         this.program = program;
         this.log = log;
+        this.nativ = null;
         Map<String, String> environment = Map.copyOf(env);
         this.queryHelpers = new QueryHelpers(o -> HelperProcess.start(spawner, program, "--query", environment, o),
                 QUERY_HELPERS);
         this.fetchHelpers = new FetchHelpers(o -> HelperProcess.start(spawner, program, "--substitute", environment, o));
         this.query = new SubstituteQuery(queryHelpers, store.config().storeDir(), program);
         this.goals = new SubstitutionGoals(this);
+    }
+
+    private Substituters(LocalStore store, NativeSubstituter nativ, Consumer<String> log) {
+        this.store = store;
+        this.program = "loomd";
+        this.log = log;
+        this.nativ = nativ;
+        this.queryHelpers = null;
+        this.fetchHelpers = null;
+        this.query = null;
+        this.goals = new SubstitutionGoals(this);
+    }
+
+    /** Makes substitutes available to the sessions of {@code store} through the daemon's own substituter. */
+    public static Substituters attachNative(LocalStore store, NativeSubstituter nativ, Consumer<String> log) {
+        Substituters s = new Substituters(store, nativ, log);
+        BY_STORE.put(store, s);
+        return s;
     }
 
     /** Makes substitutes available to the sessions of {@code store}, running {@code program substitute}. */
@@ -63,18 +85,20 @@ public final class Substituters implements AutoCloseable {
 
     /** How many query helper processes were started so far. */
     public int queryHelpersStarted() {
-        return queryHelpers.started();
+        return queryHelpers == null ? 0 : queryHelpers.started();
     }
 
     /** {@code have}: the substitutable ones of {@code paths}; diagnostics go to {@code messages}. */
     public SortedSet<String> have(Settings settings, Collection<String> paths, Consumer<String> messages)
             throws IOException, InterruptedException {
+        if (nativ != null) return new java.util.TreeSet<>(nativ.info(settings, paths).keySet());
         return query.have(options(settings), paths, messages);
     }
 
     /** {@code info}: what the substituter says of each substitutable path of {@code paths}. */
     public Map<String, SubstitutableInfo> info(Settings settings, Collection<String> paths,
             Consumer<String> messages) throws IOException, InterruptedException {
+        if (nativ != null) return nativ.info(settings, paths);
         return query.info(options(settings), paths, messages);
     }
 
@@ -99,6 +123,10 @@ public final class Substituters implements AutoCloseable {
     @Override
     public void close() {
         BY_STORE.remove(store, this);
+        if (nativ != null) {
+            nativ.close();
+            return;
+        }
         queryHelpers.close();
         fetchHelpers.close();
     }

@@ -40,6 +40,7 @@ final class SubstitutionGoals {
 
     Outcome substitute(Settings settings, String path, boolean repair, FetchListener l)
             throws IOException, InterruptedException {
+        if (subs.nativ != null) return new ParallelClosure(this, settings, l).goal(path, repair);
         return goal(settings, path, repair, l, new HashMap<>());
     }
 
@@ -49,23 +50,37 @@ final class SubstitutionGoals {
         if (known != null) return known;
         l.tempRoot(path);
         if (!repair && subs.store.queries().isValidPath(path)) return remember(done, path, Outcome.SUBSTITUTED);
-        SubstitutableInfo info = subs.query.info(Substituters.options(settings), List.of(path),
-                m -> l.message(0, m)).get(path);
+        SubstitutableInfo info = subs.info(settings, List.of(path), m -> l.message(0, m)).get(path);
         if (info == null) return remember(done, path, Outcome.NO_SUBSTITUTERS);
+        List<Outcome> refs = new java.util.ArrayList<>();
+        for (String ref : info.references()) {
+            if (!ref.equals(path)) refs.add(goal(settings, ref, false, l, done));
+        }
+        Outcome closure = closure(refs);
+        return remember(done, path, closure != null ? closure : shared(settings, info, repair, l));
+    }
+
+    /** What the references' outcomes make of the goal (§5.3 step 3); null when all were substituted. */
+    static Outcome closure(List<Outcome> refs) {
         boolean lacking = false;
         boolean failed = false;
-        for (String ref : info.references()) {
-            if (ref.equals(path)) continue;
-            Outcome o = goal(settings, ref, false, l, done);
+        for (Outcome o : refs) {
             if (!(o instanceof Outcome.Substituted)) {
                 failed = true;
                 lacking |= !(o instanceof Outcome.Failed);
             }
         }
-        if (failed) {
-            return remember(done, path, lacking ? Outcome.INCOMPLETE_CLOSURE : new Outcome.Failed(""));
-        }
-        return remember(done, path, shared(settings, info, repair, l));
+        if (!failed) return null;
+        return lacking ? Outcome.INCOMPLETE_CLOSURE : new Outcome.Failed("");
+    }
+
+    /** The query step of a goal: what the substituters say of {@code path}, or null for none. */
+    SubstitutableInfo info(Settings settings, String path, FetchListener l) throws IOException, InterruptedException {
+        return subs.info(settings, List.of(path), m -> l.message(0, m)).get(path);
+    }
+
+    boolean valid(String path) {
+        return subs.store.queries().isValidPath(path);
     }
 
     private static Outcome remember(Map<String, Outcome> done, String path, Outcome o) {
@@ -74,7 +89,7 @@ final class SubstitutionGoals {
     }
 
     /** One fetch of {@code info.path()} at a time in the daemon; others wait for it. */
-    private Outcome shared(Settings settings, SubstitutableInfo info, boolean repair, FetchListener l)
+    Outcome shared(Settings settings, SubstitutableInfo info, boolean repair, FetchListener l)
             throws IOException, InterruptedException {
         while (true) {
             CompletableFuture<Outcome> mine = new CompletableFuture<>();
@@ -114,6 +129,7 @@ final class SubstitutionGoals {
         String path = info.path();
         if (!repair && subs.store.queries().isValidPath(path)) return Outcome.SUBSTITUTED;
         l.message(1, "fetching path `" + path + "'...");
+        if (subs.nativ != null) return NativeFetch.fetch(subs.nativ, settings, info, repair, l);
         Path physical = subs.store.config().physical(path);
         Path destination = repair ? Path.of(physical + ".tmp") : physical;
         FileTrees.deleteRecursively(destination);
@@ -141,12 +157,7 @@ final class SubstitutionGoals {
             Result r = SubstituteStatus.interpret(path, status, destination);
             if (r instanceof Result.Bad bad) {
                 FileTrees.deleteRecursively(destination);
-                l.message(1, bad.message());
-                if (settings.printBuildTrace) {
-                    if (status.startsWith("hash-mismatch ")) l.message(0, "@ " + status.replaceFirst(" ", " " + path + " "));
-                    l.message(0, "@ substituter-failed " + path + " " + status + " " + bad.message());
-                }
-                return new Outcome.Failed(bad.message());
+                return failed(settings, path, status, bad.message(), l);
             }
             Result.Good good = (Result.Good) r;
             if (repair) Files.move(destination, physical, StandardCopyOption.REPLACE_EXISTING);
@@ -158,6 +169,16 @@ final class SubstitutionGoals {
         }
         if (settings.printBuildTrace) l.message(0, "@ substituter-succeeded " + path);
         return Outcome.SUBSTITUTED;
+    }
+
+    /** A failed fetch as upstream reports it: the message at info, then the traces. */
+    static Outcome failed(Settings settings, String path, String status, String message, FetchListener l) {
+        l.message(1, message);
+        if (settings.printBuildTrace) {
+            if (status.startsWith("hash-mismatch ")) l.message(0, "@ " + status.replaceFirst(" ", " " + path + " "));
+            l.message(0, "@ substituter-failed " + path + " " + status + " " + message);
+        }
+        return new Outcome.Failed(message);
     }
 
     static boolean exists(Path p) {

@@ -12,5 +12,12 @@
  * replies itself and relays a fetch's output. All reads are JDK pipe reads, which park a virtual
  * thread; the only native call is a non-blocking FIONREAD. A helper is used by one caller at a time
  * (the pools lend it); its diagnostics sink is swapped under a lock.
+ *
+ * <p>Modes: {@code --substituter=helper} (the default) runs the helpers above;
+ * {@code --substituter=native} ({@link loomd.daemon.substitute.Substituters#attachNative}) answers the
+ * same queries and goals with {@link loomd.daemon.substitute.nativ.NativeSubstituter} and starts no
+ * process. The goals are shared by both modes (the traces, the failure texts, one download per path
+ * in the daemon); in native mode a path's references are substituted in parallel
+ * ({@link loomd.daemon.substitute.ParallelClosure}), one virtual thread each, the listener serialised.
  */
 package loomd.daemon.substitute;

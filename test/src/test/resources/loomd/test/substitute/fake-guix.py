@@ -5,7 +5,9 @@
 #   deriver, references, downloadSize, narSize, contents (a regular file's text),
 #   optional: status (status line to send instead of success), split (status in two writes),
 #   die (exit before the status), rawInfo (info reply lines instead of the computed ones),
-#   writes (stderr writes during the fetch; {path} is replaced), slow (seconds before the status).
+#   writes (stderr writes during the fetch; {path} is replaced), slow (seconds before the status),
+#   url (fetch a zstd NAR of a regular file from there, as `guix substitute` would: download,
+#   `zstd -dc`, hash, restore; for SubstituteBench).
 # Each start appends "<mode> <pid>" to $FAKE_SUBST_DIR/starts and leaves _NIX_OPTIONS in
 # $FAKE_SUBST_DIR/options-<pid>. $FAKE_SUBST_DIR/chatty makes the query helper print that many
 # bytes of diagnostics at start.
@@ -73,6 +75,8 @@ def fetch(line):
     if e.get("die"):
         os._exit(1)
     status = e.get("status")
+    if status is None and "url" in e:
+        status = fetch_url(e["url"], dest)
     if status is None:
         contents = e.get("contents", "").encode()
         with open(dest, "wb") as h:
@@ -93,6 +97,18 @@ def decline_offloads():
     for _ in sys.stdin:
         sys.stdout.write("# decline\n")
         sys.stdout.flush()
+
+
+def fetch_url(url, dest):
+    import subprocess, urllib.request
+    with urllib.request.urlopen(url) as r:
+        nar = subprocess.run(["zstd", "-dcq"], input=r.read(), stdout=subprocess.PIPE, check=True).stdout
+    header = b"".join(nar_string(s) for s in [b"nix-archive-1", b"(", b"type", b"regular", b"contents"])
+    size = struct.unpack("<Q", nar[len(header):len(header) + 8])[0]
+    with open(dest, "wb") as h:
+        h.write(nar[len(header) + 8:len(header) + 8 + size])
+    os.chmod(dest, 0o444)
+    return "success sha256:%s %d" % (hashlib.sha256(nar).hexdigest(), len(nar))
 
 
 def main():
