@@ -21,6 +21,11 @@ final class DaemonLog {
     private DaemonLog() { }
 
     static void configure(boolean debug) {
+        // sqlite-jdbc and JGit log through SLF4J, which has no provider here and says so in three
+        // "SLF4J(W)" lines at the first use: not an event of the daemon's, so not in its log.
+        if (System.getProperty("slf4j.internal.verbosity") == null) {
+            System.setProperty("slf4j.internal.verbosity", "ERROR");
+        }
         Logger root = Logger.getLogger("");
         for (Handler h : root.getHandlers()) {
             root.removeHandler(h);

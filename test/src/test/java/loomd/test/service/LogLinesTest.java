@@ -37,6 +37,7 @@ class LogLinesTest {
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("no durable checkpoint yet")), log);
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("accepted connection from pid ")), log);
         assertFalse(log.contains("build log compression"), "debug lines only with --debug: " + log);
+        assertFalse(log.contains("SLF4J"), "a library's provider notice is not an event of the daemon: " + log);
     }
 
     @Test
