@@ -46,6 +46,7 @@ public final class LocalStore implements AutoCloseable {
     private final Archives archives;
     private final StoreRoots roots;
     private final StoreGc gc;
+    private final StoreMaintenance maintenance;
 
     /** Temporary names per store-owned temp-roots file before it is rotated. */
     static final int STAGING_ROOTS_PER_FILE = 10_000;
@@ -77,10 +78,11 @@ public final class LocalStore implements AutoCloseable {
         }
         this.flusher = startDurability(config, db, observer, locker);
         Registrar registrar = new Registrar(config, db, reader);
+        this.maintenance = new StoreMaintenance(config, db, reader, locker, gcProbe);
         PathAdder adder = new PathAdder(config, reader, registrar, locker, nar, new TempNames(), storeRoots,
-                new Canonicaliser(PosixIds.self()), flusher, observer);
+                new Canonicaliser(PosixIds.self()), flusher, observer, maintenance);
         this.queries = new PathQueries(config.storeDir(), reader, db);
-        this.adds = new PathAdds(config.storeDir(), adder, registrar);
+        this.adds = new PathAdds(config.storeDir(), adder, registrar, maintenance, config);
         this.archives = new Archives(new Exporter(config, reader, nar, agent),
                 new Importer(config, reader, adder, nar, agent));
         RootGate gate = new RootGate();
@@ -217,8 +219,14 @@ public final class LocalStore implements AutoCloseable {
         return gc;
     }
 
+    /** Deduplication, optimising and verifying the store. */
+    public StoreMaintenance maintenance() {
+        return maintenance;
+    }
+
     @Override
     public void close() {
+        maintenance.close();
         try {
             storeRoots.close();
         } catch (RuntimeException e) {
