@@ -16,6 +16,7 @@ import loomd.daemon.store.fs.Canonicaliser;
 import loomd.daemon.store.fs.PosixIds;
 import loomd.daemon.store.fs.TempNames;
 import loomd.daemon.store.gc.RootGate;
+import loomd.daemon.store.gc.StaleTrash;
 import loomd.daemon.store.roots.FileLocker;
 import loomd.daemon.store.roots.GcLock;
 import loomd.daemon.store.roots.GcProbe;
@@ -77,6 +78,7 @@ public final class LocalStore implements AutoCloseable {
             LOG.log(Level.WARNING, "cleaning stale temporary store entries: " + e.getMessage());
         }
         this.flusher = startDurability(config, db, observer, locker);
+        StaleTrash.remove(config, locker);
         Registrar registrar = new Registrar(config, db, reader);
         this.maintenance = new StoreMaintenance(config, db, reader, locker, gcProbe);
         PathAdder adder = new PathAdder(config, reader, registrar, locker, nar, new TempNames(), storeRoots,
