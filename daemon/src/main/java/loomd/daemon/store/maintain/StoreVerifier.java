@@ -77,23 +77,7 @@ public final class StoreVerifier {
     }
 
     private FileLocker.Owner lockGc() {
-        Path gcLock = GcLock.path(config.stateDir());
-        try {
-            GcLock.ensureExists(gcLock);
-        } catch (IOException e) {
-            throw new StoreException("opening global GC lock `" + gcLock + "': " + e.getMessage());
-        }
-        FileLocker.Owner owner = locker.newOwner("verify");
-        try {
-            if (!owner.tryLock(gcLock, true)) {
-                out.message(0, GcLock.WAIT_MESSAGE);
-                owner.lock(gcLock, true);
-            }
-            return owner;
-        } catch (RuntimeException e) {
-            owner.close();
-            throw e;
-        }
+        return GcLock.lockExclusive(config.stateDir(), locker, "verify", () -> out.message(0, GcLock.WAIT_MESSAGE));
     }
 
     private Set<String> listStore() {
