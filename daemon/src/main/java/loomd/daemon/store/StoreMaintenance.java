@@ -59,7 +59,8 @@ public final class StoreMaintenance {
      * deduplication is on; its messages go to the daemon's log. Upstream's {@code optimisePath}.
      */
     void deduplicateNew(Path physical) {
-        if (!autoDeduplicate) return;
+        // Nothing there: registration itself reports what is wrong with such a path.
+        if (!autoDeduplicate || !java.nio.file.Files.exists(physical, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
         dedup.optimise(physical, new Deduplicator.Stats(), new HashSet<>(),
                 (level, text) -> LOG.log(level == 0 ? Level.WARNING : Level.INFO, text));
     }
