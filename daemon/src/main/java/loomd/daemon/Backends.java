@@ -35,7 +35,9 @@ final class Backends {
                 layout.stateDir(), layout.dbDir(), layout.logDir(), layout.confDir(), authenticateCommand(env),
                 settings.fsyncMetadata, settings.useSQLiteWAL, 4, 100_000).withDurability(config.durability());
         try {
-            return LocalStore.openOwning(storeConfig, locker);
+            LocalStore store = LocalStore.openOwning(storeConfig, locker);
+            store.maintenance().setAutoDeduplicate(settings.autoOptimiseStore);
+            return store;
         } catch (StoreException e) {
             locker.close();
             throw new IOException(e.getMessage(), e);

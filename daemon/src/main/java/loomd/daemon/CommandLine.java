@@ -125,7 +125,7 @@ public final class CommandLine {
 
     /** Options parsed and kept in the settings, whose behaviour belongs to later work. */
     private static final List<String> PENDING = List.of("chroot-directory", "no-offload", "rounds", "discover",
-            "disable-deduplication", "impersonate-linux-2.6");
+            "impersonate-linux-2.6");
 
     private CommandLine() { }
 

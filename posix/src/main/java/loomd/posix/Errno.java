@@ -13,11 +13,13 @@ public final class Errno {
     public static final int EACCES = 13;
     public static final int EBUSY = 16;
     public static final int EEXIST = 17;
+    public static final int EXDEV = 18;
     public static final int ENOTDIR = 20;
     public static final int EISDIR = 21;
     public static final int EINVAL = 22;
     public static final int EMFILE = 24;
     public static final int ENOSPC = 28;
+    public static final int EMLINK = 31;
     public static final int EPIPE = 32;
     public static final int EDEADLK = 35;
     public static final int ENOLCK = 37;

@@ -74,6 +74,8 @@ public final class Fds {
     private static final MethodHandle SYMLINK =
             Libc.function("symlink", FunctionDescriptor.of(INT, POINTER, POINTER));
     private static final MethodHandle SYNCFS = Libc.function("syncfs", FunctionDescriptor.of(INT, INT));
+    private static final MethodHandle LINK = Libc.function("link", FunctionDescriptor.of(INT, POINTER, POINTER));
+    private static final MethodHandle RENAME = Libc.function("rename", FunctionDescriptor.of(INT, POINTER, POINTER));
 
     /** struct stat: st_dev, st_ino and st_size sit at the same offsets on x86_64 and arm64. */
     private static final long STAT_SIZE = 256;
@@ -185,6 +187,33 @@ public final class Fds {
             int r = (int) UNLINK.invokeExact(err, arena.allocateFrom(path));
             if (r < 0) {
                 throw new PosixException("unlink", Libc.errno(err), path);
+            }
+        } catch (PosixException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /**
+     * link(2): a hard link {@code newPath} to {@code oldPath}; the errno tells deduplication what to do
+     * ({@code EEXIST}, {@code EMLINK}, {@code ENOSPC}, {@code ENOENT}), which the JDK only gives as text.
+     */
+    public static void link(String oldPath, String newPath) throws PosixException {
+        twoPaths("link", LINK, oldPath, newPath);
+    }
+
+    /** rename(2), with its errno (the JDK's move maps {@code EMLINK} to a bare message). */
+    public static void rename(String oldPath, String newPath) throws PosixException {
+        twoPaths("rename", RENAME, oldPath, newPath);
+    }
+
+    private static void twoPaths(String call, MethodHandle fn, String a, String b) throws PosixException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment err = Libc.errnoSegment(arena);
+            int r = (int) fn.invokeExact(err, arena.allocateFrom(a), arena.allocateFrom(b));
+            if (r < 0) {
+                throw new PosixException(call, Libc.errno(err), a + " -> " + b);
             }
         } catch (PosixException e) {
             throw e;

@@ -10,7 +10,6 @@ import loomd.protocol.ops.NoReply;
 import loomd.protocol.ops.OptimiseStore;
 import loomd.protocol.ops.SetOptions;
 import loomd.protocol.ops.VerifyStore;
-import loomd.protocol.wire.WorkerOp;
 
 /** Session options and store maintenance: handlers of {@link OpTable}. */
 final class OptionOps {
@@ -76,15 +75,11 @@ final class OptionOps {
         }
     }
 
-    static IntReply optimiseStore(SessionContext s, OptimiseStore q) throws SessionError {
-        throw Pending.refuse(s, WorkerOp.OPTIMISE_STORE);
+    static IntReply optimiseStore(SessionContext s, OptimiseStore q) {
+        return MaintenanceOps.optimiseStore(s, q);
     }
 
-    /** The privilege check is in the work phase here, unlike wopBuildPaths' (protocol.md §6.35). */
     static IntReply verifyStore(SessionContext s, VerifyStore q) throws SessionError {
-        if (q.repair() && !s.peer.trusted()) {
-            throw new SessionError("you are not privileged to repair paths");
-        }
-        throw Pending.refuse(s, WorkerOp.VERIFY_STORE);
+        return MaintenanceOps.verifyStore(s, q);
     }
 }

@@ -7,7 +7,7 @@ import java.util.Set;
 import loomd.protocol.wire.WorkerOp;
 
 /**
- * The operations whose machinery is later work (check and repair builds, optimise and verify)
+ * The operations whose machinery is later work (builds without build services)
  * and which answer, in whole or in part, as stubs. Each stub answer goes through
  * here and leaves one line in the daemon's log naming the op and the peer, so an administrator
  * sees when a client relied on one.
@@ -21,9 +21,7 @@ import loomd.protocol.wire.WorkerOp;
 final class Pending {
     /** Every op with a stub answer somewhere; {@link #note} refuses any other. */
     static final Set<WorkerOp> OPS = Collections.unmodifiableSet(EnumSet.of(
-            WorkerOp.BUILD_PATHS,                    // check and repair builds; no build services
-            WorkerOp.OPTIMISE_STORE,
-            WorkerOp.VERIFY_STORE));
+            WorkerOp.BUILD_PATHS));                  // check and repair builds; no build services
 
     private Pending() {
     }

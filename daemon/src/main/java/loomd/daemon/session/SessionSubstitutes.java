@@ -49,6 +49,17 @@ final class SessionSubstitutes implements FetchListener {
         return failed;
     }
 
+    /** A repairing substitution of {@code path} (verify-store); true only if it was substituted now. */
+    static boolean repair(SessionContext s, String path) throws IOException, InterruptedException {
+        Optional<Substituters> subs = SubstituteOps.substituters(s);
+        if (subs.isEmpty()) return false;
+        try {
+            return subs.get().substitute(s.settings, path, true, new SessionSubstitutes(s)) instanceof Outcome.Substituted;
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
     /** True when {@code path} is valid or was substituted now. */
     static boolean ensure(SessionContext s, String path) throws IOException, InterruptedException {
         Optional<Substituters> subs = SubstituteOps.substituters(s);

@@ -16,6 +16,7 @@ import loomd.daemon.store.fs.Canonicaliser;
 import loomd.daemon.store.fs.PosixIds;
 import loomd.daemon.store.fs.TempNames;
 import loomd.daemon.store.gc.RootGate;
+import loomd.daemon.store.gc.StaleTrash;
 import loomd.daemon.store.roots.FileLocker;
 import loomd.daemon.store.roots.GcLock;
 import loomd.daemon.store.roots.GcProbe;
@@ -46,6 +47,7 @@ public final class LocalStore implements AutoCloseable {
     private final Archives archives;
     private final StoreRoots roots;
     private final StoreGc gc;
+    private final StoreMaintenance maintenance;
 
     /** Temporary names per store-owned temp-roots file before it is rotated. */
     static final int STAGING_ROOTS_PER_FILE = 10_000;
@@ -76,11 +78,13 @@ public final class LocalStore implements AutoCloseable {
             LOG.log(Level.WARNING, "cleaning stale temporary store entries: " + e.getMessage());
         }
         this.flusher = startDurability(config, db, observer, locker);
+        StaleTrash.remove(config, locker);
         Registrar registrar = new Registrar(config, db, reader);
+        this.maintenance = new StoreMaintenance(config, db, reader, locker, gcProbe);
         PathAdder adder = new PathAdder(config, reader, registrar, locker, nar, new TempNames(), storeRoots,
-                new Canonicaliser(PosixIds.self()), flusher, observer);
+                new Canonicaliser(PosixIds.self()), flusher, observer, maintenance);
         this.queries = new PathQueries(config.storeDir(), reader, db);
-        this.adds = new PathAdds(config.storeDir(), adder, registrar);
+        this.adds = new PathAdds(config.storeDir(), adder, registrar, maintenance, config);
         this.archives = new Archives(new Exporter(config, reader, nar, agent),
                 new Importer(config, reader, adder, nar, agent));
         RootGate gate = new RootGate();
@@ -217,8 +221,14 @@ public final class LocalStore implements AutoCloseable {
         return gc;
     }
 
+    /** Deduplication, optimising and verifying the store. */
+    public StoreMaintenance maintenance() {
+        return maintenance;
+    }
+
     @Override
     public void close() {
+        maintenance.close();
         try {
             storeRoots.close();
         } catch (RuntimeException e) {

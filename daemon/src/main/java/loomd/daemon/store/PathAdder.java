@@ -51,10 +51,12 @@ final class PathAdder {
     private final Flusher flusher;
     private final StorePathComputer computer;
     private final StoreObserver observer;
+    private final StoreMaintenance maintenance;
 
     PathAdder(StoreConfig config, StoreReader reader, Registrar registrar, FileLocker locker, NarCodec nar,
               TempNames tempNames, StagingRoots storeRoots, Canonicaliser canonicaliser, Flusher flusher,
-              StoreObserver observer) {
+              StoreObserver observer, StoreMaintenance maintenance) {
+        this.maintenance = maintenance;
         this.config = config;
         this.reader = reader;
         this.registrar = registrar;
@@ -222,6 +224,7 @@ final class PathAdder {
             try {
                 FileTrees.writeNew(target, text);
                 canonicaliser.canonicalise(target, dest);
+                maintenance.deduplicateNew(target);
             } catch (IOException | RuntimeException e) {
                 FileTrees.deleteRecursively(target);
                 throw e;
@@ -265,6 +268,7 @@ final class PathAdder {
             long newest = valid.values().stream().mapToLong(Long::longValue).max().orElse(0);
             for (Install i : fresh) {
                 canonicaliser.canonicalise(physical(i.temp()), i.dest());
+                maintenance.deduplicateNew(physical(i.temp()));
                 observer.canonicalised(i.temp(), i.dest());
             }
             for (Install i : fresh) {

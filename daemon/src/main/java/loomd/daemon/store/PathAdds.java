@@ -18,9 +18,13 @@ public final class PathAdds {
     private final StoreDir storeDir;
     private final PathAdder adder;
     private final Registrar registrar;
+    private final StoreMaintenance maintenance;
+    private final StoreConfig config;
 
-    PathAdds(StoreDir storeDir, PathAdder adder, Registrar registrar) {
+    PathAdds(StoreDir storeDir, PathAdder adder, Registrar registrar, StoreMaintenance maintenance, StoreConfig config) {
         this.storeDir = storeDir;
+        this.maintenance = maintenance;
+        this.config = config;
         this.adder = adder;
         this.registrar = registrar;
     }
@@ -85,10 +89,12 @@ public final class PathAdds {
      * All or nothing. The contents must already be in place and canonical (the flusher makes them
      * durable with the rows; in strict mode this returns after that), and the caller must hold the
      * paths' locks ({@code <item>.lock}, e.g. a build's output locks) so that no add replaces them
-     * meanwhile; this takes no lock itself.
+     * meanwhile; this takes no lock itself. Each path is deduplicated first (automatic
+     * deduplication, daemon.md §8.1), which leaves its NAR unchanged.
      */
     public void registerValidPaths(List<Registration> batch) {
         for (Registration r : batch) StrictPaths.check(storeDir, r.path());
+        for (Registration r : batch) maintenance.deduplicateNew(config.physical(r.path()));
         if (!batch.isEmpty()) adder.settle(registrar.register(batch));
     }
 }

@@ -37,9 +37,10 @@
  *   <tr><td>1. {@code <db>/big-lock}</td><td>the store ({@code LocalStore}), shared</td>
  *       <td>from open to close</td><td>the schema against an exclusive holder (nothing in Guix takes
  *       it exclusively; a schema upgrade would)</td></tr>
- *   <tr><td>2. {@code V/gc.lock}</td><td>a collector, exclusive (upstream's GC today, loomd's
- *       later); a session or the store's staging roots, shared</td><td>collector: marking and
- *       deleting; shared: only while a temp-roots file is created or re-locked, and by
+ *   <tr><td>2. {@code V/gc.lock}</td><td>a collector (upstream's or loomd's) or a verification,
+ *       exclusive; a session or the store's staging roots, shared; the store's start, tried only
+ *       (to remove a dead collector's {@code trash})</td><td>collector: marking and
+ *       deleting; verification: its existence phase; shared: only while a temp-roots file is created or re-locked, and by
  *       {@code syncWithGC} (taken and dropped). Probed, not locked, after every temp root
  *       ({@code GcProbe})</td><td>that no collection starts while a temp-roots file is unlocked, so
  *       none is missed; the probe tells an append whether a collection may have read its file

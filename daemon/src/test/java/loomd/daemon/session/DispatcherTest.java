@@ -190,9 +190,7 @@ class DispatcherTest extends SessionFixture {
     static Stream<Arguments> stubs() {
         return Stream.of(
                 stub(WorkerOp.BUILD_PATHS, w -> { w.writeStrings(List.of(HELLO_DRV)); w.writeU64(0); },
-                        error("invalid operation 9")),
-                stub(WorkerOp.OPTIMISE_STORE, w -> { }, error("invalid operation 34")),
-                stub(WorkerOp.VERIFY_STORE, w -> { w.writeU64(1); w.writeU64(0); }, error("invalid operation 35")));
+                        error("invalid operation 9")));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -111,11 +111,8 @@ class DaemonMoreOperationsTest {
         try (StoreClient c = client()) {
             // Collection is no longer a stub: max-freed 0 with delete-dead does nothing, as upstream.
             assertEquals(List.of(), c.collectGarbage(0).paths());
-            DaemonException optimise = assertThrows(DaemonException.class, c::optimiseStore);
-            assertEquals("invalid operation 34", optimise.getMessage());
-            DaemonException verify = assertThrows(DaemonException.class, () -> c.verifyStore(true, false));
-            assertEquals("invalid operation 35", verify.getMessage());
-            assertEquals(1, verify.status());
+            assertTrue(c.optimiseStore());
+            assertFalse(c.verifyStore(true, false), "an intact store: no errors remain");
             assertEquals(List.of("download", "git-download"), c.builtinBuilders());
         }
     }

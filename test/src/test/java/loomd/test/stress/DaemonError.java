@@ -13,8 +13,6 @@ final class DaemonError {
                 || message.contains("the locker process is unavailable") // right after the locker's kill -9
                 || (op == Workload.Op.EXPORT_IMPORT && message.contains("lacks a signature")) // Guix requires one, even trusted
                 || (op == Workload.Op.GC_SPECIFIC && message.contains("is still alive")) // live again since listed
-                || (op == Workload.Op.BUILD && message.contains("failed due to signal")) // the builder's kill -9
-                // Until the optimise and verify operations land, they are answered as unknown (Pending).
-                || ((op == Workload.Op.VERIFY || op == Workload.Op.OPTIMISE) && message.startsWith("invalid operation"));
+                || (op == Workload.Op.BUILD && message.contains("failed due to signal")); // the builder's kill -9
     }
 }

@@ -358,6 +358,16 @@ public final class StoreQueries {
         ps.executeUpdate();
     }
 
+    /** Sets a valid path's NAR hash ({@code sha256:<base16>}) and size: verification filling in old rows. */
+    public static Void updateHashAndSize(Db db, String path, String narHashBase16, long narSize) throws SQLException {
+        PreparedStatement ps = db.stmt(UPDATE_PATH_INFO);
+        ps.setLong(1, narSize);
+        ps.setString(2, "sha256:" + narHashBase16);
+        ps.setString(3, path);
+        ps.executeUpdate();
+        return null;
+    }
+
     static long validPathId(Db db, String path) throws SQLException {
         return pathId(db, path).orElseThrow(() -> StoreException.notValidId(path));
     }

@@ -113,23 +113,7 @@ public final class GarbageCollector {
     }
 
     private FileLocker.Owner lockGc(Consumer<String> info) {
-        Path gcLock = GcLock.path(config.stateDir());
-        try {
-            GcLock.ensureExists(gcLock);
-        } catch (IOException e) {
-            throw new StoreException("opening global GC lock `" + gcLock + "': " + e.getMessage());
-        }
-        FileLocker.Owner owner = locker.newOwner("gc");
-        try {
-            if (!owner.tryLock(gcLock, true)) {
-                info.accept(GcLock.WAIT_MESSAGE);
-                owner.lock(gcLock, true);
-            }
-            return owner;
-        } catch (RuntimeException e) {
-            owner.close();
-            throw e;
-        }
+        return GcLock.lockExclusive(config.stateDir(), locker, "gc", () -> info.accept(GcLock.WAIT_MESSAGE));
     }
 
     /** The graph, the live set and the roots of invalid entries. */

@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 
 import loomd.daemon.store.StoreException;
+import loomd.daemon.store.maintain.Deduplicator;
 
 /**
  * Cleaning {@code S/.links} after a collection (daemon.md §7.5): an entry no store file links to
@@ -17,8 +18,7 @@ import loomd.daemon.store.StoreException;
  * counted as freed; the others make up the "currently hard linking saves" figure.
  */
 final class Links {
-    /** {@code deduplicationMinSize}, shared with Guix's Scheme deduplication. */
-    static final long MIN_SIZE = 8192;
+    private static final long MIN_SIZE = Deduplicator.MIN_SIZE;
 
     /** Bytes freed and upstream's closing note. */
     record Cleaned(long freed, String note) {}

@@ -44,4 +44,29 @@ public final class GcLock {
             }
         }
     }
+
+    /**
+     * Takes the lock exclusively for a collection or a verification, as {@code owner}; {@code onWait}
+     * runs first if another collector holds it (upstream prints {@link #WAIT_MESSAGE}). The caller
+     * closes the result to release it.
+     */
+    public static FileLocker.Owner lockExclusive(Path stateDir, FileLocker locker, String owner, Runnable onWait) {
+        Path gcLock = path(stateDir);
+        try {
+            ensureExists(gcLock);
+        } catch (IOException e) {
+            throw new loomd.daemon.store.StoreException("opening global GC lock `" + gcLock + "': " + e.getMessage());
+        }
+        FileLocker.Owner o = locker.newOwner(owner);
+        try {
+            if (!o.tryLock(gcLock, true)) {
+                onWait.run();
+                o.lock(gcLock, true);
+            }
+            return o;
+        } catch (RuntimeException e) {
+            o.close();
+            throw e;
+        }
+    }
 }
