@@ -12,11 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 import loomd.posix.Fds;
-import loomd.posix.PosixException;
 import loomd.spawner.Output;
 import loomd.spawner.ProcessGroup;
 import loomd.spawner.SpawnRequest;
@@ -38,6 +36,8 @@ import loomd.spawner.Spawner;
 public final class HelperProcess implements AutoCloseable {
     /** Diagnostics kept while nobody listens; older bytes are dropped past this. */
     static final int MAX_UNROUTED = 64 * 1024;
+    /** The drain's longest nap on an empty pipe: how late a quiet helper's next line may be relayed. */
+    private static final long MAX_NAP_MILLIS = 20;
 
     private final SpawnedProcess process;
     private final Pipe.SinkChannel stdin;
@@ -46,8 +46,9 @@ public final class HelperProcess implements AutoCloseable {
     private final String options;
     private final Object routeLock = new Object();
     private final ByteArrayOutputStream unrouted = new ByteArrayOutputStream();
-    private final AtomicLong taken = new AtomicLong();
-    private final AtomicLong delivered = new AtomicLong();
+    /** Guards reads of {@link #diagnostics} and {@link #readBuffer}: the drain's and {@link #settleDiagnostics}'. */
+    private final Object readLock = new Object();
+    private final ByteBuffer readBuffer = ByteBuffer.allocate(8192);
     private final CompletableFuture<Void> diagnosticsEof = new CompletableFuture<>();
     private Consumer<byte[]> sink;
 
@@ -58,6 +59,11 @@ public final class HelperProcess implements AutoCloseable {
         this.diagnostics = diagnostics;
         this.replies = Channels.newInputStream(replies);
         this.options = options;
+        try {
+            diagnostics.configureBlocking(false);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         Thread.ofVirtual().name("loomd-substitute-diag-" + process.pid()).start(this::drain);
     }
 
@@ -157,43 +163,60 @@ public final class HelperProcess implements AutoCloseable {
     }
 
     /**
-     * Waits until every diagnostic byte the helper wrote before this call has reached the sink, so that
-     * a reply's diagnostics come before the reply, as with upstream's select loop (which reads stderr
-     * first). Bytes still in the pipe or read but not yet routed are waited for; bounded to a second.
+     * Hands every diagnostic byte the helper wrote before this call to the sink, so that a reply's
+     * diagnostics come before the reply, as with upstream's select loop (which reads stderr first). It
+     * reads what is left in the pipe itself, under the lock the drain reads under: a byte is either
+     * delivered already or still in the pipe, never read and not yet delivered.
      */
-    void settleDiagnostics() throws InterruptedException {
-        int fd = Fds.fdOf(diagnostics);
-        long deadline = System.nanoTime() + 1_000_000_000L;
-        while (System.nanoTime() < deadline && !diagnosticsEof.isDone()) {
-            int pending;
+    void settleDiagnostics() {
+        synchronized (readLock) {
             try {
-                pending = Fds.readableBytes(fd);
-            } catch (PosixException e) {
-                return;
+                while (readOnce() > 0) {
+                    // until the pipe is empty
+                }
+            } catch (IOException e) {
+                // closed by dispose: nothing more will come
             }
-            if (pending == 0 && taken.get() == delivered.get()) return;
-            Thread.sleep(1);
         }
     }
 
+    /**
+     * The drain, for the helper's whole life. The pipe is non-blocking and read under {@link #readLock}
+     * (see {@link #settleDiagnostics}); when it is empty the drain naps, longer while the helper is quiet.
+     */
     private void drain() {
-        ByteBuffer buf = ByteBuffer.allocate(8192);
+        long nap = 1;
         try {
             while (true) {
-                buf.clear();
-                int n = diagnostics.read(buf);
+                int n;
+                synchronized (readLock) {
+                    n = readOnce();
+                }
                 if (n < 0) break;
-                taken.addAndGet(n);
-                byte[] chunk = new byte[n];
-                buf.flip().get(chunk);
-                deliver(chunk);
-                delivered.addAndGet(n);
+                if (n > 0) {
+                    nap = 1;
+                    continue;
+                }
+                Thread.sleep(nap);
+                nap = Math.min(nap * 2, MAX_NAP_MILLIS);
             }
-        } catch (IOException e) {
+        } catch (IOException | InterruptedException e) {
             // closed by dispose
         } finally {
             diagnosticsEof.complete(null);
         }
+    }
+
+    /** One non-blocking read, delivered; the bytes read, 0 when the pipe is empty, -1 at EOF. */
+    private int readOnce() throws IOException {
+        readBuffer.clear();
+        int n = diagnostics.read(readBuffer);
+        if (n > 0) {
+            byte[] chunk = new byte[n];
+            readBuffer.flip().get(chunk);
+            deliver(chunk);
+        }
+        return n;
     }
 
     private void deliver(byte[] chunk) {
