@@ -194,4 +194,40 @@ class MaintenanceDaemonTest {
         assertEquals("repaired contents\n", Files.readString(file));
         assertFalse(daemon.client().verifyStore(true, false));
     }
+
+    /** Found by the stress campaign: verify took a path registered while it listed the store for a vanished one. */
+    @Test
+    void verifyRacingAddsInvalidatesNothing() throws Exception {
+        List<String> added = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        List<Thread> adders = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            int id = t;
+            adders.add(Thread.ofVirtual().start(() -> {
+                try (StoreClient c = daemon.client()) {
+                    for (int i = 0; !stop.get(); i++) {
+                        added.add(c.addTextToStore("race-" + id + "-" + i, "racing verify " + id + " " + i + "\n", List.of()));
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        try (StoreClient v = daemon.client()) {
+            long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(4);
+            while (System.nanoTime() < end) {
+                assertFalse(v.verifyStore(false, false), "no errors");
+            }
+        } finally {
+            stop.set(true);
+            for (Thread a : adders) a.join();
+        }
+        try (StoreClient c = daemon.client()) {
+            List<String> lost = new ArrayList<>();
+            for (String p : List.copyOf(added)) {
+                if (!c.isValidPath(p)) lost.add(p);
+            }
+            assertEquals(List.of(), lost, "of " + added.size() + " adds");
+        }
+    }
 }

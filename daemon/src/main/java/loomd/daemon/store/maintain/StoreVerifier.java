@@ -62,9 +62,13 @@ public final class StoreVerifier {
         try (FileLocker.Owner lock = lockGc()) {
             probe.ownCollectorHolds(true);
             try {
+                // The rows first, then the directory: a path's contents are in place before its row is
+                // committed, so every row read here has its entry in the listing unless it really is
+                // gone. Listing first (as upstream does) takes a path added in between for a vanished one.
+                var paths = db.read(StoreQueries::allValidPaths);
                 Set<String> names = listStore();
                 out.message(1, "checking path existence...");
-                for (String path : db.read(StoreQueries::allValidPaths)) verifyPath(path, names);
+                for (String path : paths) verifyPath(path, names);
             } finally {
                 probe.ownCollectorHolds(false);
             }
@@ -98,7 +102,9 @@ public final class StoreVerifier {
             invalidate(path);
             return;
         }
-        if (names.contains(path.substring(path.lastIndexOf('/') + 1))) {
+        // A referrer registered after the listing is not in it: the disk, not the listing, says it is gone.
+        if (names.contains(path.substring(path.lastIndexOf('/') + 1))
+                || Files.exists(config.physical(path), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             valid.add(path);
             return;
         }
