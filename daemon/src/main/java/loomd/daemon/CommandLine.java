@@ -124,8 +124,7 @@ public final class CommandLine {
             new Option("version", 'V', Arg.NONE, false, null, "print program version"));
 
     /** Options parsed and kept in the settings, whose behaviour belongs to later work. */
-    private static final List<String> PENDING = List.of("chroot-directory", "no-offload", "rounds", "discover",
-            "impersonate-linux-2.6");
+    private static final List<String> PENDING = List.of("chroot-directory", "discover", "impersonate-linux-2.6");
 
     private CommandLine() { }
 
