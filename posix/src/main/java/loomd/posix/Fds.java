@@ -68,9 +68,6 @@ public final class Fds {
     private static final MethodHandle FSTAT =
             Libc.function("fstat", FunctionDescriptor.of(INT, INT, POINTER));
     private static final MethodHandle UNLINK = Libc.function("unlink", FunctionDescriptor.of(INT, POINTER));
-    private static final MethodHandle IOCTL_PTR =
-            Libc.variadic("ioctl", FunctionDescriptor.of(INT, INT, LONG, POINTER), 2);
-    private static final long FIONREAD = 0x541B;
     private static final MethodHandle SYMLINK =
             Libc.function("symlink", FunctionDescriptor.of(INT, POINTER, POINTER));
     private static final MethodHandle SYNCFS = Libc.function("syncfs", FunctionDescriptor.of(INT, INT));
@@ -251,18 +248,6 @@ public final class Fds {
             throw new IllegalStateException("syncfs must not run on a virtual thread");
         }
         intCall("syncfs", SYNCFS, fd);
-    }
-
-    /**
-     * How many bytes a pipe or socket holds unread (ioctl FIONREAD); never blocks. Lets a reader on one
-     * pipe learn whether another pipe of the same child still has data written before.
-     */
-    public static int readableBytes(int fd) throws PosixException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment count = arena.allocate(INT);
-            retryingEintr("ioctl", "fd " + fd, err -> (int) IOCTL_PTR.invokeExact(err, fd, FIONREAD, count));
-            return count.get(INT, 0);
-        }
     }
 
     /** A pipe, both ends close-on-exec: {@code [readEnd, writeEnd]}. */
