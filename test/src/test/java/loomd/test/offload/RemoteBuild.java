@@ -68,8 +68,11 @@ final class RemoteBuild {
             ByteArrayOutputStream bundle = new ByteArrayOutputStream();
             worker.exportPaths(outputs, false, false, bundle);
             HeadStore.of(config.headRoot()).restore(new ByteArrayInputStream(bundle.toByteArray()), Set.copyOf(outputs));
-            System.err.printf("%s %s start %d send %d build %d retrieve %d%n", PHASES, drv, startMillis(accepted),
-                    (sent - accepted) / 1_000_000, (built - sent) / 1_000_000, (System.nanoTime() - built) / 1_000_000);
+            // One write per line, as guix offload's line-buffered port: printf writes piecemeal, and the
+            // head's client could not tell this hook's half line from another hook's output.
+            System.err.print(String.format("%s %s start %d send %d build %d retrieve %d%n", PHASES, drv,
+                    startMillis(accepted), (sent - accepted) / 1_000_000, (built - sent) / 1_000_000,
+                    (System.nanoTime() - built) / 1_000_000));
             return 0;
         } catch (Exception e) {
             // The worker vanished mid-build, a transfer failed: a transient failure for the daemon.
