@@ -87,6 +87,23 @@ class GcBench {
         }
     }
 
+    /**
+     * A store of {@code n} small registered paths, half of them unreachable: the database, one
+     * file per path, and permanent roots in {@code gcroots}. The live half's last 5,000 paths are
+     * roots (with three references each to random earlier ones, most of the half is reached).
+     */
+    static void populate(Path physicalStore, Path dbDir, Path gcroots, int n) throws Exception {
+        Files.createDirectories(physicalStore);
+        fill(dbDir, n, 3, true);
+        for (int i = 1; i <= n; i++) {
+            Files.writeString(physicalStore.resolve(path(i).substring(STORE.length())), "contents " + i);
+        }
+        Files.createDirectories(gcroots);
+        for (int i = Math.max(1, n / 2 - 4999); i <= n / 2; i++) {
+            Files.createSymbolicLink(gcroots.resolve("r" + i), Path.of(path(i)));
+        }
+    }
+
     @Test
     void markOfAMillionPaths() throws Exception {
         Path dbDir = dir.resolve("db");
@@ -111,15 +128,7 @@ class GcBench {
     void returnAndDeleteDeadOfHalfAStore() throws Exception {
         Path root = Files.createDirectories(dir.resolve("root"));
         StoreConfig config = StoreConfig.of(StoreDir.DEFAULT, Optional.of(root), dir.resolve("var"), dir.resolve("etc"));
-        Files.createDirectories(config.physicalStore());
-        fill(config.dbDir(), SMALL, 3, true);
-        for (int i = 1; i <= SMALL; i++) Files.writeString(config.physical(path(i)), "contents " + i);
-        Files.createDirectories(config.stateDir().resolve("gcroots"));
-        // Each path of the live half is reachable: the half's last 5,000 paths are roots (with three
-        // references each to random earlier ones, most of the half is reached), the rest is counted.
-        for (int i = SMALL / 2 - 4999; i <= SMALL / 2; i++) {
-            Files.createSymbolicLink(config.stateDir().resolve("gcroots").resolve("r" + i), Path.of(path(i)));
-        }
+        populate(config.physicalStore(), config.dbDir(), config.stateDir().resolve("gcroots"), SMALL);
         try (LocalStore store = LocalStore.open(config)) {
             long c0 = cpuNanos();
             long t0 = System.nanoTime();

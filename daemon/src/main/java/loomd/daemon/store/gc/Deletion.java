@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
@@ -31,6 +32,12 @@ import loomd.protocol.wire.Utf8Order;
  */
 final class Deletion {
     /**
+     * Work per invalidation transaction: the writer is shared with every session's registrations,
+     * so a collection may delay one of them by about this much, never by a whole chunk.
+     */
+    static final long TRANSACTION_NANOS = 3_000_000;
+
+    /**
      * One path to delete: {@code id} is its graph id and {@code row} its database row at the
      * snapshot, or both -1 for an entry invalid at the snapshot.
      */
@@ -43,7 +50,8 @@ final class Deletion {
     /** A chunk whose files are being unlinked by the pool while its stripes stay held. */
     private record Pending(RootGate.Held held, List<Future<Long>> unlinks) {}
 
-    private record Checked(List<Unit> survivors, List<String> invalidated, Set<String> kept) {}
+    /** What one write transaction of a chunk did with its first {@code done} candidates. */
+    private record Checked(List<Unit> survivors, List<String> invalidated, Set<String> kept, int done) {}
 
     private final StoreConfig config;
     private final StoreDatabase db;
@@ -151,11 +159,11 @@ final class Deletion {
     }
 
     private Pending chunk(List<Unit> units, Set<String> kept) {
-        boolean[] stripes = new boolean[RootGate.STRIPES];
+        BitSet stripes = new BitSet(RootGate.STRIPES);
         for (Unit u : units) {
-            stripes[RootGate.stripe(u.path())] = true;
+            stripes.set(RootGate.stripe(u.path()));
             String base = lockedItem(u.path());
-            if (base != null) stripes[RootGate.stripe(base)] = true;
+            if (base != null) stripes.set(RootGate.stripe(base));
         }
         RootGate.Held held = gate.acquire(stripes);
         try {
@@ -171,10 +179,7 @@ final class Deletion {
                     candidates.add(u);
                 }
             }
-            Checked checked = db.write(d -> recheck(d, candidates));
-            forget.accept(checked.invalidated());
-            kept.addAll(checked.kept());
-            return new Pending(held, removeFiles(checked.survivors()));
+            return new Pending(held, invalidateAndRemove(candidates, kept));
         } catch (RuntimeException | Error e) {
             held.release();
             throw e;
@@ -182,15 +187,38 @@ final class Deletion {
     }
 
     /**
-     * In the writer's transaction: a path valid at the snapshot is invalidated unless something
-     * refers to it now (newly referenced: kept) or it is registered anew; an entry invalid at the
-     * snapshot is kept if it is valid now.
+     * The chunk's candidates in as many short write transactions as it takes (each at least one
+     * path, at most {@link #TRANSACTION_NANOS} of work): another session's write waits for one of
+     * them at most, not for the chunk. Safe as one transaction would be: the chunk's stripes stay
+     * held throughout, and each path's re-check is its own statement anyway.
      */
-    private static Checked recheck(Db d, List<Unit> candidates) throws java.sql.SQLException {
+    private List<Future<Long>> invalidateAndRemove(List<Unit> candidates, Set<String> kept) {
+        List<Future<Long>> unlinks = new ArrayList<>();
+        for (int from = 0; from < candidates.size() && !stopped; ) {
+            int start = from;
+            Checked checked = db.write(d -> recheck(d, candidates, start));
+            forget.accept(checked.invalidated());
+            kept.addAll(checked.kept());
+            unlinks.addAll(removeFiles(checked.survivors()));
+            from += checked.done();
+        }
+        return unlinks;
+    }
+
+    /**
+     * In the writer's transaction, from {@code candidates[start]} until the time budget is spent: a
+     * path valid at the snapshot is invalidated unless something refers to it now (newly
+     * referenced: kept) or it is registered anew; an entry invalid at the snapshot is kept if it is
+     * valid now.
+     */
+    private static Checked recheck(Db d, List<Unit> candidates, int start) throws java.sql.SQLException {
+        long deadline = System.nanoTime() + TRANSACTION_NANOS;
         List<Unit> survivors = new ArrayList<>();
         List<String> invalidated = new ArrayList<>();
         Set<String> newlyLive = new HashSet<>();
-        for (Unit u : candidates) {
+        int i = start;
+        do {
+            Unit u = candidates.get(i++);
             boolean live = switch (u.id() < 0 ? StoreQueries.RowOutcome.GONE : StoreQueries.invalidateUnreferenced(d, u.row())) {
                 case INVALIDATED -> {
                     invalidated.add(u.path());
@@ -201,8 +229,8 @@ final class Deletion {
             };
             if (live) newlyLive.add(u.path());
             else survivors.add(u);
-        }
-        return new Checked(survivors, invalidated, newlyLive);
+        } while (i < candidates.size() && System.nanoTime() < deadline);
+        return new Checked(survivors, invalidated, newlyLive, i - start);
     }
 
     /** {@code X} for an entry {@code X.lock} or {@code X.chroot} (an item being built or added), else null. */

@@ -1,5 +1,7 @@
 package loomd.daemon.store.gc;
 
+import java.util.BitSet;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -10,17 +12,28 @@ import java.util.concurrent.locks.ReentrantLock;
  * are invalidated and moved away. Uncontended when no collection runs.
  */
 public final class RootGate {
-    static final int STRIPES = 1024;
+    /**
+     * Many: a session rooting a new path waits when its stripe merely collides with one of the
+     * (at most two) chunks the collector holds, so collisions must be rare (2 x 64 of 65,536).
+     */
+    static final int STRIPES = 65_536;
 
-    private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
+    /** Created on first use: most stripes of an idle daemon are never touched. */
+    private final AtomicReferenceArray<ReentrantLock> stripes = new AtomicReferenceArray<>(STRIPES);
 
-    public RootGate() {
-        for (int i = 0; i < STRIPES; i++) stripes[i] = new ReentrantLock();
+    public RootGate() {}
+
+    private ReentrantLock stripeLock(int i) {
+        ReentrantLock lock = stripes.get(i);
+        if (lock != null) return lock;
+        ReentrantLock fresh = new ReentrantLock();
+        ReentrantLock raced = stripes.compareAndExchange(i, null, fresh);
+        return raced == null ? fresh : raced;
     }
 
     /** Runs {@code write} (adding {@code path} as a temp root) under the path's stripe. */
     public void rooting(String path, Runnable write) {
-        ReentrantLock lock = stripes[stripe(path)];
+        ReentrantLock lock = stripeLock(stripe(path));
         lock.lock();
         try {
             write.run();
@@ -36,20 +49,18 @@ public final class RootGate {
 
     /** Stripes held by the thread that took them; {@link #release} from that same thread. */
     final class Held {
-        private final boolean[] held;
+        private final BitSet held;
 
-        private Held(boolean[] held) {
+        private Held(BitSet held) {
             this.held = held;
         }
 
         boolean has(int stripe) {
-            return held[stripe];
+            return held.get(stripe);
         }
 
         void release() {
-            for (int i = 0; i < STRIPES; i++) {
-                if (held[i]) stripes[i].unlock();
-            }
+            for (int i = held.nextSetBit(0); i >= 0; i = held.nextSetBit(i + 1)) stripes.get(i).unlock();
         }
     }
 
@@ -59,10 +70,10 @@ public final class RootGate {
      * waits longer: a session may hold a stripe while its first root waits for gc.lock, which the
      * collector holds. Reentrant: the collector may hold two chunks' stripes at once.
      */
-    Held acquire(boolean[] wanted) {
-        boolean[] held = new boolean[STRIPES];
-        for (int i = 0; i < STRIPES; i++) {
-            if (wanted[i]) held[i] = tryLock(stripes[i]);
+    Held acquire(BitSet wanted) {
+        BitSet held = new BitSet(STRIPES);
+        for (int i = wanted.nextSetBit(0); i >= 0; i = wanted.nextSetBit(i + 1)) {
+            if (tryLock(stripeLock(i))) held.set(i);
         }
         return new Held(held);
     }

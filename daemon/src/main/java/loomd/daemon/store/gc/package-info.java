@@ -29,17 +29,19 @@
  *       edges. Everything valid at the snapshot and unmarked is dead; everything registered after
  *       it is not in the graph and so is never deleted as a valid path.</li>
  *   <li>Selection as upstream (§7.5): invalid entries of {@code S} first in {@code readdir} order,
- *       then the dead valid paths in random order, referrers before their references.</li>
+ *       then the dead valid paths in random order, referrers before their references. Without a
+ *       byte limit (all dead paths go) newest row first instead, for the database's locality.</li>
  *   <li>Deletion in chunks. For each chunk, with the chunk's {@link loomd.daemon.store.gc.RootGate}
  *       stripes held: (a) temp roots are refreshed and every rooted path (and every
- *       {@code X.lock}/{@code X.chroot} of a rooted {@code X}) is dropped from the chunk; (b) one
- *       write transaction through the store's single writer re-checks each path with ONE
+ *       {@code X.lock}/{@code X.chroot} of a rooted {@code X}) is dropped from the chunk; (b) write
+ *       transactions through the store's single writer, each a few milliseconds of work so a
+ *       session's registration never waits for more than one, re-check each path with ONE
  *       statement, the delete of its snapshot row id: the schema's {@code on delete restrict}
  *       refuses it when something refers to the path now (newly referenced since the snapshot:
  *       kept); no row means it was registered anew (kept if valid now); an invalid-at-snapshot
  *       entry that is now valid (registered since) is kept; (c) each surviving directory is
  *       renamed into {@code S/trash}, other entries are unlinked on platform threads, overlapping
- *       the next chunk's transaction; (d) the stripes are released once the chunk's unlinks are
+ *       the next transaction; (d) the stripes are released once the chunk's unlinks are
  *       done (so the collector holds at most two chunks' stripes). A path kept in
  *       (a) or (b) keeps everything it references: its references then still have a referrer
  *       outside the deleted set, so they are kept by (b) in their own chunk.</li>
@@ -54,8 +56,10 @@
  * written before the collector took the stripe, and (a) sees it (read-after-write on the file, or
  * the in-memory set); or it is written after the stripe is released, when the path is invalid and
  * already moved away, and the session's re-check sees it invalid and makes it again. A session
- * (past its first root, below) never waits for more than one chunk (at most {@link loomd.daemon.store.gc.GarbageCollector#CHUNK}
- * paths: one transaction and a few renames), never for the whole collection (at most two chunks). An entry created
+ * (past its first root, below) waits only when its path's stripe is one of the (at most two)
+ * chunks' the collector holds, rare with {@link loomd.daemon.store.gc.RootGate#STRIPES} stripes,
+ * and then for at most those chunks (at most {@link loomd.daemon.store.gc.GarbageCollector#CHUNK}
+ * paths each: short transactions, renames and unlinks), never for the whole collection. An entry created
  * after {@code readdir} is never considered; an entry a creator is about to replace is rooted by
  * its creator before it is created (store package: durability order), hence seen in (a).
  * Registrations since the snapshot are serialised with (b) by the single writer.
