@@ -155,6 +155,8 @@ public final class GarbageCollector {
         } else {
             info.accept("determining live/dead paths...");
         }
+        // Sorted sets of every store path cost a second of CPU on a big store: only for the replies.
+        boolean listing = !request.action().deletes();
         SortedSet<String> live = new TreeSet<>(Utf8Order.COMPARATOR);
         SortedSet<String> dead = new TreeSet<>(Utf8Order.COMPARATOR);
         List<Deletion.Unit> invalid = new ArrayList<>();
@@ -167,9 +169,9 @@ public final class GarbageCollector {
             if (id >= 0) {
                 valid.add(id);
             } else if (marked.tempRoots().contains(path)) {
-                live.add(path);
+                if (listing) live.add(path);
             } else if (!isProtectedLock(path, marked)) {
-                dead.add(path);
+                if (listing) dead.add(path);
                 invalid.add(Deletion.Unit.invalid(path));
             }
         }
@@ -182,9 +184,9 @@ public final class GarbageCollector {
         List<Integer> deadIds = new ArrayList<>();
         for (int id : valid) {
             if (marked.isLive(id)) {
-                live.add(g.path(id));
+                if (listing) live.add(g.path(id));
             } else {
-                dead.add(g.path(id));
+                if (listing) dead.add(g.path(id));
                 deadIds.add(id);
             }
         }
