@@ -40,7 +40,7 @@ public final class StoreGc {
     private final RootGate gate;
     private final GcProbe probe;
     private final ExecutorService collectorThread = Executors.newCachedThreadPool(
-            Thread.ofPlatform().name("loomd-gc-", 0).daemon(true).factory());
+            GarbageCollector.backgroundThreads("loomd-gc-"));
 
     StoreGc(StoreConfig config, StoreDatabase db, StoreReader reader, FileLocker locker, RootGate gate, GcProbe probe) {
         this.probe = probe;

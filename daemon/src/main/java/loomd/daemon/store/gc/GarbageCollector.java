@@ -17,6 +17,7 @@ import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.function.Consumer;
 
 import loomd.daemon.store.StoreConfig;
@@ -26,6 +27,7 @@ import loomd.daemon.store.roots.FileLocker;
 import loomd.daemon.store.roots.GcLock;
 import loomd.daemon.store.roots.GcProbe;
 import loomd.daemon.store.roots.RootFinder;
+import loomd.posix.Cpu;
 import loomd.protocol.wire.Utf8Order;
 
 /**
@@ -38,6 +40,8 @@ public final class GarbageCollector {
     static final int CHUNK = 64;
     /** Platform threads unlinking: unlink is mostly waiting on the file system's journal. */
     static final int DELETERS = 4;
+    /** The nice value of the collector's threads ({@code nice}'s default increment). */
+    static final int NICE = 10;
 
     private final StoreConfig config;
     private final StoreDatabase db;
@@ -67,8 +71,7 @@ public final class GarbageCollector {
     /** Runs one collection; {@code info} gets upstream's progress lines, in order. */
     public GcResult collect(GcRequest request, Consumer<String> info) {
         if (request.action().deletes()) deleteReserved();
-        ExecutorService pool = Executors.newFixedThreadPool(DELETERS,
-                Thread.ofPlatform().name("loomd-gc-delete-", 0).daemon(true).factory());
+        ExecutorService pool = Executors.newFixedThreadPool(DELETERS, backgroundThreads("loomd-gc-delete-"));
         try {
             Deletion deletion;
             GcResult early;
@@ -90,6 +93,19 @@ public final class GarbageCollector {
         } finally {
             pool.shutdown();
         }
+    }
+
+    /**
+     * Platform threads at {@link #NICE}: on a busy machine the scheduler then serves the sessions'
+     * threads (adds, builds) first, and a collection takes the CPU they leave. The store's single
+     * writer stays at normal priority: sessions' registrations go through it too.
+     */
+    public static ThreadFactory backgroundThreads(String prefix) {
+        ThreadFactory platform = Thread.ofPlatform().name(prefix, 0).daemon(true).factory();
+        return task -> platform.newThread(() -> {
+            Cpu.niceThisThread(NICE);
+            task.run();
+        });
     }
 
     /** This process's sessions create temp-roots files under the collector's gc.lock meanwhile. */

@@ -5,7 +5,9 @@
  * <h2>Protocol</h2>
  * A collection ({@link loomd.daemon.store.gc.GarbageCollector}) runs on the calling thread for
  * orchestration only; every blocking step (SQLite scan, file deletion, {@code /proc}) runs on
- * platform threads. Its steps, in order:
+ * platform threads. The collector's own threads run at nice 10 ({@link
+ * loomd.daemon.store.gc.GarbageCollector#backgroundThreads}): on a busy machine the sessions'
+ * threads go first, so a collection costs adds and builds little latency. Its steps, in order:
  * <ol>
  *   <li>Delete actions: {@code <db>/reserved} is removed first, so a full disk can be collected.</li>
  *   <li>{@code V/gc.lock} exclusive (through the locker; "waiting for the big garbage collector
