@@ -13,6 +13,7 @@ import static loomd.posix.Libc.INT;
 public final class Cpu {
     private static final MethodHandle SCHED_YIELD = Libc.plain("sched_yield", FunctionDescriptor.of(INT));
     private static final MethodHandle GETTID = Libc.plain("gettid", FunctionDescriptor.of(INT));
+    private static final MethodHandle GETPRIORITY = Libc.plain("getpriority", FunctionDescriptor.of(INT, INT, INT));
     private static final MethodHandle SETPRIORITY = Libc.plain("setpriority", FunctionDescriptor.of(INT, INT, INT, INT));
     private static final int PRIO_PROCESS = 0;
 
@@ -31,16 +32,19 @@ public final class Cpu {
     }
 
     /**
-     * Sets the nice value of the calling platform thread only ({@code setpriority(PRIO_PROCESS,
-     * gettid(), nice)}: on Linux the nice value is per thread), so that the scheduler prefers the
-     * process's other threads when the CPUs are contended. Best effort: false when refused (a lower
-     * value than now needs privileges). Never on a virtual thread: it would change its carrier.
+     * Raises the nice value of the calling platform thread only, by {@code increment} (at most to
+     * 19), relative to what it is now (a daemon started under {@code nice} stays below its own
+     * threads): {@code setpriority(PRIO_PROCESS, gettid(), ...)}, as on Linux the nice value is per
+     * thread. The scheduler then prefers the process's other threads when the CPUs are contended.
+     * Best effort: false when refused. Never on a virtual thread: it would change its carrier.
      */
-    public static boolean niceThisThread(int nice) {
-        if (Thread.currentThread().isVirtual()) throw new IllegalStateException("niceThisThread on a virtual thread");
+    public static boolean lowerThisThreadsPriority(int increment) {
+        if (Thread.currentThread().isVirtual()) throw new IllegalStateException("lowerThisThreadsPriority on a virtual thread");
         try {
             int tid = (int) GETTID.invokeExact();
-            return (int) SETPRIORITY.invokeExact(PRIO_PROCESS, tid, nice) == 0;
+            // glibc's getpriority returns the nice value itself (-20..19); -1 is also an error, never for oneself.
+            int now = (int) GETPRIORITY.invokeExact(PRIO_PROCESS, tid);
+            return (int) SETPRIORITY.invokeExact(PRIO_PROCESS, tid, Math.min(19, now + increment)) == 0;
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }

@@ -19,14 +19,14 @@ class CpuTest {
     }
 
     @Test
-    void niceThisThreadChangesTheCallingThreadOnly() throws Exception {
+    void lowerThisThreadsPriorityRaisesTheCallingThreadsNiceValueOnly() throws Exception {
         int before = niceOfThisThread();
         int target = Math.min(19, before + 3);
         int[] seen = new int[2];
         boolean[] ok = new boolean[1];
         Thread t = Thread.ofPlatform().start(() -> {
             try {
-                ok[0] = Cpu.niceThisThread(target);
+                ok[0] = Cpu.lowerThisThreadsPriority(3);
                 seen[0] = niceOfThisThread();
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
@@ -42,7 +42,7 @@ class CpuTest {
     @Test
     void refusedOnAVirtualThread() throws Exception {
         Throwable[] thrown = new Throwable[1];
-        Thread.ofVirtual().start(() -> thrown[0] = assertThrows(IllegalStateException.class, () -> Cpu.niceThisThread(10))).join();
+        Thread.ofVirtual().start(() -> thrown[0] = assertThrows(IllegalStateException.class, () -> Cpu.lowerThisThreadsPriority(10))).join();
         assertTrue(thrown[0] != null);
     }
 }

@@ -40,7 +40,7 @@ public final class GarbageCollector {
     static final int CHUNK = 64;
     /** Platform threads unlinking: unlink is mostly waiting on the file system's journal. */
     static final int DELETERS = 4;
-    /** The nice value of the collector's threads ({@code nice}'s default increment). */
+    /** How much nicer the collector's threads are than the daemon ({@code nice}'s default increment). */
     static final int NICE = 10;
 
     private final StoreConfig config;
@@ -96,14 +96,14 @@ public final class GarbageCollector {
     }
 
     /**
-     * Platform threads at {@link #NICE}: on a busy machine the scheduler then serves the sessions'
+     * Platform threads {@link #NICE} nicer than the daemon: on a busy machine the scheduler then serves the sessions'
      * threads (adds, builds) first, and a collection takes the CPU they leave. The store's single
      * writer stays at normal priority: sessions' registrations go through it too.
      */
     public static ThreadFactory backgroundThreads(String prefix) {
         ThreadFactory platform = Thread.ofPlatform().name(prefix, 0).daemon(true).factory();
         return task -> platform.newThread(() -> {
-            Cpu.niceThisThread(NICE);
+            Cpu.lowerThisThreadsPriority(NICE);
             task.run();
         });
     }

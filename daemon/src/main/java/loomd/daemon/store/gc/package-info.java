@@ -5,7 +5,7 @@
  * <h2>Protocol</h2>
  * A collection ({@link loomd.daemon.store.gc.GarbageCollector}) runs on the calling thread for
  * orchestration only; every blocking step (SQLite scan, file deletion, {@code /proc}) runs on
- * platform threads. The collector's own threads run at nice 10 ({@link
+ * platform threads. The collector's own threads run 10 nicer than the daemon ({@link
  * loomd.daemon.store.gc.GarbageCollector#backgroundThreads}): on a busy machine the sessions'
  * threads go first, so a collection costs adds and builds little latency. Its steps, in order:
  * <ol>
