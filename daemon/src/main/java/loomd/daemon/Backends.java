@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 import loomd.daemon.store.LocalStore;
@@ -14,21 +15,35 @@ import loomd.protocol.store.StoreDir;
 
 /**
  * Startup steps 2 and 3 (daemon.md §2.3 as loomd orders them): launch the locker process, which
- * holds every file lock for the daemon, then open the store over it. The store owns the locker
+ * holds every file lock for the daemon, and open the store over it meanwhile. The store owns the locker
  * client from then on: closing the store closes the locker after it.
  */
 final class Backends {
     private Backends() { }
 
-    /** Starts the locker process; the store opened on it with {@link #open} closes it. */
-    static LockerClient launchLocker(Layout layout, Consumer<String> log) throws IOException {
-        LockerClient locker = LockerClient.launch(layout.stateDir());
-        log.accept("locker started (pid " + locker.lockerPid() + ")");
-        return locker;
+    /**
+     * Starts the locker process on a platform thread of its own (the launch blocks in native calls),
+     * while the store opens and the first clients are served; the store opened on it with
+     * {@link #open} closes it. A failed start is logged here; requests needing a lock fail with it.
+     */
+    static CompletableFuture<LockerClient> launchLocker(Layout layout, Consumer<String> log) {
+        CompletableFuture<LockerClient> result = new CompletableFuture<>();
+        Thread.ofPlatform().name("locker-start").daemon(true).start(() -> {
+            try {
+                LockerClient locker = LockerClient.launch(layout.stateDir());
+                log.accept("locker started (pid " + locker.lockerPid() + ")");
+                result.complete(locker);
+            } catch (IOException | RuntimeException | Error e) {
+                log.accept("error: cannot start the locker: " + e.getMessage());
+                result.completeExceptionally(new IOException("cannot start the locker: " + e.getMessage(), e));
+            }
+        });
+        return result;
     }
 
-    /** Opens the store on {@code locker}, which it owns from now on (closed here on failure). */
-    static LocalStore open(DaemonConfig config, Map<String, String> env, LockerClient locker) throws IOException {
+    /** Opens the store on the {@code locker} being started, which it owns from now on (closed here on failure). */
+    static LocalStore open(DaemonConfig config, Map<String, String> env, CompletableFuture<LockerClient> locker)
+            throws IOException {
         Layout layout = config.layout();
         Settings settings = config.settings();
         StoreConfig storeConfig = new StoreConfig(new StoreDir(layout.storeDir()), Optional.ofNullable(layout.storeRoot()),
@@ -39,10 +54,10 @@ final class Backends {
             store.maintenance().setAutoDeduplicate(settings.autoOptimiseStore);
             return store;
         } catch (StoreException e) {
-            locker.close();
+            locker.thenAccept(LockerClient::close);
             throw new IOException(e.getMessage(), e);
         } catch (RuntimeException e) {
-            locker.close();
+            locker.thenAccept(LockerClient::close);
             throw e;
         }
     }

@@ -19,18 +19,19 @@ import loomd.daemon.server.Server;
 import loomd.daemon.server.SocketActivation;
 import loomd.daemon.store.LocalStore;
 import loomd.daemon.store.roots.LockerFileLocker;
+import loomd.daemon.store.roots.PendingFileLocker;
 import loomd.daemon.session.Session;
 import loomd.locker.LockerClient;
 import loomd.protocol.wire.WireLimits;
 
 /**
  * {@code guix-daemon} in one JVM. Startup order (daemon.md §2.3): parse the command line, create
- * the directories, start the spawner and the process monitor ({@link ProcessServices}) on a
- * thread of their own while the locker is launched and the store opened ({@link Backends}; after
- * an unclean stop this verifies and repairs what was registered since the last durable
- * checkpoint, so no client is served before that is done), wait for the spawner, open the
- * listening sockets (or adopt the activated
- * ones), check the settings, then serve until SIGTERM. Shutdown closes them in reverse order.
+ * the directories, start the spawner ({@link ProcessServices}) and the locker ({@link Backends}),
+ * each on a thread of its own, open the store meanwhile (after an unclean stop this verifies and
+ * repairs what was registered since the last durable checkpoint, so no client is served before
+ * that is done), open the listening sockets (or adopt the activated ones), then serve until
+ * SIGTERM. The first clients are served without waiting for the helpers (issue 14): a request
+ * that needs a lock or the spawner waits for that helper then. Shutdown closes them in reverse order.
  */
 public final class Main {
     private static final PrintStream ERR = System.err;
@@ -77,7 +78,6 @@ public final class Main {
         Consumer<String> log = Main::log;
         LocalStore store = null;
         ProcessServices processes = null;
-        CompletableFuture<ProcessServices> spawning = null;
         List<Listener> listeners = List.of();
         try {
             Layout layout = config.layout();
@@ -87,14 +87,14 @@ public final class Main {
             Files.createDirectories(layout.dbDir());
             config.settings().update();
             DaemonLog.startupDetails(config, log);
-            spawning = ProcessServices.startInBackground(config.spawnerBinary(), layout, log);
-            LockerClient locker = Backends.launchLocker(layout, log);
+            processes = ProcessServices.start(config.spawnerBinary(), layout, log);
+            CompletableFuture<LockerClient> locker = Backends.launchLocker(layout, log);
             store = Backends.open(config, env, locker);
             log.accept("durability: " + config.durability().mode().name().toLowerCase(java.util.Locale.ROOT)
                     + ", group sync every " + config.durability().flushInterval().toMillis() + " ms");
-            processes = ProcessServices.await(spawning);
-            processes.watchLocker(locker);
-            BuildServices.attach(store, processes.spawner(), processes.monitor(), new LockerFileLocker(locker), env, log)
+            locker.thenAccept(processes::watchLocker);
+            BuildServices.attach(store, processes.spawner(), processes.monitor(),
+                    new PendingFileLocker(locker.thenApply(LockerFileLocker::new)), env, log)
                     .useBuildUsers(config.settings().buildUsersGroup)
                     .retryUnderLoad(LoadRetry.of(config.settings().retryUnderLoad, config.settings().loadSignal));
             Optional<String> guix = Backends.guixProgram(env);
@@ -113,11 +113,9 @@ public final class Main {
             listeners.forEach(l -> closeQuietly(l));
             if (processes != null) {
                 processes.close();
-            } else if (spawning != null) {
-                ProcessServices.discard(spawning);
             }
             if (store != null) {
-                store.close();
+                store.close(); // and the locker; Backends.open closed it if the store did not open
             }
             return 1;
         }

@@ -23,7 +23,7 @@ final class Privileges {
     private Privileges() { }
 
     static void check(DaemonConfig config, Consumer<String> log) throws SettingsException {
-        int euid = Processes.geteuid();
+        int euid = effectiveUid();
         if (euid == 0) {
             return;
         }
@@ -57,14 +57,29 @@ final class Privileges {
 
     private static boolean hasEffective(long capabilityBit) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("CapEff:")) {
-                    return (Long.parseUnsignedLong(line.substring(7).trim(), 16) & capabilityBit) != 0;
-                }
-            }
+            return (Long.parseUnsignedLong(statusField("CapEff:"), 16) & capabilityBit) != 0;
         } catch (IOException | NumberFormatException e) {
-            // unknown: say it is missing, the cautious reading
+            return false; // unknown: say it is missing, the cautious reading
         }
-        return false;
+    }
+
+    /**
+     * The effective uid, from /proc/self/status ({@code Uid: real effective saved fs}) rather than
+     * geteuid(2): the daemon's first FFM call costs its start ~100 ms (the downcall stubs are made
+     * at run time), and nothing else before the first client needs FFM.
+     */
+    private static int effectiveUid() {
+        try {
+            return Integer.parseInt(statusField("Uid:").split("\\s+")[1]);
+        } catch (IOException | RuntimeException e) {
+            return Processes.geteuid();
+        }
+    }
+
+    private static String statusField(String key) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith(key)) return line.substring(key.length()).trim();
+        }
+        throw new IOException("no " + key + " in /proc/self/status");
     }
 }

@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -20,13 +19,16 @@ import loomd.spawner.Spawner;
 
 /**
  * The daemon's process machinery, started once at startup in parallel with the locker and the
- * store (daemon.md §2.3 as loomd orders it; the first client is served once all three are up): the native spawner, which forks every builder and helper, and the process
+ * store (daemon.md §2.3 as loomd orders it; the first client is served as soon as the store is
+ * open, a request for the spawner waits for it): the native spawner, which forks every builder and helper, and the process
  * monitor, which applies time limits and kills what is left at shutdown. Builds use them later.
  *
  * <p>Startup policy: the spawner itself needs no privilege and no namespace (those are asked per
  * request), so a spawner that does not start is a broken installation, not a missing kernel
- * feature: the daemon refuses to start with a clear error. Requests needing namespaces the kernel
- * refuses fail one by one later, with the spawner's own error.
+ * feature: a configured binary that is not executable makes the daemon refuse to start with a
+ * clear error; a start that fails later is logged, and every request for the spawner fails with
+ * that error. Requests needing namespaces the kernel refuses fail one by one later, with the
+ * spawner's own error.
  *
  * <p>A spawner that dies under a running daemon (kill -9, a crash) is relaunched at once
  * ({@link RelaunchingSpawner}): the builds it was running fail, later ones run on the new one.
@@ -39,14 +41,14 @@ import loomd.spawner.Spawner;
  * builders, never a helper: the locker's owner stops it cleanly after the store is closed.
  */
 public final class ProcessServices implements AutoCloseable {
-    private final RelaunchingSpawner spawner;
+    private final Spawner spawner;
     private final ProcessMonitor monitor = new ProcessMonitor();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final Set<MonitoredProcess> helpers = ConcurrentHashMap.newKeySet();
     private final Set<Long> helperPids = ConcurrentHashMap.newKeySet();
     private final Consumer<String> log;
 
-    private ProcessServices(RelaunchingSpawner spawner, Consumer<String> log) {
+    private ProcessServices(Spawner spawner, Consumer<String> log) {
         this.spawner = spawner;
         this.log = log;
     }
@@ -57,56 +59,35 @@ public final class ProcessServices implements AutoCloseable {
     }
 
     /**
-     * Starts the spawner ({@code configured}, else the copy inside the jar) and the monitor.
+     * Starts the spawner ({@code configured}, else the copy inside the jar) on a platform thread of
+     * its own (the launch blocks in native calls) and returns at once: the daemon serves meanwhile,
+     * and a request for the spawner waits for it ({@link PendingSpawner}). A start that fails is
+     * logged, and each such request fails with the same error.
      *
-     * @throws IOException saying that the spawner did not start, and why
+     * @throws IOException when {@code configured} is not an executable file: a broken installation,
+     *     refused before anything is served
      */
     static ProcessServices start(Optional<Path> configured, Layout layout, Consumer<String> log) throws IOException {
         Path dir = privateDir(layout);
-        RelaunchingSpawner spawner;
-        try {
-            spawner = RelaunchingSpawner.launch(SpawnerBinary.locate(configured, dir), dir, log);
-        } catch (IOException e) {
-            throw new IOException("cannot start the spawner: " + e.getMessage(), e);
+        if (configured.isPresent()) {
+            try {
+                SpawnerBinary.fromPath(configured.get());
+            } catch (IOException e) {
+                throw new IOException("cannot start the spawner: " + e.getMessage(), e);
+            }
         }
-        log.accept("spawner started (pid " + spawner.spawnerPid() + ")");
-        return new ProcessServices(spawner, log);
-    }
-
-    /**
-     * {@link #start} on a platform thread of its own (the launch blocks in native calls), so the
-     * spawner comes up while the locker starts and the store opens; {@link #await} joins it.
-     */
-    static CompletableFuture<ProcessServices> startInBackground(Optional<Path> configured, Layout layout,
-            Consumer<String> log) {
-        CompletableFuture<ProcessServices> result = new CompletableFuture<>();
+        CompletableFuture<RelaunchingSpawner> ready = new CompletableFuture<>();
         Thread.ofPlatform().name("spawner-start").daemon(true).start(() -> {
             try {
-                result.complete(start(configured, layout, log));
+                RelaunchingSpawner spawner = RelaunchingSpawner.launch(SpawnerBinary.locate(configured, dir), dir, log);
+                log.accept("spawner started (pid " + spawner.spawnerPid() + ")");
+                ready.complete(spawner);
             } catch (IOException | RuntimeException | Error e) {
-                result.completeExceptionally(e);
+                log.accept("error: cannot start the spawner: " + e.getMessage());
+                ready.completeExceptionally(new IOException("cannot start the spawner: " + e.getMessage(), e));
             }
         });
-        return result;
-    }
-
-    /** The started services, or {@link #start}'s own error. */
-    static ProcessServices await(CompletableFuture<ProcessServices> starting) throws IOException {
-        try {
-            return starting.join();
-        } catch (CompletionException e) {
-            switch (e.getCause()) {
-                case IOException io -> throw io;
-                case RuntimeException r -> throw r;
-                case Error err -> throw err;
-                default -> throw e;
-            }
-        }
-    }
-
-    /** On a failed start: closes the services once (if ever) they are up. */
-    static void discard(CompletableFuture<ProcessServices> starting) {
-        starting.thenAccept(ProcessServices::close);
+        return new ProcessServices(new PendingSpawner(ready), log);
     }
 
     public Spawner spawner() { return spawner; }

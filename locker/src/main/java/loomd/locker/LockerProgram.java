@@ -13,7 +13,8 @@ import loomd.posix.HelperBinary;
  * The program that serves as the locker: the native {@code loomd-locker} (C, built with this module and
  * carried in its jar; the default), or {@link LockerMain} in a JVM of its own, kept to compare the two.
  * System property {@value #PROPERTY} (else environment variable {@value #ENV}) set to {@code jvm} picks the
- * JVM one; unset or {@code native}, the native one.
+ * JVM one; unset or {@code native}, the native one; an absolute path, that program, run as the native one
+ * is (socket, daemon pid): a stand-in for tests (a locker that is slow to start).
  */
 sealed interface LockerProgram {
     String PROPERTY = "loomd.locker";
@@ -72,14 +73,23 @@ sealed interface LockerProgram {
         }
     }
 
+    /** A locker program of the caller's choosing, given the native locker's arguments. */
+    record External(Path program) implements LockerProgram {
+        @Override
+        public List<String> command(Path socket) {
+            return List.of(program.toString(), socket.toString(), Long.toString(ProcessHandle.current().pid()));
+        }
+    }
+
     /** The program {@value #PROPERTY} or {@value #ENV} asks for; the native binary goes under {@code runtimeDir}. */
     static LockerProgram configured(Path runtimeDir) {
         String choice = System.getProperty(PROPERTY, System.getenv().getOrDefault(ENV, "native"));
         return switch (choice.trim().toLowerCase(Locale.ROOT)) {
             case "", "native" -> new Native(runtimeDir.resolve(PRIVATE_DIR));
             case "jvm" -> new Jvm();
+            case String path when path.startsWith("/") -> new External(Path.of(choice.trim()));
             default -> throw new IllegalArgumentException(PROPERTY + " (or " + ENV + ") is `" + choice
-                    + "': expected native or jvm");
+                    + "': expected native, jvm or an absolute path");
         };
     }
 

@@ -5,6 +5,7 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 import loomd.daemon.store.auth.AuthenticateAgent;
 import loomd.daemon.store.db.StoreDatabase;
@@ -21,6 +22,7 @@ import loomd.daemon.store.roots.FileLocker;
 import loomd.daemon.store.roots.GcLock;
 import loomd.daemon.store.roots.GcProbe;
 import loomd.daemon.store.roots.LockerFileLocker;
+import loomd.daemon.store.roots.PendingFileLocker;
 import loomd.daemon.store.roots.StagingRoots;
 import loomd.locker.LockerClient;
 
@@ -60,7 +62,11 @@ public final class LocalStore implements AutoCloseable {
         this.bigLock = locker.newOwner("big-lock");
         StoreDatabase database = null;
         try {
-            takeBigLock(config, bigLock);
+            if (locker instanceof PendingFileLocker) {
+                takeBigLockLater(config, bigLock);
+            } else {
+                takeBigLock(config, bigLock);
+            }
             database = StoreDatabase.open(config.databaseSettings());
         } catch (RuntimeException e) {
             bigLock.close();
@@ -130,6 +136,23 @@ public final class LocalStore implements AutoCloseable {
         }
     }
 
+    /**
+     * With the locker still starting, the shared big lock is taken once it is up, off the start's
+     * path: nothing takes it exclusively while loomd runs, so the store is not opened any earlier
+     * than an exclusive holder (upstream's schema upgrade) would let it be in practice.
+     */
+    private static void takeBigLockLater(StoreConfig config, FileLocker.Owner owner) {
+        Thread.ofVirtual().name("big-lock").start(() -> {
+            try {
+                takeBigLock(config, owner);
+            } catch (IllegalStateException e) {
+                // the store was closed before the locker came up
+            } catch (RuntimeException e) {
+                LOG.log(Level.ERROR, "taking the big store lock: " + e.getMessage());
+            }
+        });
+    }
+
     static LocalStore open(StoreConfig config, FileLocker locker, NarCodec nar, StoreObserver observer) {
         return new LocalStore(config, locker, nar, observer, null);
     }
@@ -150,6 +173,17 @@ public final class LocalStore implements AutoCloseable {
     public static LocalStore openOwning(StoreConfig config, LockerClient lockerClient) {
         return new LocalStore(config, new LockerFileLocker(lockerClient), new NarCodec(), StoreObserver.NONE,
                 lockerClient);
+    }
+
+    /**
+     * As {@link #openOwning(StoreConfig, LockerClient)} with the locker still starting: the store is
+     * served at once, and what needs a lock waits for {@code starting} ({@link PendingFileLocker}).
+     * The client is closed after the store, or when it comes up if the store was closed before.
+     */
+    public static LocalStore openOwning(StoreConfig config, CompletableFuture<LockerClient> starting) {
+        AutoCloseable owned = () -> starting.thenAccept(LockerClient::close);
+        return new LocalStore(config, new PendingFileLocker(starting.thenApply(LockerFileLocker::new)),
+                new NarCodec(), StoreObserver.NONE, owned);
     }
 
     /**

@@ -208,6 +208,7 @@ public final class DaemonProcess implements AutoCloseable {
         private boolean listenUnix = true;
         private Duration startTimeout = Duration.ofSeconds(60);
         private List<String> wrapper = List.of();
+        private boolean awaitHelpers = true;
 
         private Builder(Path root) {
             this.root = root;
@@ -233,6 +234,13 @@ public final class DaemonProcess implements AutoCloseable {
         public Builder wrapper(String... command) { this.wrapper = List.of(command); return this; }
 
         public Builder startTimeout(Duration timeout) { this.startTimeout = timeout; return this; }
+
+        /**
+         * Whether {@link #start()} also waits for the locker and the spawner, which the daemon starts
+         * while it already serves (default: yes, so a test finds them as children); a test of serving
+         * before they are up says no.
+         */
+        public Builder awaitHelpers(boolean wait) { this.awaitHelpers = wait; return this; }
 
         public DaemonProcess start() throws IOException {
             Files.createDirectories(root);
@@ -268,6 +276,9 @@ public final class DaemonProcess implements AutoCloseable {
             DaemonProcess daemon = new DaemonProcess(pb.start(), this, socket, port, log);
             try {
                 daemon.awaitReady(startTimeout);
+                if (awaitHelpers) {
+                    daemon.awaitHelpers(startTimeout);
+                }
             } catch (IOException | RuntimeException e) {
                 daemon.close();
                 throw e;
@@ -303,6 +314,18 @@ public final class DaemonProcess implements AutoCloseable {
         });
         if (!ready) {
             throw new IOException("daemon did not answer within " + timeout + "; its output:\n" + log(), last[0]);
+        }
+    }
+
+    /** Until the log says how the locker's and the spawner's starts ended (logged by the daemon either way). */
+    private void awaitHelpers(Duration timeout) throws IOException {
+        boolean settled = Poll.until(timeout, () -> {
+            String text = log();
+            return (text.contains("watching the locker (pid") || text.contains("cannot start the locker"))
+                    && (text.contains("spawner started (pid") || text.contains("cannot start the spawner"));
+        });
+        if (!settled) {
+            throw new IOException("the daemon's helpers did not start within " + timeout + "; its output:\n" + log());
         }
     }
 

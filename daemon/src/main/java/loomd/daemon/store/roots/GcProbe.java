@@ -9,7 +9,6 @@ import loomd.daemon.store.StoreException;
 import loomd.posix.Fds;
 import loomd.posix.LockKind;
 import loomd.posix.OfdLocks;
-import loomd.posix.PosixException;
 
 /**
  * Asks whether a collector holds {@code gc.lock} (exclusively) without taking any lock: an
@@ -23,7 +22,8 @@ public final class GcProbe implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(GcProbe.class.getName());
 
     private final Path gcLock;
-    private final int fd;
+    /** Opened at the first probe, off the start's path (a first FFM call costs the start ~100 ms); -1 until then. */
+    private int fd = -1;
     /** Read side: a session creating its file under this process's collector's gc.lock; write side: that collector. */
     private final ReentrantReadWriteLock cover = new ReentrantReadWriteLock();
     /** Guarded by {@link #cover}: this process's collector holds gc.lock exclusively. */
@@ -34,7 +34,6 @@ public final class GcProbe implements AutoCloseable {
         this.gcLock = GcLock.path(stateDir);
         try {
             GcLock.ensureExists(gcLock);
-            this.fd = Fds.open(gcLock.toString(), Fds.O_RDONLY | Fds.O_CLOEXEC, 0);
         } catch (IOException e) {
             throw new StoreException("opening global GC lock `" + gcLock + "': " + e.getMessage(), e);
         }
@@ -47,11 +46,16 @@ public final class GcProbe implements AutoCloseable {
     public boolean collectorActive() {
         if (closed) return true;
         try {
-            return OfdLocks.query(fd, LockKind.READ).isPresent();
-        } catch (PosixException e) {
+            return OfdLocks.query(fd(), LockKind.READ).isPresent();
+        } catch (IOException e) {
             LOG.log(Level.WARNING, "probing `" + gcLock + "': " + e.getMessage());
             return true;
         }
+    }
+
+    private synchronized int fd() throws IOException {
+        if (fd < 0) fd = Fds.open(gcLock.toString(), Fds.O_RDONLY | Fds.O_CLOEXEC, 0);
+        return fd;
     }
 
     /** Something done with a file, under this process's collector's gc.lock. */
@@ -95,6 +99,8 @@ public final class GcProbe implements AutoCloseable {
     public void close() {
         if (closed) return;
         closed = true;
-        Fds.closeQuietly(fd);
+        synchronized (this) {
+            if (fd >= 0) Fds.closeQuietly(fd);
+        }
     }
 }
