@@ -47,8 +47,11 @@ final class NarTransfer {
         this.storeDir = storeDir;
     }
 
-    /** Downloads {@code n}'s NAR; {@code progress} counts compressed bytes; {@code installing} is set before install. */
-    Attempt run(Narinfo n, AtomicLong progress, Runnable installing) throws InterruptedException {
+    /**
+     * Downloads {@code n}'s NAR; {@code progress} counts compressed bytes; {@code installing} is run
+     * before install; {@code repair} replaces the valid path instead of adding it.
+     */
+    Attempt run(Narinfo n, AtomicLong progress, Runnable installing, boolean repair) throws InterruptedException {
         Hash expected;
         try {
             if (!n.narHash().startsWith("sha256:")) throw new IllegalArgumentException(n.narHash());
@@ -77,7 +80,11 @@ final class NarTransfer {
                             + staged.narHash().toNixBase32() + ", narinfo says " + n.narSize() + " and " + n.narHash());
                 }
                 installing.run();
-                store.adds().installStaged(staged, registration(n, staged));
+                if (repair) {
+                    store.adds().replaceStaged(staged, registration(n, staged));
+                } else {
+                    store.adds().installStaged(staged, registration(n, staged));
+                }
             }
             return new Attempt.Installed(progress.get());
         } catch (IOException | RuntimeException e) {
