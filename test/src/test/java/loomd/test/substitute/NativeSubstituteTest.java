@@ -383,6 +383,24 @@ class NativeSubstituteTest {
     }
 
     @Test
+    void aDirectoryIsRepairedInPlaceAndStaysReadOnly() throws Exception {
+        NarServer.Item it = item("repair-dir", "");
+        SERVER.publishNar(it, NarServer.directoryNar("file", "inside the directory\n".getBytes()), GOOD);
+        try (StoreClient c = client(SERVER.url())) {
+            assertTrue(c.ensurePath(it.path()));
+            Path file = physical(it.path()).resolve("file");
+            Files.setAttribute(file, "unix:mode", 0644);
+            Files.writeString(file, "damaged\n");
+            assertTrue(c.verifyStore(true, false), "the damage is seen");
+            assertFalse(c.verifyStore(true, true), "repaired: no errors remain " + log);
+            assertEquals("inside the directory\n", Files.readString(file));
+            assertEquals(0555, (int) Files.getAttribute(physical(it.path()), "unix:mode") & 07777);
+            assertEquals(0444, (int) Files.getAttribute(file, "unix:mode") & 07777);
+        }
+        assertEquals(List.of(), tempEntries(), "the damaged tree is gone");
+    }
+
+    @Test
     void extendedTracesReportTheDownloadAsGuixSubstituteDoes() throws Exception {
         NarServer.Item it = item("traced", "t".repeat(50_000));
         SERVER.publish(it, GOOD);
