@@ -73,6 +73,10 @@ public final class Fds {
     private static final MethodHandle SYNCFS = Libc.function("syncfs", FunctionDescriptor.of(INT, INT));
     private static final MethodHandle LINK = Libc.function("link", FunctionDescriptor.of(INT, POINTER, POINTER));
     private static final MethodHandle RENAME = Libc.function("rename", FunctionDescriptor.of(INT, POINTER, POINTER));
+    private static final MethodHandle RENAMEAT2 =
+            Libc.function("renameat2", FunctionDescriptor.of(INT, INT, POINTER, INT, POINTER, INT));
+    private static final int AT_FDCWD = -100;
+    private static final int RENAME_EXCHANGE = 2;
 
     /** struct stat: st_dev, st_ino and st_size sit at the same offsets on x86_64 and arm64. */
     private static final long STAT_SIZE = 256;
@@ -203,6 +207,25 @@ public final class Fds {
     /** rename(2), with its errno (the JDK's move maps {@code EMLINK} to a bare message). */
     public static void rename(String oldPath, String newPath) throws PosixException {
         twoPaths("rename", RENAME, oldPath, newPath);
+    }
+
+    /**
+     * renameat2(2) with {@code RENAME_EXCHANGE}: swaps the two names in one step, so that a reader (or a
+     * crash) sees either tree at each name, never none; {@code EINVAL} where the file system lacks it.
+     */
+    public static void exchange(String a, String b) throws PosixException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment err = Libc.errnoSegment(arena);
+            int r = (int) RENAMEAT2.invokeExact(err, AT_FDCWD, arena.allocateFrom(a), AT_FDCWD, arena.allocateFrom(b),
+                    RENAME_EXCHANGE);
+            if (r < 0) {
+                throw new PosixException("renameat2", Libc.errno(err), a + " <-> " + b);
+            }
+        } catch (PosixException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.rethrow(t);
+        }
     }
 
     private static void twoPaths(String call, MethodHandle fn, String a, String b) throws PosixException {

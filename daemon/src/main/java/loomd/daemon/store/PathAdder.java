@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.DigestOutputStream;
@@ -23,6 +24,9 @@ import loomd.daemon.store.fs.FileTrees;
 import loomd.daemon.store.fs.TempNames;
 import loomd.daemon.store.roots.FileLocker;
 import loomd.daemon.store.roots.StagingRoots;
+import loomd.posix.Errno;
+import loomd.posix.Fds;
+import loomd.posix.PosixException;
 import loomd.protocol.hash.Hash;
 import loomd.protocol.hash.HashAlgorithm;
 import loomd.protocol.store.BadStorePathException;
@@ -284,6 +288,53 @@ final class PathAdder {
             newest = Math.max(newest, register(fresh));
             lock.setDeletion(true);
             return newest;
+        }
+    }
+
+    /**
+     * A repair ({@code replaceValidPath}): the tree at {@code item.temp()} takes the place of the valid
+     * (damaged) {@code item.dest()} under its lock, and the row gets the new hash and size. The two
+     * names are swapped in one rename ({@link Fds#exchange}), so the path always has a whole tree, the
+     * old or the new; the old one is left at the temporary name for the caller to remove. Where the
+     * file system cannot swap, the old tree is renamed aside first, as upstream does.
+     */
+    void replace(Install item) throws IOException {
+        Path dest = config.physical(item.dest());
+        Path temp = physical(item.temp());
+        long id;
+        try (FileLocker.PathLock lock = locker.lockPaths(List.of(dest))) {
+            canonicaliser.canonicalise(temp, item.dest());
+            maintenance.deduplicateNew(temp);
+            observer.canonicalised(item.temp(), item.dest());
+            boolean dir = Files.isDirectory(temp, LinkOption.NOFOLLOW_LINKS);
+            if (dir) Files.setAttribute(temp, "unix:mode", 0755);
+            swap(temp, dest);
+            if (dir) Files.setAttribute(dest, "unix:mode", 0555);
+            observer.renamed(item.dest());
+            lock.checkHeld();
+            id = registrar.register(List.of(item.registration()));
+            observer.registered(item.dest());
+            lock.setDeletion(true);
+        }
+        flusher.settle(id);
+    }
+
+    /** Puts {@code fresh} at {@code dest}; whatever was at {@code dest} ends up at {@code fresh}. */
+    private static void swap(Path fresh, Path dest) throws IOException {
+        if (!Files.exists(dest, LinkOption.NOFOLLOW_LINKS)) {
+            Files.move(fresh, dest, StandardCopyOption.ATOMIC_MOVE);
+            return;
+        }
+        // An unprivileged daemon renames a directory only if it may write it (its ".." entry).
+        if (Files.isDirectory(dest, LinkOption.NOFOLLOW_LINKS)) Files.setAttribute(dest, "unix:mode", 0755);
+        try {
+            Fds.exchange(fresh.toString(), dest.toString());
+        } catch (PosixException e) {
+            if (e.errno() != Errno.EINVAL) throw e;
+            Path aside = fresh.resolveSibling(fresh.getFileName() + ".old");
+            Files.move(dest, aside, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(fresh, dest, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(aside, fresh, StandardCopyOption.ATOMIC_MOVE);
         }
     }
 

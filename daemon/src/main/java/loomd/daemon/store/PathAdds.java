@@ -71,6 +71,19 @@ public final class PathAdds {
         }
     }
 
+    /**
+     * Repairs the valid {@code registration.path()} with {@code staged} (a repairing substitution):
+     * under the path's lock the staged tree, canonical and deduplicated, swaps places with the damaged
+     * one in one rename and the row takes the new hash and size; the damaged tree goes with
+     * {@code staged}. Consumes (closes) {@code staged}.
+     */
+    public void replaceStaged(StagedNar staged, Registration registration) throws IOException {
+        StrictPaths.check(storeDir, registration.path());
+        try (staged) {
+            adder.replace(new PathAdder.Install(staged.tempName(), registration));
+        }
+    }
+
     /** {@code wopAddTextToStore}, including the {@code .drv} checks and DerivationOutputs rows. */
     public String addTextToStore(String name, byte[] text, SortedSet<String> refs, SessionRoots roots) {
         try {

@@ -8,7 +8,8 @@ import loomd.daemon.substitute.nativ.NativeSubstituter;
 /**
  * Steps 5 to 9 of a substitution goal (daemon.md §5.3) in native mode: the same traces and failure
  * texts as with a fetching helper, with the download done by the daemon itself. The transfer installs
- * and registers the path (narinfo references and deriver), so nothing is left to register here.
+ * and registers the path (narinfo references and deriver), or in a repair swaps it for the damaged
+ * valid one, so nothing is left to register here.
  */
 final class NativeFetch {
     private NativeFetch() {
@@ -17,13 +18,8 @@ final class NativeFetch {
     static Outcome fetch(NativeSubstituter nativ, Settings settings, SubstitutableInfo info, boolean repair,
             FetchListener l) throws IOException, InterruptedException {
         String path = info.path();
-        if (repair) {
-            // Replacing a valid path in place needs the helper's path.tmp protocol; not done natively yet.
-            return SubstitutionGoals.failed(settings, path, "unsupported",
-                    "repairing `" + path + "' is not supported by the native substituter", l);
-        }
         if (settings.printBuildTrace) l.message(0, "@ substituter-started " + path + " substitute");
-        NativeSubstituter.Fetched f = nativ.fetch(settings, path, l);
+        NativeSubstituter.Fetched f = nativ.fetch(settings, path, repair, l);
         return switch (f) {
             case NativeSubstituter.Fetched.Installed ok -> {
                 if (settings.printBuildTrace) l.message(0, "@ substituter-succeeded " + path);

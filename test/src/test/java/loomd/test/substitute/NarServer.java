@@ -173,6 +173,25 @@ final class NarServer implements AutoCloseable {
         return out.toByteArray();
     }
 
+    /** The NAR of a directory holding one regular file {@code name}. */
+    static byte[] directoryNar(String name, byte[] contents) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (String s : List.of("nix-archive-1", "(", "type", "directory", "entry", "(", "name", name, "node", "(",
+                "type", "regular", "contents")) {
+            str(out, s.getBytes());
+        }
+        str(out, contents);
+        for (String s : List.of(")", ")", ")")) str(out, s.getBytes());
+        return out.toByteArray();
+    }
+
+    /** Publishes {@code nar} as {@code item}'s NAR, uncompressed, signed by {@code key}. */
+    void publishNar(Item item, byte[] nar, Key key) throws GeneralSecurityException {
+        String narName = "nar/none/" + hashPart(item.path()) + ".nar";
+        put(narName, nar, Behaviour.NORMAL);
+        putNarinfo(item.path(), signed(narinfo(item.with("none"), narName, nar, nar.length), key), Behaviour.NORMAL);
+    }
+
     private static void str(ByteArrayOutputStream out, byte[] b) {
         long n = b.length;
         for (int i = 0; i < 8; i++) out.write((int) (n >>> (8 * i)));

@@ -350,4 +350,96 @@ class NativeSubstituteTest {
         }
         assertTrue(daemon.process().log().contains("invalid URL in narinfo: ../../etc/passwd"), daemon.process().log());
     }
+
+    /** Overwrites the (read-only) file {@code path} in place, as a disk fault or a stray write would. */
+    void corrupt(String path) throws IOException {
+        Path file = physical(path);
+        Files.setAttribute(file, "unix:mode", 0644);
+        Files.writeString(file, "corrupted contents\n");
+        Files.setAttribute(file, "unix:mode", 0444);
+    }
+
+    @Test
+    void aCorruptedValidPathIsRepairedFromASubstituteByVerifyAndByBuild() throws Exception {
+        NarServer.Item it = item("repair-me", "the good contents\n".repeat(100));
+        byte[] nar = SERVER.publish(it, GOOD);
+        try (StoreClient c = client(SERVER.url())) {
+            assertTrue(c.ensurePath(it.path()));
+            corrupt(it.path());
+            assertTrue(c.verifyStore(true, false), "the damage is seen");
+            log.clear();
+            assertFalse(c.verifyStore(true, true), "repaired: no errors remain " + log);
+            assertArrayEquals(it.contents(), Files.readAllBytes(physical(it.path())));
+            assertTrue(log.contains("@ substituter-succeeded " + it.path()), log.toString());
+            corrupt(it.path());
+            assertTrue(c.buildPaths(List.of(it.path()), BuildMode.REPAIR));
+            assertArrayEquals(it.contents(), Files.readAllBytes(physical(it.path())));
+            assertFalse(c.verifyStore(true, false), "the row still matches the contents");
+            assertEquals(HexFormat.of().formatHex(NarServer.sha256(nar)),
+                    c.queryPathInfo(it.path()).narHash().replace("sha256:", ""));
+        }
+        assertEquals(2, SERVER.requestsFor(SERVER.hashPart(it.path()) + ".nar") - 1, "one download per repair");
+        assertEquals(List.of(), tempEntries(), "the damaged tree is gone");
+    }
+
+    @Test
+    void aDirectoryIsRepairedInPlaceAndStaysReadOnly() throws Exception {
+        NarServer.Item it = item("repair-dir", "");
+        SERVER.publishNar(it, NarServer.directoryNar("file", "inside the directory\n".getBytes()), GOOD);
+        try (StoreClient c = client(SERVER.url())) {
+            assertTrue(c.ensurePath(it.path()));
+            Path file = physical(it.path()).resolve("file");
+            Files.setAttribute(file, "unix:mode", 0644);
+            Files.writeString(file, "damaged\n");
+            assertTrue(c.verifyStore(true, false), "the damage is seen");
+            assertFalse(c.verifyStore(true, true), "repaired: no errors remain " + log);
+            assertEquals("inside the directory\n", Files.readString(file));
+            assertEquals(0555, (int) Files.getAttribute(physical(it.path()), "unix:mode") & 07777);
+            assertEquals(0444, (int) Files.getAttribute(file, "unix:mode") & 07777);
+        }
+        assertEquals(List.of(), tempEntries(), "the damaged tree is gone");
+    }
+
+    @Test
+    void extendedTracesReportTheDownloadAsGuixSubstituteDoes() throws Exception {
+        NarServer.Item it = item("traced", "t".repeat(50_000));
+        SERVER.publish(it, GOOD);
+        NarServer.Item quiet = item("untraced", "q".repeat(50_000));
+        SERVER.publish(quiet, GOOD);
+        String url = SERVER.url() + "/" + SERVER.narName(it);
+        long size = SERVER.compressedNar(it).length;
+        try (StoreClient c = client(SERVER.url())) {
+            c.setOptions(BuildOptions.defaults().withPrintBuildTrace(true).withPrintExtendedBuildTrace(true)
+                    .withSubstituteUrls(List.of(SERVER.url())));
+            assertTrue(c.ensurePath(it.path()));
+        }
+        String head = it.path() + " " + url + " " + size;
+        List<String> downloads = log.stream().filter(l -> l.startsWith("@ download-")).toList();
+        assertEquals("@ download-started " + head, downloads.getFirst(), log.toString());
+        assertEquals(List.of("@ download-progress " + head + " " + size, "@ download-succeeded " + head),
+                downloads.subList(downloads.size() - 2, downloads.size()), log.toString());
+        assertTrue(log.indexOf("@ substituter-started " + it.path() + " substitute") < log.indexOf(downloads.getFirst()));
+        log.clear();
+        try (StoreClient c = client(SERVER.url())) {
+            assertTrue(c.ensurePath(quiet.path()));
+        }
+        assertTrue(log.contains("@ substituter-succeeded " + quiet.path()), log.toString());
+        assertEquals(List.of(), log.stream().filter(l -> l.startsWith("@ download-")).toList(), "not asked for");
+    }
+
+    @Test
+    void substitutedFilesOfEightKibAndMoreAreDeduplicated() throws Exception {
+        String big = "shared and large\n".repeat(1000);
+        NarServer.Item a = item("dedup-a", big);
+        NarServer.Item b = item("dedup-b", big).with("gzip");
+        NarServer.Item small = item("dedup-small", "small\n");
+        NarServer.Item small2 = item("dedup-small2", "small\n");
+        for (NarServer.Item it : List.of(a, b, small, small2)) SERVER.publish(it, GOOD);
+        try (StoreClient c = client(SERVER.url())) {
+            for (NarServer.Item it : List.of(a, b, small, small2)) assertTrue(c.ensurePath(it.path()));
+        }
+        assertEquals(Files.getAttribute(physical(a.path()), "unix:ino"), Files.getAttribute(physical(b.path()), "unix:ino"));
+        assertEquals(3, Files.getAttribute(physical(a.path()), "unix:nlink"), "both paths and the .links entry");
+        assertEquals(1, Files.getAttribute(physical(small.path()), "unix:nlink"), "under 8 KiB: left alone");
+    }
 }

@@ -27,6 +27,8 @@ import loomd.test.support.DaemonProcess;
  * real one does in Guile) and of the native mode, next to the raw rate of decompressing and hashing
  * the same NARs in one thread. Goals (issue 12): native at least 3x the co-process, and at least 80%
  * of the raw rate. Prints /proc/loadavg with each figure: the machine is shared.
+ * {@code -Dloomd.bench.nativeOnly=true} skips the co-process run; {@code -Dloomd.bench.jfr=FILE}
+ * records the native daemon with Flight Recorder (profile settings).
  */
 @Tag("bench")
 class SubstituteBench {
@@ -49,6 +51,7 @@ class SubstituteBench {
             double raw = rawRate(compressed);
             report("raw zstd -d + sha256, one thread", narBytes, raw);
             double nativ = nativeRun(server, key, items, narBytes);
+            if (Boolean.getBoolean("loomd.bench.nativeOnly")) return;
             double helper = helperRun(server, items, narBytes);
             System.out.printf("native / co-process: %.1fx (goal >= 3); native / raw: %.0f%% (goal >= 80%%)%n",
                     nativ / helper, 100 * nativ / raw);
@@ -92,6 +95,8 @@ class SubstituteBench {
         DaemonProcess.Builder b = DaemonProcess.builder(dir);
         Path conf = Files.createDirectories(dir.resolve("etc/guix"));
         Files.writeString(conf.resolve("acl"), NarServer.acl(key));
+        String jfr = System.getProperty("loomd.bench.jfr", "");
+        if (!jfr.isEmpty()) b.jvmOption("-XX:StartFlightRecording=filename=" + jfr + ",settings=profile");
         try (DaemonProcess d = b.args("--substituter=native").env("GUIX_CONFIGURATION_DIRECTORY", conf.toString()).start();
                 StoreClient c = d.client()) {
             c.setOptions(BuildOptions.defaults().withSubstituteUrls(List.of(server.url())));

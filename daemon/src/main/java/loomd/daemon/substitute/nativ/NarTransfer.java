@@ -47,8 +47,11 @@ final class NarTransfer {
         this.storeDir = storeDir;
     }
 
-    /** Downloads {@code n}'s NAR; {@code progress} counts compressed bytes; {@code installing} is set before install. */
-    Attempt run(Narinfo n, AtomicLong progress, Runnable installing) throws InterruptedException {
+    /**
+     * Downloads {@code n}'s NAR; {@code progress} counts compressed bytes; {@code installing} is run
+     * before install; {@code repair} replaces the valid path instead of adding it.
+     */
+    Attempt run(Narinfo n, AtomicLong progress, Runnable installing, boolean repair) throws InterruptedException {
         Hash expected;
         try {
             if (!n.narHash().startsWith("sha256:")) throw new IllegalArgumentException(n.narHash());
@@ -56,13 +59,13 @@ final class NarTransfer {
         } catch (RuntimeException e) {
             return new Attempt.Mismatch("invalid-narinfo", "invalid narinfo hash: " + n.narHash());
         }
+        StagedNar staged;
         try (CacheClient.Response r = client.get(n.narUri())) {
             if (r.status() != 200) {
                 return new Attempt.NetworkError("download from '" + n.narUri() + "' failed: " + r.status());
             }
             InputStream nar = new Limited(Decompression.open(n.compression(), new Counting(r.body(), progress)),
                     n.narSize());
-            StagedNar staged;
             try {
                 staged = store.adds().stageNar(nar);
             } catch (IOException | RuntimeException e) {
@@ -70,20 +73,37 @@ final class NarTransfer {
                 return new Attempt.Mismatch("hash-mismatch sha256 " + expected.toNixBase32() + " -",
                         new TooLarge(n.narSize()).getMessage());
             }
-            try (staged) {
-                if (!staged.narHash().equals(expected) || staged.narSize() != n.narSize()) {
-                    return new Attempt.Mismatch("hash-mismatch sha256 " + expected.toNixBase32() + " "
-                            + staged.narHash().toNixBase32(), "got " + staged.narSize() + " bytes hashing to "
-                            + staged.narHash().toNixBase32() + ", narinfo says " + n.narSize() + " and " + n.narHash());
-                }
-                installing.run();
+        } catch (IOException | RuntimeException e) {
+            return failure(n, e);
+        }
+        // The response is closed here: its server permit goes to the next download, not held through
+        // the install (the path lock and the database writer's queue).
+        return install(n, staged, expected, progress, installing, repair);
+    }
+
+    private Attempt install(Narinfo n, StagedNar staged, Hash expected, AtomicLong progress, Runnable installing,
+            boolean repair) throws InterruptedException {
+        try (staged) {
+            if (!staged.narHash().equals(expected) || staged.narSize() != n.narSize()) {
+                return new Attempt.Mismatch("hash-mismatch sha256 " + expected.toNixBase32() + " "
+                        + staged.narHash().toNixBase32(), "got " + staged.narSize() + " bytes hashing to "
+                        + staged.narHash().toNixBase32() + ", narinfo says " + n.narSize() + " and " + n.narHash());
+            }
+            installing.run();
+            if (repair) {
+                store.adds().replaceStaged(staged, registration(n, staged));
+            } else {
                 store.adds().installStaged(staged, registration(n, staged));
             }
             return new Attempt.Installed(progress.get());
         } catch (IOException | RuntimeException e) {
-            if (Thread.currentThread().isInterrupted()) throw new InterruptedException("download aborted");
-            return new Attempt.NetworkError("download from '" + n.narUri() + "' failed: " + e);
+            return failure(n, e);
         }
+    }
+
+    private static Attempt failure(Narinfo n, Exception e) throws InterruptedException {
+        if (Thread.currentThread().isInterrupted()) throw new InterruptedException("download aborted");
+        return new Attempt.NetworkError("download from '" + n.narUri() + "' failed: " + e);
     }
 
     private static boolean tooLarge(Throwable e) {

@@ -146,9 +146,11 @@ public final class NativeSubstituter implements AutoCloseable {
      * Downloads {@code path} into the store from the first server with an authorized narinfo, trying
      * the others after a network error (as upstream's fallback does). Runs each transfer on its own
      * virtual thread and polls {@code l}'s cancellation probe and the session's time limits meanwhile;
-     * a cancelled or timed-out transfer is interrupted and awaited, so nothing of it remains.
+     * a cancelled or timed-out transfer is interrupted and awaited, so nothing of it remains. With
+     * {@code repair} the valid path is replaced ({@code PathAdds.replaceStaged}).
      */
-    public Fetched fetch(Settings settings, String path, FetchListener l) throws IOException, InterruptedException {
+    public Fetched fetch(Settings settings, String path, boolean repair, FetchListener l)
+            throws IOException, InterruptedException {
         List<String> urls = urls(settings);
         Acl acl = acl();
         List<Narinfo> candidates = new ArrayList<>();
@@ -159,7 +161,7 @@ public final class NativeSubstituter implements AutoCloseable {
         if (candidates.isEmpty()) return new Fetched.Failed("not-found", "no valid substitute for '" + path + "'");
         String last = "";
         for (Narinfo n : candidates) {
-            Fetched f = TransferWatch.run(transfer, n, settings, l);
+            Fetched f = TransferWatch.run(transfer, n, settings, repair, l);
             if (!(f instanceof Fetched.Failed failed && failed.status().equals("network-error"))) return f;
             last = failed.message();
             l.message(0, "substitute: warning: " + last);

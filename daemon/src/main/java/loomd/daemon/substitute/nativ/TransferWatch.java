@@ -23,29 +23,37 @@ final class TransferWatch {
     private TransferWatch() {
     }
 
-    static NativeSubstituter.Fetched run(NarTransfer transfer, Narinfo n, Settings settings, FetchListener l)
-            throws InterruptedException {
+    static NativeSubstituter.Fetched run(NarTransfer transfer, Narinfo n, Settings settings, boolean repair,
+            FetchListener l) throws InterruptedException {
+        DownloadTraces traces = DownloadTraces.of(settings, n, l);
         AtomicLong progress = new AtomicLong();
         AtomicBoolean installing = new AtomicBoolean();
         CompletableFuture<NarTransfer.Attempt> done = new CompletableFuture<>();
         Thread worker = Thread.ofVirtual().name("loomd-nar-" + n.storePath().hashCode()).start(() -> {
             try {
-                done.complete(transfer.run(n, progress, () -> installing.set(true)));
+                done.complete(transfer.run(n, progress, () -> {
+                    installing.set(true);
+                    traces.finished(progress.get());
+                }, repair));
             } catch (Throwable t) {
                 done.completeExceptionally(t);
             }
         });
+        traces.started();
         long start = System.nanoTime();
         long lastSeen = 0;
         long lastChange = start;
         while (true) {
             try {
-                return outcome(n, done.get(PROBE_MILLIS, TimeUnit.MILLISECONDS));
+                NarTransfer.Attempt a = done.get(PROBE_MILLIS, TimeUnit.MILLISECONDS);
+                traces.flush();
+                return outcome(n, a);
             } catch (TimeoutException e) {
                 long now = System.nanoTime();
                 if (progress.get() != lastSeen) {
                     lastSeen = progress.get();
                     lastChange = now;
+                    traces.progress(lastSeen);
                 }
                 try {
                     l.checkCancelled();

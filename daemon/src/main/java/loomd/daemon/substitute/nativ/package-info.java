@@ -22,6 +22,8 @@
  * <p>Crash safety: a NAR is restored under a temporary name the store's own roots protect, and only
  * {@code installStaged} (canonicalise, rename under the path lock, register in one transaction) makes
  * it a path; a kill before that leaves garbage for the start-up check and the collector, never a
- * registered path without contents.
+ * registered path without contents. A repair ({@code replaceStaged}) swaps the checked tree with the
+ * damaged valid one in one {@code renameat2(RENAME_EXCHANGE)} under the path lock, then updates the
+ * row: at every moment the path holds a whole tree, the damaged one or the new one.
  */
 package loomd.daemon.substitute.nativ;
