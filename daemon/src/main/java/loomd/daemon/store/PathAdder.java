@@ -301,22 +301,24 @@ final class PathAdder {
     void replace(Install item) throws IOException {
         Path dest = config.physical(item.dest());
         Path temp = physical(item.temp());
-        long id;
         try (FileLocker.PathLock lock = locker.lockPaths(List.of(dest))) {
             canonicaliser.canonicalise(temp, item.dest());
             maintenance.deduplicateNew(temp);
             observer.canonicalised(item.temp(), item.dest());
             boolean dir = Files.isDirectory(temp, LinkOption.NOFOLLOW_LINKS);
             if (dir) Files.setAttribute(temp, "unix:mode", 0755);
+            // The row is durable already and no start re-verifies it: the new tree must be on disk
+            // before it takes the path's place, and the swap and the row before the reply.
+            flusher.syncNow();
             swap(temp, dest);
             if (dir) Files.setAttribute(dest, "unix:mode", 0555);
             observer.renamed(item.dest());
             lock.checkHeld();
-            id = registrar.register(List.of(item.registration()));
+            registrar.register(List.of(item.registration()));
             observer.registered(item.dest());
             lock.setDeletion(true);
         }
-        flusher.settle(id);
+        flusher.syncNow();
     }
 
     /** Puts {@code fresh} at {@code dest}; whatever was at {@code dest} ends up at {@code fresh}. */

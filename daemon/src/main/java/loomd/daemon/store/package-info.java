@@ -18,8 +18,9 @@
  *   <li>Full scans ({@code queryAllValidPaths}) and validity checks of more than
  *       {@code StoreReader.POINT_READ_LIMIT} paths at once run on the {@code loomd-db-scan-*}
  *       platform threads.</li>
- *   <li>Every fsync (files, directories, the store directory after a rename) runs on the
- *       {@code loomd-fsync-*} platform threads ({@link loomd.daemon.store.fs}).</li>
+ *   <li>Nothing is fsynced per file: the one sync, {@code syncfs} of the store's file systems, runs
+ *       on the {@code loomd-flusher} platform thread ({@link loomd.daemon.store.durable.Flusher}),
+ *       for a group of adds, or at once for a repair ({@code Flusher.syncNow}).</li>
  *   <li>Exchanges with {@code guix authenticate} (fork, request, blocking pipe read) run on one
  *       platform thread, {@code loomd-authenticate}, which also serialises them.</li>
  *   <li>Waiting for a lock never happens on a virtual thread's carrier: it goes through the

@@ -227,6 +227,38 @@ class DurabilityTest {
         }
     }
 
+    /**
+     * A repair rewrites the contents of a row the checkpoint covers already, which no start
+     * re-verifies: even in batched mode, the new tree is synced before it takes the path's place,
+     * and the swap is synced before the reply.
+     */
+    @Test
+    void aRepairSyncsTheNewTreeBeforeTheSwapAndTheSwapBeforeTheReply() throws Exception {
+        StoreConfig config = TestStores.config(dir).withDurability(new Durability(Durability.Mode.BATCHED, Duration.ofHours(1)));
+        List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+        StoreObserver observer = new StoreObserver() {
+            @Override
+            public void renamed(String destination) {
+                events.add("renamed");
+            }
+
+            @Override
+            public void syncing(long upTo) {
+                events.add("syncing");
+            }
+        };
+        try (LocalStore store = TestStores.open(config, observer); SessionRoots roots = store.roots().openSessionRoots()) {
+            String path = store.adds().addStaged("hello.txt", true, HashAlgorithm.SHA256,
+                    store.adds().stageNar(new ByteArrayInputStream(helloNar())), roots);
+            events.clear();
+            String hash = loomd.protocol.hash.Hash.of(HashAlgorithm.SHA256, helloNar()).toBase16();
+            store.adds().replaceStaged(store.adds().stageNar(new ByteArrayInputStream(helloNar())),
+                    loomd.daemon.store.db.Registration.of(path, hash, helloNar().length, new TreeSet<>(), ""));
+            events.add("replied");
+            assertEquals(List.of("syncing", "renamed", "syncing", "replied"), events);
+        }
+    }
+
     /** The item lock lost between rename and registration (its locker killed): the add fails, nothing is registered. */
     @Test
     void anAddWhoseItemLockWasLostFailsBeforeRegistering() throws Exception {

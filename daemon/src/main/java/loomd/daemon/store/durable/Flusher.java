@@ -51,6 +51,8 @@ public final class Flusher implements AutoCloseable {
     /** Requests waiting for the next flush that starts after they arrived (guarded by lock). */
     private List<CompletableFuture<Void>> waiting = new ArrayList<>();
     private boolean closing;
+    /** A waiter needs a sync even if no row is new (guarded by lock). */
+    private boolean forced;
     private volatile long checkpoint;
     private final Thread thread;
 
@@ -112,11 +114,25 @@ public final class Flusher implements AutoCloseable {
     /** Waits until row {@code id} is durable: at once if the checkpoint covers it, else the next flush. */
     public void awaitDurable(long id) {
         if (id <= checkpoint) return;
+        awaitFlush(false);
+    }
+
+    /**
+     * Waits for a flush that syncs the store's file systems even when no row is new, whatever the
+     * mode: a repair rewrites the contents of a row that is durable already, which no checkpoint
+     * re-verifies after a power cut.
+     */
+    public void syncNow() {
+        awaitFlush(true);
+    }
+
+    private void awaitFlush(boolean force) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         lock.lock();
         try {
             if (closing) throw new StoreException("the store is closing");
             waiting.add(done);
+            forced |= force;
             wake.signal();
         } finally {
             lock.unlock();
@@ -134,6 +150,7 @@ public final class Flusher implements AutoCloseable {
         while (true) {
             List<CompletableFuture<Void>> covered;
             boolean last;
+            boolean force;
             lock.lock();
             try {
                 long left;
@@ -143,12 +160,14 @@ public final class Flusher implements AutoCloseable {
                 last = closing;
                 covered = waiting;
                 waiting = new ArrayList<>();
+                force = forced;
+                forced = false;
             } catch (InterruptedException e) {
                 return;
             } finally {
                 lock.unlock();
             }
-            flush(covered, last);
+            flush(covered, last, force);
             if (last) return;
             next = System.nanoTime() + interval;
         }
@@ -158,10 +177,10 @@ public final class Flusher implements AutoCloseable {
      * One flush; {@code covered} arrived before it began, so their rows are at or below the id it
      * reads. The last flush (clean shutdown) always writes the file, marked clean.
      */
-    private void flush(List<CompletableFuture<Void>> covered, boolean clean) {
+    private void flush(List<CompletableFuture<Void>> covered, boolean clean, boolean force) {
         try {
             long upTo = db.read(StoreQueries::highestId);
-            if (upTo > checkpoint || clean) {
+            if (upTo > checkpoint || clean || force) {
                 listener.syncing(upTo);
                 for (int fd : fileSystems) Fds.syncfs(fd);
                 file.write(new CheckpointFile.Checkpoint(
