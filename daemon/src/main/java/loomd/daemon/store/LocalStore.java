@@ -56,13 +56,19 @@ public final class LocalStore implements AutoCloseable {
 
     private LocalStore(StoreConfig config, FileLocker locker, NarCodec nar, StoreObserver observer,
                        AutoCloseable ownedLocker) {
+        this(config, locker, nar, observer, ownedLocker, false);
+    }
+
+    /** {@code lockerStarting}: the locker is not up yet, so the big lock is taken once it is. */
+    private LocalStore(StoreConfig config, FileLocker locker, NarCodec nar, StoreObserver observer,
+                       AutoCloseable ownedLocker, boolean lockerStarting) {
         this.config = config;
         this.ownedLocker = ownedLocker;
         createDirectories(config);
         this.bigLock = locker.newOwner("big-lock");
         StoreDatabase database = null;
         try {
-            if (locker instanceof PendingFileLocker) {
+            if (lockerStarting) {
                 takeBigLockLater(config, bigLock);
             } else {
                 takeBigLock(config, bigLock);
@@ -183,7 +189,7 @@ public final class LocalStore implements AutoCloseable {
     public static LocalStore openOwning(StoreConfig config, CompletableFuture<LockerClient> starting) {
         AutoCloseable owned = () -> starting.thenAccept(LockerClient::close);
         return new LocalStore(config, new PendingFileLocker(starting.thenApply(LockerFileLocker::new)),
-                new NarCodec(), StoreObserver.NONE, owned);
+                new NarCodec(), StoreObserver.NONE, owned, true);
     }
 
     /**
