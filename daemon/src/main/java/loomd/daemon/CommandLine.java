@@ -387,7 +387,7 @@ public final class CommandLine {
         sb.append("Usage: ").append(PROGRAM).append(" [OPTION...]\n");
         sb.append("guix-daemon -- perform derivation builds and store accesses\n");
         sb.append("(loomd: a Java implementation of guix-daemon; options marked [pending] are accepted and\n");
-        sb.append(" kept in the settings, but builds, GC, substitutes and offloading are not implemented yet.)\n\n");
+        sb.append(" kept in the settings, but have no effect yet.)\n\n");
         for (Option o : OPTIONS) {
             if (o.hidden) {
                 continue;
