@@ -1,7 +1,6 @@
 package loomd.posix;
 
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.invoke.MethodHandle;
 
 import static loomd.posix.Libc.INT;
 
@@ -11,10 +10,10 @@ import static loomd.posix.Libc.INT;
  * background priority for one platform thread (Java's thread priorities are ignored on Linux).
  */
 public final class Cpu {
-    private static final MethodHandle SCHED_YIELD = Libc.plain("sched_yield", FunctionDescriptor.of(INT));
-    private static final MethodHandle GETTID = Libc.plain("gettid", FunctionDescriptor.of(INT));
-    private static final MethodHandle GETPRIORITY = Libc.plain("getpriority", FunctionDescriptor.of(INT, INT, INT));
-    private static final MethodHandle SETPRIORITY = Libc.plain("setpriority", FunctionDescriptor.of(INT, INT, INT, INT));
+    private static final Libc.Fn SCHED_YIELD = Libc.plain("sched_yield", FunctionDescriptor.of(INT));
+    private static final Libc.Fn GETTID = Libc.plain("gettid", FunctionDescriptor.of(INT));
+    private static final Libc.Fn GETPRIORITY = Libc.plain("getpriority", FunctionDescriptor.of(INT, INT, INT));
+    private static final Libc.Fn SETPRIORITY = Libc.plain("setpriority", FunctionDescriptor.of(INT, INT, INT, INT));
     private static final int PRIO_PROCESS = 0;
 
     private Cpu() {}
@@ -25,7 +24,7 @@ public final class Cpu {
      */
     public static void yieldCpu() {
         try {
-            int ignored = (int) SCHED_YIELD.invokeExact();
+            int ignored = (int) SCHED_YIELD.handle().invokeExact();
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
@@ -41,10 +40,10 @@ public final class Cpu {
     public static boolean lowerThisThreadsPriority(int increment) {
         if (Thread.currentThread().isVirtual()) throw new IllegalStateException("lowerThisThreadsPriority on a virtual thread");
         try {
-            int tid = (int) GETTID.invokeExact();
+            int tid = (int) GETTID.handle().invokeExact();
             // glibc's getpriority returns the nice value itself (-20..19); -1 is also an error, never for oneself.
-            int now = (int) GETPRIORITY.invokeExact(PRIO_PROCESS, tid);
-            return (int) SETPRIORITY.invokeExact(PRIO_PROCESS, tid, Math.min(19, now + increment)) == 0;
+            int now = (int) GETPRIORITY.handle().invokeExact(PRIO_PROCESS, tid);
+            return (int) SETPRIORITY.handle().invokeExact(PRIO_PROCESS, tid, Math.min(19, now + increment)) == 0;
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }

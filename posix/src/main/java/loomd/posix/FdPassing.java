@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -45,11 +44,11 @@ public final class FdPassing {
     private static final long IOVEC_SIZE = 16;
     private static final long CMSG_HEADER = 16;
 
-    private static final MethodHandle SENDMSG =
+    private static final Libc.Fn SENDMSG =
             Libc.function("sendmsg", FunctionDescriptor.of(LONG, INT, POINTER, INT));
-    private static final MethodHandle RECVMSG =
+    private static final Libc.Fn RECVMSG =
             Libc.function("recvmsg", FunctionDescriptor.of(LONG, INT, POINTER, INT));
-    private static final MethodHandle POLL =
+    private static final Libc.Fn POLL =
             Libc.function("poll", FunctionDescriptor.of(INT, POINTER, LONG, INT));
 
     private FdPassing() {}
@@ -107,7 +106,7 @@ public final class FdPassing {
                     msg.set(POINTER, MSG_CONTROL, control);
                     msg.set(LONG, MSG_CONTROLLEN, control.byteSize());
                 }
-                long n = (long) SENDMSG.invokeExact(err, sockFd, msg, MSG_NOSIGNAL);
+                long n = (long) SENDMSG.handle().invokeExact(err, sockFd, msg, MSG_NOSIGNAL);
                 if (n >= 0) {
                     sent += n;
                     first = false;
@@ -157,7 +156,7 @@ public final class FdPassing {
                 msg.set(LONG, MSG_IOVLEN, 1L);
                 msg.set(POINTER, MSG_CONTROL, control);
                 msg.set(LONG, MSG_CONTROLLEN, controlSize);
-                long n = (long) RECVMSG.invokeExact(err, sockFd, msg, MSG_CMSG_CLOEXEC);
+                long n = (long) RECVMSG.handle().invokeExact(err, sockFd, msg, MSG_CMSG_CLOEXEC);
                 if (n < 0) {
                     int errno = Libc.errno(err);
                     if (errno == Errno.EINTR) {
@@ -225,7 +224,7 @@ public final class FdPassing {
             MemorySegment pollfd = arena.allocate(8, 4);
             pollfd.set(INT, 0, fd);
             pollfd.set(SHORT, 4, POLLOUT);
-            int r = (int) POLL.invokeExact(err, pollfd, 1L, -1);
+            int r = (int) POLL.handle().invokeExact(err, pollfd, 1L, -1);
             if (r < 0 && Libc.errno(err) != Errno.EINTR) {
                 throw new PosixException("poll", Libc.errno(err), "fd " + fd);
             }

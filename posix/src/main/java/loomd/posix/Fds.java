@@ -49,31 +49,31 @@ public final class Fds {
     static final int SOCK_STREAM = 1;
     static final int SOCK_CLOEXEC = 02000000;
 
-    private static final MethodHandle CLOSE = Libc.function("close", FunctionDescriptor.of(INT, INT));
-    private static final MethodHandle DUP = Libc.function("dup", FunctionDescriptor.of(INT, INT));
-    private static final MethodHandle DUP2 = Libc.function("dup2", FunctionDescriptor.of(INT, INT, INT));
-    private static final MethodHandle OPEN =
+    private static final Libc.Fn CLOSE = Libc.function("close", FunctionDescriptor.of(INT, INT));
+    private static final Libc.Fn DUP = Libc.function("dup", FunctionDescriptor.of(INT, INT));
+    private static final Libc.Fn DUP2 = Libc.function("dup2", FunctionDescriptor.of(INT, INT, INT));
+    private static final Libc.Fn OPEN =
             Libc.variadic("open", FunctionDescriptor.of(INT, POINTER, INT, INT), 2);
-    private static final MethodHandle PIPE2 = Libc.function("pipe2", FunctionDescriptor.of(INT, POINTER, INT));
-    private static final MethodHandle SOCKETPAIR =
+    private static final Libc.Fn PIPE2 = Libc.function("pipe2", FunctionDescriptor.of(INT, POINTER, INT));
+    private static final Libc.Fn SOCKETPAIR =
             Libc.function("socketpair", FunctionDescriptor.of(INT, INT, INT, INT, POINTER));
-    private static final MethodHandle FCNTL_INT =
+    private static final Libc.Fn FCNTL_INT =
             Libc.variadic("fcntl", FunctionDescriptor.of(INT, INT, INT, INT), 2);
-    private static final MethodHandle SHUTDOWN =
+    private static final Libc.Fn SHUTDOWN =
             Libc.function("shutdown", FunctionDescriptor.of(INT, INT, INT));
-    private static final MethodHandle READ =
+    private static final Libc.Fn READ =
             Libc.function("read", FunctionDescriptor.of(LONG, INT, POINTER, LONG));
-    private static final MethodHandle WRITE =
+    private static final Libc.Fn WRITE =
             Libc.function("write", FunctionDescriptor.of(LONG, INT, POINTER, LONG));
-    private static final MethodHandle FSTAT =
+    private static final Libc.Fn FSTAT =
             Libc.function("fstat", FunctionDescriptor.of(INT, INT, POINTER));
-    private static final MethodHandle UNLINK = Libc.function("unlink", FunctionDescriptor.of(INT, POINTER));
-    private static final MethodHandle SYMLINK =
+    private static final Libc.Fn UNLINK = Libc.function("unlink", FunctionDescriptor.of(INT, POINTER));
+    private static final Libc.Fn SYMLINK =
             Libc.function("symlink", FunctionDescriptor.of(INT, POINTER, POINTER));
-    private static final MethodHandle SYNCFS = Libc.function("syncfs", FunctionDescriptor.of(INT, INT));
-    private static final MethodHandle LINK = Libc.function("link", FunctionDescriptor.of(INT, POINTER, POINTER));
-    private static final MethodHandle RENAME = Libc.function("rename", FunctionDescriptor.of(INT, POINTER, POINTER));
-    private static final MethodHandle RENAMEAT2 =
+    private static final Libc.Fn SYNCFS = Libc.function("syncfs", FunctionDescriptor.of(INT, INT));
+    private static final Libc.Fn LINK = Libc.function("link", FunctionDescriptor.of(INT, POINTER, POINTER));
+    private static final Libc.Fn RENAME = Libc.function("rename", FunctionDescriptor.of(INT, POINTER, POINTER));
+    private static final Libc.Fn RENAMEAT2 =
             Libc.function("renameat2", FunctionDescriptor.of(INT, INT, POINTER, INT, POINTER, INT));
     private static final int AT_FDCWD = -100;
     private static final int RENAME_EXCHANGE = 2;
@@ -112,7 +112,7 @@ public final class Fds {
     public static void close(int fd) throws PosixException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment err = Libc.errnoSegment(arena);
-            int r = (int) CLOSE.invokeExact(err, fd);
+            int r = (int) CLOSE.handle().invokeExact(err, fd);
             if (r < 0 && Libc.errno(err) != Errno.EINTR) {
                 throw new PosixException("close", Libc.errno(err), "fd " + fd);
             }
@@ -146,7 +146,7 @@ public final class Fds {
         while (true) {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment err = Libc.errnoSegment(arena);
-                int r = (int) DUP2.invokeExact(err, from, to);
+                int r = (int) DUP2.handle().invokeExact(err, from, to);
                 if (r >= 0) {
                     return;
                 }
@@ -167,7 +167,7 @@ public final class Fds {
             MemorySegment err = Libc.errnoSegment(arena);
             MemorySegment cPath = arena.allocateFrom(path);
             while (true) {
-                int fd = (int) OPEN.invokeExact(err, cPath, flags, mode);
+                int fd = (int) OPEN.handle().invokeExact(err, cPath, flags, mode);
                 if (fd >= 0) {
                     return fd;
                 }
@@ -185,7 +185,7 @@ public final class Fds {
     public static void unlink(String path) throws PosixException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment err = Libc.errnoSegment(arena);
-            int r = (int) UNLINK.invokeExact(err, arena.allocateFrom(path));
+            int r = (int) UNLINK.handle().invokeExact(err, arena.allocateFrom(path));
             if (r < 0) {
                 throw new PosixException("unlink", Libc.errno(err), path);
             }
@@ -216,7 +216,7 @@ public final class Fds {
     public static void exchange(String a, String b) throws PosixException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment err = Libc.errnoSegment(arena);
-            int r = (int) RENAMEAT2.invokeExact(err, AT_FDCWD, arena.allocateFrom(a), AT_FDCWD, arena.allocateFrom(b),
+            int r = (int) RENAMEAT2.handle().invokeExact(err, AT_FDCWD, arena.allocateFrom(a), AT_FDCWD, arena.allocateFrom(b),
                     RENAME_EXCHANGE);
             if (r < 0) {
                 throw new PosixException("renameat2", Libc.errno(err), a + " <-> " + b);
@@ -228,10 +228,10 @@ public final class Fds {
         }
     }
 
-    private static void twoPaths(String call, MethodHandle fn, String a, String b) throws PosixException {
+    private static void twoPaths(String call, Libc.Fn fn, String a, String b) throws PosixException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment err = Libc.errnoSegment(arena);
-            int r = (int) fn.invokeExact(err, arena.allocateFrom(a), arena.allocateFrom(b));
+            int r = (int) fn.handle().invokeExact(err, arena.allocateFrom(a), arena.allocateFrom(b));
             if (r < 0) {
                 throw new PosixException(call, Libc.errno(err), a + " -> " + b);
             }
@@ -250,7 +250,7 @@ public final class Fds {
     public static void symlink(String target, String linkPath) throws PosixException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment err = Libc.errnoSegment(arena);
-            int r = (int) SYMLINK.invokeExact(err, arena.allocateFrom(target), arena.allocateFrom(linkPath));
+            int r = (int) SYMLINK.handle().invokeExact(err, arena.allocateFrom(target), arena.allocateFrom(linkPath));
             if (r < 0) {
                 throw new PosixException("symlink", Libc.errno(err), linkPath + " -> " + target);
             }
@@ -278,7 +278,7 @@ public final class Fds {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment err = Libc.errnoSegment(arena);
             MemorySegment pair = arena.allocate(INT, 2);
-            int r = (int) PIPE2.invokeExact(err, pair, O_CLOEXEC);
+            int r = (int) PIPE2.handle().invokeExact(err, pair, O_CLOEXEC);
             if (r < 0) {
                 throw new PosixException("pipe2", Libc.errno(err));
             }
@@ -295,7 +295,7 @@ public final class Fds {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment err = Libc.errnoSegment(arena);
             MemorySegment pair = arena.allocate(INT, 2);
-            int r = (int) SOCKETPAIR.invokeExact(err, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair);
+            int r = (int) SOCKETPAIR.handle().invokeExact(err, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair);
             if (r < 0) {
                 throw new PosixException("socketpair", Libc.errno(err));
             }
@@ -346,7 +346,7 @@ public final class Fds {
             MemorySegment err = Libc.errnoSegment(arena);
             MemorySegment native_ = arena.allocate(Math.max(1, len));
             while (true) {
-                long n = (long) READ.invokeExact(err, fd, native_, (long) len);
+                long n = (long) READ.handle().invokeExact(err, fd, native_, (long) len);
                 if (n >= 0) {
                     MemorySegment.copy(native_, Libc.BYTE, 0, buf, off, (int) n);
                     return (int) n;
@@ -370,7 +370,7 @@ public final class Fds {
             MemorySegment.copy(data, 0, native_, Libc.BYTE, 0, data.length);
             long done = 0;
             while (done < data.length) {
-                long n = (long) WRITE.invokeExact(err, fd, native_.asSlice(done), data.length - done);
+                long n = (long) WRITE.handle().invokeExact(err, fd, native_.asSlice(done), data.length - done);
                 if (n >= 0) {
                     done += n;
                 } else if (Libc.errno(err) != Errno.EINTR) {
@@ -388,7 +388,7 @@ public final class Fds {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment err = Libc.errnoSegment(arena);
             MemorySegment st = arena.allocate(STAT_SIZE, 8);
-            int r = (int) FSTAT.invokeExact(err, fd, st);
+            int r = (int) FSTAT.handle().invokeExact(err, fd, st);
             if (r < 0) {
                 throw new PosixException("fstat", Libc.errno(err), "fd " + fd);
             }
@@ -413,16 +413,16 @@ public final class Fds {
         return count - 1;
     }
 
-    static int intCall(String name, MethodHandle handle, int a) throws PosixException {
-        return retryingEintr(name, "fd " + a, err -> (int) handle.invokeExact(err, a));
+    static int intCall(String name, Libc.Fn handle, int a) throws PosixException {
+        return retryingEintr(name, "fd " + a, err -> (int) handle.handle().invokeExact(err, a));
     }
 
-    static int intCall(String name, MethodHandle handle, int a, int b) throws PosixException {
-        return retryingEintr(name, "fd " + a, err -> (int) handle.invokeExact(err, a, b));
+    static int intCall(String name, Libc.Fn handle, int a, int b) throws PosixException {
+        return retryingEintr(name, "fd " + a, err -> (int) handle.handle().invokeExact(err, a, b));
     }
 
-    static int intCall(String name, MethodHandle handle, int a, int b, int c) throws PosixException {
-        return retryingEintr(name, "fd " + a, err -> (int) handle.invokeExact(err, a, b, c));
+    static int intCall(String name, Libc.Fn handle, int a, int b, int c) throws PosixException {
+        return retryingEintr(name, "fd " + a, err -> (int) handle.handle().invokeExact(err, a, b, c));
     }
 
     /** One native call returning an int, given the errno capture segment. */

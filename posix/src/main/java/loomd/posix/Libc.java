@@ -14,6 +14,11 @@ import java.lang.invoke.VarHandle;
 /**
  * Downcall plumbing shared by the classes of this package: symbol lookup in libc and errno capture.
  * Every handle made by {@link #function} takes the errno capture segment as its first argument.
+ *
+ * <p>A function is linked at its first call ({@link Fn}), not when the class naming it is
+ * initialised: the JVM generates a downcall stub per function shape at run time (the AOT cache
+ * holds none), and a cold start that linked every function of a class it touched (issue 14) spent
+ * much of its CPU generating and compiling stubs it did not call before its first reply.
  */
 final class Libc {
     private static final Linker LINKER = Linker.nativeLinker();
@@ -29,25 +34,50 @@ final class Libc {
     static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
     static final java.lang.foreign.AddressLayout POINTER = ValueLayout.ADDRESS;
 
-    private static final MethodHandle STRERROR = LINKER.downcallHandle(
-            symbol("strerror"), FunctionDescriptor.of(POINTER, INT));
+    private static final Fn STRERROR = plain("strerror", FunctionDescriptor.of(POINTER, INT));
 
     private Libc() {}
 
-    /** A handle with errno capture: the capture segment comes first, then the C arguments. */
-    static MethodHandle function(String name, FunctionDescriptor descriptor) {
-        return LINKER.downcallHandle(symbol(name), descriptor, CAPTURE_ERRNO);
+    /**
+     * A libc function, linked when {@link #handle} is first called. Two threads calling it first
+     * at once may both link it; both get equal handles (the linker shares the stub), one is kept.
+     */
+    static final class Fn {
+        private final String name;
+        private final FunctionDescriptor descriptor;
+        private final Linker.Option[] options;
+        private volatile MethodHandle handle;
+
+        private Fn(String name, FunctionDescriptor descriptor, Linker.Option... options) {
+            this.name = name;
+            this.descriptor = descriptor;
+            this.options = options;
+        }
+
+        /** The downcall handle; the first call looks the symbol up (UnsatisfiedLinkError if absent) and links it. */
+        MethodHandle handle() {
+            MethodHandle h = handle;
+            if (h == null) {
+                h = LINKER.downcallHandle(symbol(name), descriptor, options);
+                handle = h;
+            }
+            return h;
+        }
+    }
+
+    /** A function with errno capture: the capture segment comes first, then the C arguments. */
+    static Fn function(String name, FunctionDescriptor descriptor) {
+        return new Fn(name, descriptor, CAPTURE_ERRNO);
     }
 
     /** A variadic function; {@code fixedArgs} is the count of arguments before the "...". */
-    static MethodHandle variadic(String name, FunctionDescriptor descriptor, int fixedArgs) {
-        return LINKER.downcallHandle(symbol(name), descriptor,
-                Linker.Option.firstVariadicArg(fixedArgs), CAPTURE_ERRNO);
+    static Fn variadic(String name, FunctionDescriptor descriptor, int fixedArgs) {
+        return new Fn(name, descriptor, Linker.Option.firstVariadicArg(fixedArgs), CAPTURE_ERRNO);
     }
 
     /** A function that cannot fail and sets no errno (getpid and friends). */
-    static MethodHandle plain(String name, FunctionDescriptor descriptor) {
-        return LINKER.downcallHandle(symbol(name), descriptor);
+    static Fn plain(String name, FunctionDescriptor descriptor) {
+        return new Fn(name, descriptor);
     }
 
     static MemorySegment errnoSegment(Arena arena) {
@@ -60,7 +90,7 @@ final class Libc {
 
     static String strerror(int errno) {
         try {
-            MemorySegment text = (MemorySegment) STRERROR.invokeExact(errno);
+            MemorySegment text = (MemorySegment) STRERROR.handle().invokeExact(errno);
             if (text.equals(MemorySegment.NULL)) {
                 return "errno " + errno;
             }

@@ -3,7 +3,6 @@ package loomd.posix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.util.Optional;
 
 import static loomd.posix.Libc.INT;
@@ -32,7 +31,7 @@ public final class OfdLocks {
     private static final long L_LEN = 16;
     private static final long L_PID = 24;
 
-    private static final MethodHandle FCNTL_PTR =
+    private static final Libc.Fn FCNTL_PTR =
             Libc.variadic("fcntl", FunctionDescriptor.of(INT, INT, INT, POINTER), 2);
 
     private OfdLocks() {}
@@ -69,7 +68,7 @@ public final class OfdLocks {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment err = Libc.errnoSegment(arena);
             MemorySegment flock = flock(arena, kind.code);
-            int r = (int) FCNTL_PTR.invokeExact(err, fd, F_OFD_GETLK, flock);
+            int r = (int) FCNTL_PTR.handle().invokeExact(err, fd, F_OFD_GETLK, flock);
             if (r < 0) {
                 throw new PosixException("fcntl(F_OFD_GETLK)", Libc.errno(err), "fd " + fd);
             }
@@ -90,7 +89,7 @@ public final class OfdLocks {
             MemorySegment err = Libc.errnoSegment(arena);
             MemorySegment flock = flock(arena, type);
             while (true) {
-                int r = (int) FCNTL_PTR.invokeExact(err, fd, command, flock);
+                int r = (int) FCNTL_PTR.handle().invokeExact(err, fd, command, flock);
                 if (r == 0) {
                     return true;
                 }

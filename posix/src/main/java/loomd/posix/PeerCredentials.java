@@ -3,7 +3,6 @@ package loomd.posix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.nio.channels.SocketChannel;
 
 import static loomd.posix.Libc.INT;
@@ -14,7 +13,7 @@ public record PeerCredentials(int pid, int uid, int gid) {
     private static final int SOL_SOCKET = 1;
     private static final int SO_PEERCRED = 17;
     private static final int UCRED_SIZE = 12;
-    private static final MethodHandle GETSOCKOPT = Libc.function("getsockopt",
+    private static final Libc.Fn GETSOCKOPT = Libc.function("getsockopt",
             FunctionDescriptor.of(INT, INT, INT, INT, POINTER, POINTER));
 
     public static PeerCredentials of(SocketChannel channel) throws PosixException {
@@ -26,7 +25,7 @@ public record PeerCredentials(int pid, int uid, int gid) {
             MemorySegment err = Libc.errnoSegment(arena);
             MemorySegment ucred = arena.allocate(UCRED_SIZE, 4);
             MemorySegment length = arena.allocateFrom(INT, UCRED_SIZE);
-            int r = (int) GETSOCKOPT.invokeExact(err, socketFd, SOL_SOCKET, SO_PEERCRED, ucred, length);
+            int r = (int) GETSOCKOPT.handle().invokeExact(err, socketFd, SOL_SOCKET, SO_PEERCRED, ucred, length);
             if (r < 0) {
                 throw new PosixException("getsockopt(SO_PEERCRED)", Libc.errno(err), "fd " + socketFd);
             }

@@ -3,7 +3,6 @@ package loomd.posix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 
 import static loomd.posix.Libc.INT;
 
@@ -16,13 +15,13 @@ public final class Processes {
     public static final int SIGCONT = 18;
     public static final int SIGSTOP = 19;
 
-    private static final MethodHandle GETPID = Libc.plain("getpid", FunctionDescriptor.of(INT));
-    private static final MethodHandle GETUID = Libc.plain("getuid", FunctionDescriptor.of(INT));
-    private static final MethodHandle GETEUID = Libc.plain("geteuid", FunctionDescriptor.of(INT));
-    private static final MethodHandle GETGID = Libc.plain("getgid", FunctionDescriptor.of(INT));
-    private static final MethodHandle GETEGID = Libc.plain("getegid", FunctionDescriptor.of(INT));
-    private static final MethodHandle KILL = Libc.function("kill", FunctionDescriptor.of(INT, INT, INT));
-    private static final MethodHandle SETSID = Libc.function("setsid", FunctionDescriptor.of(INT));
+    private static final Libc.Fn GETPID = Libc.plain("getpid", FunctionDescriptor.of(INT));
+    private static final Libc.Fn GETUID = Libc.plain("getuid", FunctionDescriptor.of(INT));
+    private static final Libc.Fn GETEUID = Libc.plain("geteuid", FunctionDescriptor.of(INT));
+    private static final Libc.Fn GETGID = Libc.plain("getgid", FunctionDescriptor.of(INT));
+    private static final Libc.Fn GETEGID = Libc.plain("getegid", FunctionDescriptor.of(INT));
+    private static final Libc.Fn KILL = Libc.function("kill", FunctionDescriptor.of(INT, INT, INT));
+    private static final Libc.Fn SETSID = Libc.function("setsid", FunctionDescriptor.of(INT));
 
     private Processes() {}
 
@@ -50,7 +49,7 @@ public final class Processes {
     public static void kill(int pid, int signal) throws PosixException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment err = Libc.errnoSegment(arena);
-            int r = (int) KILL.invokeExact(err, pid, signal);
+            int r = (int) KILL.handle().invokeExact(err, pid, signal);
             if (r < 0) {
                 throw new PosixException("kill", Libc.errno(err), "pid " + pid + ", signal " + signal);
             }
@@ -68,7 +67,7 @@ public final class Processes {
     public static int setsid() throws PosixException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment err = Libc.errnoSegment(arena);
-            int r = (int) SETSID.invokeExact(err);
+            int r = (int) SETSID.handle().invokeExact(err);
             if (r < 0) {
                 throw new PosixException("setsid", Libc.errno(err));
             }
@@ -80,9 +79,9 @@ public final class Processes {
         }
     }
 
-    private static int callInt(MethodHandle handle) {
+    private static int callInt(Libc.Fn handle) {
         try {
-            return (int) handle.invokeExact();
+            return (int) handle.handle().invokeExact();
         } catch (Throwable t) {
             throw Libc.rethrow(t);
         }
