@@ -68,7 +68,11 @@ public final class StoreDatabase implements AutoCloseable {
     private final Db writer;
     private final GroupWriter writerThread;
     private final ExecutorService scanThreads;
+    private final Path dbFile;
+    private final int maxReaders;
+    /** Idle read connections; more are opened on demand, up to {@link #maxReaders}. */
     private final BlockingQueue<Db> readers;
+    /** Every read connection opened (guarded by itself). */
     private final List<Db> allReaders;
     private final BusyRetry busy;
     private final Duration readBusyLimit;
@@ -81,8 +85,10 @@ public final class StoreDatabase implements AutoCloseable {
         this.foreign = new ForeignCommits(settings.cacheTrust());
         foreign.check(writer);
         this.writer = writer;
-        this.allReaders = List.copyOf(readers);
-        this.readers = new ArrayBlockingQueue<>(readers.size(), false, readers);
+        this.dbFile = dbFile;
+        this.maxReaders = settings.readConnections();
+        this.allReaders = new ArrayList<>(readers);
+        this.readers = new ArrayBlockingQueue<>(maxReaders, false, readers);
         this.writerThread = new GroupWriter(writer, busy, foreign);
         this.scanThreads = Executors.newFixedThreadPool(2,
                 Thread.ofPlatform().name("loomd-db-scan-", 0).daemon(true).factory());
@@ -121,7 +127,9 @@ public final class StoreDatabase implements AutoCloseable {
                 writer.exec(Schema.SQL);
                 Files.writeString(schemaFile, Integer.toString(Schema.VERSION), StandardCharsets.US_ASCII);
             }
-            for (int i = 0; i < settings.readConnections(); i++) readers.add(openReader(dbFile));
+            // One read connection now, the others when reads overlap (issue 14: the first reply
+            // comes sooner); opening the first here still fails a start on an unreadable database.
+            readers.add(openReader(dbFile));
             return new StoreDatabase(dbFile, settings, writer, readers);
         } catch (SQLException | IOException e) {
             writer.close();
@@ -250,11 +258,35 @@ public final class StoreDatabase implements AutoCloseable {
 
     private Db borrow() {
         ensureOpen();
+        Db idle = readers.poll();
+        if (idle != null) return idle;
+        Db added = openAnotherReader();
+        if (added != null) return added;
+        ensureOpen();
         try {
             return readers.take();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreException("interrupted");
+        }
+    }
+
+    /**
+     * A new read connection while fewer than {@link #maxReaders} exist, else null (the caller waits
+     * for an idle one, as it also does when the open fails). Opening a read-only connection takes no
+     * lock on the database, so it never waits on another process.
+     */
+    private Db openAnotherReader() {
+        synchronized (allReaders) {
+            if (closed || allReaders.size() >= maxReaders) return null;
+            try {
+                Db db = openReader(dbFile);
+                allReaders.add(db);
+                return db;
+            } catch (SQLException e) {
+                LOG.log(Level.WARNING, "opening another read connection to `" + dbFile + "': " + e.getMessage());
+                return null;
+            }
         }
     }
 
@@ -284,7 +316,9 @@ public final class StoreDatabase implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        allReaders.forEach(Db::close);
+        synchronized (allReaders) {
+            allReaders.forEach(Db::close);
+        }
         writer.close();
     }
 }

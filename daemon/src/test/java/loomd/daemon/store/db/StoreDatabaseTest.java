@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 
 import loomd.daemon.store.StoreException;
@@ -334,6 +335,49 @@ class StoreDatabaseTest {
             }
             assertEquals(Set.of(), failures);
             assertEquals(200, db.scan(StoreQueries::allValidPaths).size());
+        }
+    }
+
+    /**
+     * One read connection is opened with the database (issue 14: the first reply comes sooner); a
+     * second only when two reads overlap, and none beyond {@code readConnections}.
+     */
+    @Test
+    void readConnectionsAreOpenedWhenReadsOverlap() throws Exception {
+        Path dbDir = dir.resolve("db");
+        StoreDatabase.Settings settings = StoreDatabase.Settings.defaults(dbDir);
+        try (StoreDatabase db = StoreDatabase.open(settings)) {
+            db.write(d -> register(d, P1));
+            assertEquals(2, openDbFiles(dbDir), "the writer and one reader");
+            assertEquals(true, db.read(d -> StoreQueries.isValid(d, P1)));
+            assertEquals(2, openDbFiles(dbDir), "a read alone reuses the idle reader");
+            boolean nested = db.read(outer -> {
+                try (var other = Executors.newVirtualThreadPerTaskExecutor()) {
+                    return other.submit(() -> db.read(d -> StoreQueries.isValid(d, P1))).get();
+                } catch (InterruptedException | ExecutionException e) {
+                    throw new SQLException(e);
+                }
+            });
+            assertTrue(nested);
+            assertEquals(3, openDbFiles(dbDir), "overlapping reads opened a second reader");
+            for (int i = 0; i < 8; i++) {
+                db.read(d -> StoreQueries.isValid(d, P1));
+            }
+            assertEquals(3, openDbFiles(dbDir));
+        }
+    }
+
+    /** This process's descriptors open on {@code dbDir}'s db.sqlite: one per connection. */
+    private static long openDbFiles(Path dbDir) throws java.io.IOException {
+        Path target = dbDir.resolve("db.sqlite").toAbsolutePath();
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).equals(target);
+                } catch (java.io.IOException e) {
+                    return false; // closed meanwhile
+                }
+            }).count();
         }
     }
 }
