@@ -22,7 +22,6 @@ import loomd.daemon.store.StoreException;
 import loomd.daemon.store.db.Registration;
 import loomd.daemon.store.fs.Canonicaliser;
 import loomd.daemon.store.fs.FileTrees;
-import loomd.daemon.store.fs.PosixIds;
 import loomd.protocol.drv.Derivation;
 import loomd.protocol.drv.DerivationOutput;
 import loomd.protocol.hash.Hash;
@@ -42,7 +41,7 @@ public final class OutputRegistrar {
 
     public OutputRegistrar(LocalStore store) {
         this.store = store;
-        this.canonicaliser = new Canonicaliser(PosixIds.self());
+        this.canonicaliser = Canonicaliser.ownedBySelf();
     }
 
     /**

@@ -14,7 +14,6 @@ import loomd.daemon.store.durable.Flusher;
 import loomd.daemon.store.durable.StartupCheck;
 import loomd.daemon.store.durable.UnregisteredEntries;
 import loomd.daemon.store.fs.Canonicaliser;
-import loomd.daemon.store.fs.PosixIds;
 import loomd.daemon.store.fs.TempNames;
 import loomd.daemon.store.gc.RootGate;
 import loomd.daemon.store.gc.StaleTrash;
@@ -94,7 +93,7 @@ public final class LocalStore implements AutoCloseable {
         Registrar registrar = new Registrar(config, db, reader);
         this.maintenance = new StoreMaintenance(config, db, reader, locker, gcProbe);
         PathAdder adder = new PathAdder(config, reader, registrar, locker, nar, new TempNames(), storeRoots,
-                new Canonicaliser(PosixIds.self()), flusher, observer, maintenance);
+                Canonicaliser.ownedBySelf(), flusher, observer, maintenance);
         this.queries = new PathQueries(config.storeDir(), reader, db);
         this.adds = new PathAdds(config.storeDir(), adder, registrar, maintenance, config);
         this.archives = new Archives(new Exporter(config, reader, nar, agent),

@@ -10,6 +10,7 @@ import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import loomd.daemon.store.StoreException;
 
@@ -24,10 +25,19 @@ public final class Canonicaliser {
     private static final FileTime MTIME_STORE = FileTime.fromMillis(1000);
     private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
 
-    private final PosixIds owner;
+    private final Supplier<PosixIds> owner;
 
     public Canonicaliser(PosixIds owner) {
+        this.owner = () -> owner;
+    }
+
+    private Canonicaliser(Supplier<PosixIds> owner) {
         this.owner = owner;
+    }
+
+    /** Owned by the daemon's own ids, asked at the first item rather than while the store opens (issue 14). */
+    public static Canonicaliser ownedBySelf() {
+        return new Canonicaliser(PosixIds::self);
     }
 
     /** Canonicalises the tree at {@code top}; {@code shown} names it in errors. */
@@ -59,9 +69,10 @@ public final class Canonicaliser {
             Files.getFileAttributeView(path, BasicFileAttributeView.class, NOFOLLOW)
                     .setTimes(MTIME_STORE, null, null);
         }
-        if ((Integer) st.get("uid") != owner.euid()) {
-            Files.setAttribute(path, "unix:uid", owner.euid(), NOFOLLOW);
-            Files.setAttribute(path, "unix:gid", owner.egid(), NOFOLLOW);
+        PosixIds ids = owner.get();
+        if ((Integer) st.get("uid") != ids.euid()) {
+            Files.setAttribute(path, "unix:uid", ids.euid(), NOFOLLOW);
+            Files.setAttribute(path, "unix:gid", ids.egid(), NOFOLLOW);
         }
         if (isDir) {
             for (Path child : children(path)) walk(child, top, shown);

@@ -4,9 +4,12 @@ import loomd.posix.Processes;
 
 /** The daemon's effective uid and gid (what canonical store items are owned by). */
 public record PosixIds(int euid, int egid) {
-    private static final PosixIds SELF = new PosixIds(Processes.geteuid(), Processes.getegid());
-
     public static PosixIds self() {
-        return SELF;
+        return Self.IDS;
+    }
+
+    /** Asked once, at the first {@link #self}: not while the store opens. */
+    private static final class Self {
+        static final PosixIds IDS = new PosixIds(Processes.geteuid(), Processes.getegid());
     }
 }
