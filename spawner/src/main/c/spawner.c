@@ -44,11 +44,13 @@
  * 10. Any unexpected errno in the spawner itself, or a malformed frame, is
  *     fatal: a message with context on stderr, SIGKILL to every child's group,
  *     exit 1.
- * 11. A request for a new network namespace with loopback up (and no user namespace) joins a spare
- *     namespace the spawner made while idle, once it has seen such a request: each spare serves
- *     exactly one child, so isolation is the same as clone(CLONE_NEWNET), but the ~1 ms the kernel
- *     spends creating a namespace leaves the request's path. A spawner not allowed to make one
- *     (EPERM: unprivileged; EINVAL, ENOSPC, ENOMEM) clones a new namespace per child from then on.
+ * 11. A request for a new network namespace with loopback up gets a spare namespace the spawner made
+ *     while idle, once it has seen such a request: the spawner steps into the spare just for the
+ *     clone, so the child starts in it (even a child that clones a user namespace too, which could not
+ *     join a namespace its user namespace does not own), and steps back. Each spare serves exactly one
+ *     child, so isolation is the same as clone(CLONE_NEWNET), but the ~1 ms the kernel spends creating
+ *     a namespace leaves the request's path. A spawner not allowed to make one (EPERM: unprivileged;
+ *     EINVAL, ENOSPC, ENOMEM) clones a new namespace per child from then on.
  * 12. Files: spawner.c is the loop (link, child table, reaping); request.c
  *     decodes request frames; sandbox.c is the child between clone and
  *     execve; spawner.h holds what they share.
@@ -267,7 +269,7 @@ static void prepare_spare_netns(void) {
 }
 
 static int uses_spare_netns(const struct request *r) {
-    if (!(r->flags & F_NEWNET) || !(r->flags & F_LOOPBACK) || (r->flags & F_NEWUSER)) return 0;
+    if (!(r->flags & F_NEWNET) || !(r->flags & F_LOOPBACK)) return 0;
     wants_spare = 1;
     return spare_netns >= 0;
 }
@@ -278,16 +280,21 @@ static void spawn_child(struct request *r) {
     if ((r->flags & F_NEWUSER) && pipe2(go, O_CLOEXEC) < 0) die("pipe2 (go)");
     pid_t self = getpid();
     unsigned long flags = clone_flags(r->flags);
-    r->netns_fd = -1;
+    r->net_ready = 0;
     if (uses_spare_netns(r)) {
-        r->netns_fd = spare_netns;
+        /* Rule 11: the child inherits the namespace the spawner is in when it clones. */
+        if (setns(spare_netns, CLONE_NEWNET) < 0) die("setns into the spare network namespace");
+        r->net_ready = 1;
         flags &= ~(unsigned long)CLONE_NEWNET;
     }
     /* A raw clone without a new stack behaves like fork(); the spawner has one thread. */
     pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
-    if (pid > 0 && r->netns_fd >= 0) {
-        close(spare_netns); /* the child holds it now; the next one is made when idle */
+    if (pid != 0 && r->net_ready) {
+        int clone_errno = errno;
+        if (setns(home_netns, CLONE_NEWNET) < 0) die("setns back to the spawner's network namespace");
+        close(spare_netns); /* the child holds it now (or clone failed); the next one is made when idle */
         spare_netns = -1;
+        errno = clone_errno;
     }
     if (pid < 0) {
         report_failed(r->id, S_CLONE, errno, "");
@@ -489,6 +496,7 @@ int main(int argc, char **argv) {
     if (getppid() != daemon) { errno = 0; die("parent is %d, not the daemon %d", getppid(), daemon); }
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) die("prctl PR_SET_CHILD_SUBREAPER");
     signal(SIGPIPE, SIG_IGN);
+    remember_ignored_signals();
     home_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
     if (home_netns < 0) die("open /proc/self/ns/net");
     sock = connect_to_daemon(argv[1]);
