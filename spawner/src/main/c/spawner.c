@@ -51,7 +51,14 @@
  *     child, so isolation is the same as clone(CLONE_NEWNET), but the ~1 ms the kernel spends creating
  *     a namespace leaves the request's path. A spawner not allowed to make one (EPERM: unprivileged;
  *     EINVAL, ENOSPC, ENOMEM) clones a new namespace per child from then on.
- * 12. Files: spawner.c is the loop (link, child table, reaping); request.c
+ * 12. The spawner holds each child's mount namespaces: the one clone made (opened right after the
+ *     clone) and the one it execs in (opened at STARTED; with locked mounts a second one). Dropping
+ *     the last reference to a mount namespace unmounts everything in it and waits for an RCU grace
+ *     period (milliseconds on a busy machine); held, that happens neither in the child's setup (the
+ *     lock-mounts unshare drops the first) nor in its exit before EXITED. The spawner lets go of them
+ *     after the child is reaped, one at a time, only when idle (nothing to read), like rule 11's spares.
+ *     Opening one can fail (the child is already gone): then it is simply not held.
+ * 13. Files: spawner.c is the loop (link, child table, reaping); request.c
  *     decodes request frames; sandbox.c is the child between clone and
  *     execve; spawner.h holds what they share.
  */
@@ -64,6 +71,7 @@ struct child {
     int own_group;
     int started;           /* STARTED was sent */
     int failed;            /* FAILED was sent */
+    int held_ns[2];        /* its mount namespaces, held until it is reaped (rule 12), or -1 */
 };
 
 static int sock = -1;
@@ -73,6 +81,8 @@ static int wants_spare;       /* a request has asked for a new network namespace
 static int spares_refused;    /* making one failed with EPERM: never try again */
 static struct child *children;
 static size_t nchildren, capchildren;
+static int *releasing;        /* held mount namespaces of reaped children, closed when idle (rule 12) */
+static size_t nreleasing, capreleasing;
 
 /* ---- fatal errors (rule 10) ---------------------------------------------- */
 
@@ -196,8 +206,25 @@ static struct child *add_child(uint64_t id, pid_t pid, int setup_fd, int own_gro
         if (!children) die("realloc child table");
     }
     struct child *c = &children[nchildren++];
-    *c = (struct child){ id, pid, setup_fd, own_group, 0, 0 };
+    *c = (struct child){ id, pid, setup_fd, own_group, 0, 0, { -1, -1 } };
     return c;
+}
+
+/* Rule 12: a reference to the child's current mount namespace, or -1 if it is gone already. */
+static int open_mount_ns(pid_t pid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/mnt", pid);
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+static void release_later(int fd) {
+    if (fd < 0) return;
+    if (nreleasing == capreleasing) {
+        capreleasing = capreleasing ? capreleasing * 2 : 16;
+        releasing = realloc(releasing, capreleasing * sizeof *releasing);
+        if (!releasing) die("realloc release list");
+    }
+    releasing[nreleasing++] = fd;
 }
 
 static struct child *find_child_by_pid(pid_t pid) {
@@ -212,6 +239,8 @@ static struct child *find_child_by_id(uint64_t id) {
 
 static void remove_child(struct child *c) {
     if (c->setup_fd >= 0) close(c->setup_fd);
+    release_later(c->held_ns[0]);
+    release_later(c->held_ns[1]);
     *c = children[--nchildren];
 }
 
@@ -311,6 +340,7 @@ static void spawn_child(struct request *r) {
     close(setup[1]);
     if (fcntl(setup[0], F_SETFL, O_NONBLOCK) < 0) die("fcntl O_NONBLOCK (setup pipe)");
     struct child *c = add_child(r->id, pid, setup[0], (r->flags & (F_SETSID | F_NEWPGRP)) != 0);
+    if (r->flags & F_NEWNS) c->held_ns[0] = open_mount_ns(pid);
     if (go[0] >= 0) {
         close(go[0]);
         char which[64];
@@ -342,6 +372,7 @@ static void resolve_setup(struct child *c) {
         report_failed(c->id, rep.step, rep.err, rep.detail);
         c->failed = 1;
     } else if (n == 0) {
+        if (c->held_ns[0] >= 0) c->held_ns[1] = open_mount_ns(c->pid); /* held before the daemon hears */
         report_started(c->id, c->pid);
         c->started = 1;
     } else {
@@ -464,15 +495,17 @@ static void serve(int sfd) {
         pfds[n++] = (struct pollfd){ sfd, POLLIN, 0 };
         for (size_t i = 0; i < nchildren; i++)
             if (children[i].setup_fd >= 0) pfds[n++] = (struct pollfd){ children[i].setup_fd, POLLIN, 0 };
-        /* Idle time makes the spare network namespace (rule 11): poll without waiting first. */
+        /* Idle time makes the spare network namespace (rule 11) and lets go of held mount namespaces
+         * (rule 12): poll without waiting first. */
         int make_spare = wants_spare && spare_netns < 0 && !spares_refused;
-        int ready = poll(pfds, n, make_spare ? 0 : -1);
+        int ready = poll(pfds, n, make_spare || nreleasing ? 0 : -1);
         if (ready < 0) {
             if (errno == EINTR) continue;
             die("poll");
         }
         if (ready == 0) {
-            prepare_spare_netns();
+            if (make_spare) prepare_spare_netns();
+            else close(releasing[--nreleasing]);
             continue;
         }
         /* Setup pipes first, so STARTED always precedes EXITED. */

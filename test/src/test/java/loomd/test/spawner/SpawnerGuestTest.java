@@ -25,8 +25,8 @@ import loomd.spawner.SpawnRequest;
  * The sandbox a root daemon without build users asks for (ContainerLayout's guest identity: a user
  * namespace mapping 30001/30000 to root, locked mounts), as root. Its network namespace comes from the
  * spawner's spares, which the child is cloned into together with its user namespace; its read-only
- * binds are made with mount_setattr. In a user namespace the builder owns root's files, so only the
- * mount keeps an input unwritable.
+ * binds are made with mount_setattr; the spawner holds its mount namespaces while it runs (spawner.c
+ * rule 12). In a user namespace the builder owns root's files, so only the mount keeps an input unwritable.
  */
 class SpawnerGuestTest {
     @RegisterExtension
@@ -87,7 +87,29 @@ class SpawnerGuestTest {
         }
     }
 
+    @Test
+    void theSpawnerHoldsARunningChildsMountNamespaceAndLetsGoOnceItHasExited() throws Exception {
+        var held = spawner.client().spawn(guest(spawner.root(), "/bin/sleep", "1000").build()).get(10, TimeUnit.SECONDS);
+        String childNs;
+        try {
+            childNs = Files.readSymbolicLink(Path.of("/proc/" + held.pid() + "/ns/mnt")).toString();
+            String hostNs = Files.readSymbolicLink(Path.of("/proc/self/ns/mnt")).toString();
+            assertFalse(childNs.equals(hostNs), "the child is in the host's mount namespace");
+            assertTrue(nsFds(spawner.client().spawnerPid(), "mnt:[").contains(childNs),
+                    "the spawner does not hold " + childNs + ": " + nsFds(spawner.client().spawnerPid(), "mnt:["));
+        } finally {
+            held.kill();
+        }
+        held.onExit().get(10, TimeUnit.SECONDS);
+        assertTrue(loomd.testkit.Poll.until(java.time.Duration.ofSeconds(5),
+                () -> !nsFds(spawner.client().spawnerPid(), "mnt:[").contains(childNs)), "never released " + childNs);
+    }
+
     private static List<String> netFds(long pid) throws java.io.IOException {
+        return nsFds(pid, "net:[");
+    }
+
+    private static List<String> nsFds(long pid, String kind) throws java.io.IOException {
         try (var fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
             return fds.map(fd -> {
                 try {
@@ -95,7 +117,7 @@ class SpawnerGuestTest {
                 } catch (java.io.IOException gone) {
                     return "";
                 }
-            }).filter(t -> t.startsWith("net:[")).toList();
+            }).filter(t -> t.startsWith(kind)).toList();
         }
     }
 
