@@ -85,11 +85,9 @@ int set_loopback_up(void) {
     return rc;
 }
 
-/* A new network namespace: the spare one the spawner prepared (lo already up), or the one clone made. */
+/* A new network namespace: the spare one the child was cloned into has lo up already; one clone made does not. */
 static void enter_network(const struct request *r) {
-    if (r->netns_fd >= 0) {
-        if (setns(r->netns_fd, CLONE_NEWNET) < 0) fail_setup(S_LOOPBACK, "joining the prepared network namespace");
-    } else if ((r->flags & F_NEWNET) && (r->flags & F_LOOPBACK) && set_loopback_up() < 0) {
+    if (!r->net_ready && (r->flags & F_NEWNET) && (r->flags & F_LOOPBACK) && set_loopback_up() < 0) {
         fail_setup(S_LOOPBACK, "lo");
     }
 }
@@ -101,18 +99,17 @@ static void join_path(char *out, const char *root, const char *path) {
     }
 }
 
+/* Leaf first: under an existing root most targets need one mkdir, not one per component of the path. */
 static void make_dirs(const char *path, mode_t mode) {
-    char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; ; p++) {
-        if (*p == '/' || *p == 0) {
-            char saved = *p;
-            *p = 0;
-            if (mkdir(buf, mode) < 0 && errno != EEXIST) fail_setup(S_MKDIR, buf);
-            *p = saved;
-            if (!saved) break;
-        }
-    }
+    if (mkdir(path, mode) == 0 || errno == EEXIST) return;
+    if (errno != ENOENT) fail_setup(S_MKDIR, path);
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", path);
+    char *slash = strrchr(parent, '/');
+    if (!slash || slash == parent) fail_setup(S_MKDIR, path);
+    *slash = 0;
+    make_dirs(parent, mode);
+    if (mkdir(path, mode) < 0 && errno != EEXIST) fail_setup(S_MKDIR, path);
 }
 
 static void make_mount_point(const char *target, int is_dir) {
@@ -127,8 +124,8 @@ static void make_mount_point(const char *target, int is_dir) {
     close(fd);
 }
 
-/* A read-only remount must repeat the flags the kernel locks in a user namespace. */
-static void remount_readonly(const char *target) {
+/* The old API's read-only remount must repeat the flags the kernel locks in a user namespace. */
+static void remount_readonly_old_api(const char *target) {
     struct statvfs st;
     if (statvfs(target, &st) < 0) fail_setup(S_REMOUNT_READONLY, target);
     unsigned long flags = MS_REMOUNT | MS_BIND | MS_RDONLY;
@@ -139,6 +136,19 @@ static void remount_readonly(const char *target) {
     if (st.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
     if (st.f_flag & ST_RELATIME) flags |= MS_RELATIME;
     if (mount(NULL, target, NULL, flags, NULL) < 0) fail_setup(S_REMOUNT_READONLY, target);
+}
+
+/* mount_setattr (Linux 5.12) sets only the read-only bit, so one call replaces statvfs plus remount. Not
+ * AT_RECURSIVE: like upstream's remount, only the bind's own mount. Kernels without it (ENOSYS) take the old way. */
+static void remount_readonly(const char *target) {
+    static int no_mount_setattr;
+    if (!no_mount_setattr) {
+        struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+        if (syscall(SYS_mount_setattr, AT_FDCWD, target, AT_SYMLINK_NOFOLLOW, &attr, sizeof attr) == 0) return;
+        if (errno != ENOSYS) fail_setup(S_REMOUNT_READONLY, target);
+        no_mount_setattr = 1;
+    }
+    remount_readonly_old_api(target);
 }
 
 static void bind_into(const char *root, const char *src, const char *dst, uint32_t flags, enum step step) {
@@ -244,10 +254,22 @@ static void kill_all_of_user(void) {
     _exit(0);
 }
 
+static sigset_t ignored_signals;
+
+void remember_ignored_signals(void) {
+    sigemptyset(&ignored_signals);
+    for (int sig = 1; sig < NSIG; sig++) {
+        struct sigaction sa;
+        if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN) sigaddset(&ignored_signals, sig);
+    }
+}
+
+/* execve resets caught signals itself and the spawner catches none (signalfd), so only ignored ones remain. */
 static void reset_signals(void) {
     sigset_t none;
     sigemptyset(&none);
-    for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL); /* EINVAL for SIGKILL etc. is fine */
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sigismember(&ignored_signals, sig) == 1) signal(sig, SIG_DFL);
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 

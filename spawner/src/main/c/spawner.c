@@ -44,12 +44,21 @@
  * 10. Any unexpected errno in the spawner itself, or a malformed frame, is
  *     fatal: a message with context on stderr, SIGKILL to every child's group,
  *     exit 1.
- * 11. A request for a new network namespace with loopback up (and no user namespace) joins a spare
- *     namespace the spawner made while idle, once it has seen such a request: each spare serves
- *     exactly one child, so isolation is the same as clone(CLONE_NEWNET), but the ~1 ms the kernel
- *     spends creating a namespace leaves the request's path. A spawner not allowed to make one
- *     (EPERM: unprivileged; EINVAL, ENOSPC, ENOMEM) clones a new namespace per child from then on.
- * 12. Files: spawner.c is the loop (link, child table, reaping); request.c
+ * 11. A request for a new network namespace with loopback up gets a spare namespace the spawner made
+ *     while idle, once it has seen such a request: the spawner steps into the spare just for the
+ *     clone, so the child starts in it (even a child that clones a user namespace too, which could not
+ *     join a namespace its user namespace does not own), and steps back. Each spare serves exactly one
+ *     child, so isolation is the same as clone(CLONE_NEWNET), but the ~1 ms the kernel spends creating
+ *     a namespace leaves the request's path. A spawner not allowed to make one (EPERM: unprivileged;
+ *     EINVAL, ENOSPC, ENOMEM) clones a new namespace per child from then on.
+ * 12. The spawner holds each child's mount namespaces: the one clone made (opened right after the
+ *     clone) and the one it execs in (opened at STARTED; with locked mounts a second one). Dropping
+ *     the last reference to a mount namespace unmounts everything in it and waits for an RCU grace
+ *     period (milliseconds on a busy machine); held, that happens neither in the child's setup (the
+ *     lock-mounts unshare drops the first) nor in its exit before EXITED. The spawner lets go of them
+ *     after the child is reaped, one at a time, only when idle (nothing to read), like rule 11's spares.
+ *     Opening one can fail (the child is already gone): then it is simply not held.
+ * 13. Files: spawner.c is the loop (link, child table, reaping); request.c
  *     decodes request frames; sandbox.c is the child between clone and
  *     execve; spawner.h holds what they share.
  */
@@ -62,6 +71,7 @@ struct child {
     int own_group;
     int started;           /* STARTED was sent */
     int failed;            /* FAILED was sent */
+    int held_ns[2];        /* its mount namespaces, held until it is reaped (rule 12), or -1 */
 };
 
 static int sock = -1;
@@ -71,6 +81,8 @@ static int wants_spare;       /* a request has asked for a new network namespace
 static int spares_refused;    /* making one failed with EPERM: never try again */
 static struct child *children;
 static size_t nchildren, capchildren;
+static int *releasing;        /* held mount namespaces of reaped children, closed when idle (rule 12) */
+static size_t nreleasing, capreleasing;
 
 /* ---- fatal errors (rule 10) ---------------------------------------------- */
 
@@ -194,8 +206,25 @@ static struct child *add_child(uint64_t id, pid_t pid, int setup_fd, int own_gro
         if (!children) die("realloc child table");
     }
     struct child *c = &children[nchildren++];
-    *c = (struct child){ id, pid, setup_fd, own_group, 0, 0 };
+    *c = (struct child){ id, pid, setup_fd, own_group, 0, 0, { -1, -1 } };
     return c;
+}
+
+/* Rule 12: a reference to the child's current mount namespace, or -1 if it is gone already. */
+static int open_mount_ns(pid_t pid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/mnt", pid);
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+static void release_later(int fd) {
+    if (fd < 0) return;
+    if (nreleasing == capreleasing) {
+        capreleasing = capreleasing ? capreleasing * 2 : 16;
+        releasing = realloc(releasing, capreleasing * sizeof *releasing);
+        if (!releasing) die("realloc release list");
+    }
+    releasing[nreleasing++] = fd;
 }
 
 static struct child *find_child_by_pid(pid_t pid) {
@@ -210,6 +239,8 @@ static struct child *find_child_by_id(uint64_t id) {
 
 static void remove_child(struct child *c) {
     if (c->setup_fd >= 0) close(c->setup_fd);
+    release_later(c->held_ns[0]);
+    release_later(c->held_ns[1]);
     *c = children[--nchildren];
 }
 
@@ -267,7 +298,7 @@ static void prepare_spare_netns(void) {
 }
 
 static int uses_spare_netns(const struct request *r) {
-    if (!(r->flags & F_NEWNET) || !(r->flags & F_LOOPBACK) || (r->flags & F_NEWUSER)) return 0;
+    if (!(r->flags & F_NEWNET) || !(r->flags & F_LOOPBACK)) return 0;
     wants_spare = 1;
     return spare_netns >= 0;
 }
@@ -278,16 +309,21 @@ static void spawn_child(struct request *r) {
     if ((r->flags & F_NEWUSER) && pipe2(go, O_CLOEXEC) < 0) die("pipe2 (go)");
     pid_t self = getpid();
     unsigned long flags = clone_flags(r->flags);
-    r->netns_fd = -1;
+    r->net_ready = 0;
     if (uses_spare_netns(r)) {
-        r->netns_fd = spare_netns;
+        /* Rule 11: the child inherits the namespace the spawner is in when it clones. */
+        if (setns(spare_netns, CLONE_NEWNET) < 0) die("setns into the spare network namespace");
+        r->net_ready = 1;
         flags &= ~(unsigned long)CLONE_NEWNET;
     }
     /* A raw clone without a new stack behaves like fork(); the spawner has one thread. */
     pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
-    if (pid > 0 && r->netns_fd >= 0) {
-        close(spare_netns); /* the child holds it now; the next one is made when idle */
+    if (pid != 0 && r->net_ready) {
+        int clone_errno = errno;
+        if (setns(home_netns, CLONE_NEWNET) < 0) die("setns back to the spawner's network namespace");
+        close(spare_netns); /* the child holds it now (or clone failed); the next one is made when idle */
         spare_netns = -1;
+        errno = clone_errno;
     }
     if (pid < 0) {
         report_failed(r->id, S_CLONE, errno, "");
@@ -304,6 +340,7 @@ static void spawn_child(struct request *r) {
     close(setup[1]);
     if (fcntl(setup[0], F_SETFL, O_NONBLOCK) < 0) die("fcntl O_NONBLOCK (setup pipe)");
     struct child *c = add_child(r->id, pid, setup[0], (r->flags & (F_SETSID | F_NEWPGRP)) != 0);
+    if (r->flags & F_NEWNS) c->held_ns[0] = open_mount_ns(pid);
     if (go[0] >= 0) {
         close(go[0]);
         char which[64];
@@ -335,6 +372,7 @@ static void resolve_setup(struct child *c) {
         report_failed(c->id, rep.step, rep.err, rep.detail);
         c->failed = 1;
     } else if (n == 0) {
+        if (c->held_ns[0] >= 0) c->held_ns[1] = open_mount_ns(c->pid); /* held before the daemon hears */
         report_started(c->id, c->pid);
         c->started = 1;
     } else {
@@ -457,15 +495,17 @@ static void serve(int sfd) {
         pfds[n++] = (struct pollfd){ sfd, POLLIN, 0 };
         for (size_t i = 0; i < nchildren; i++)
             if (children[i].setup_fd >= 0) pfds[n++] = (struct pollfd){ children[i].setup_fd, POLLIN, 0 };
-        /* Idle time makes the spare network namespace (rule 11): poll without waiting first. */
+        /* Idle time makes the spare network namespace (rule 11) and lets go of held mount namespaces
+         * (rule 12): poll without waiting first. */
         int make_spare = wants_spare && spare_netns < 0 && !spares_refused;
-        int ready = poll(pfds, n, make_spare ? 0 : -1);
+        int ready = poll(pfds, n, make_spare || nreleasing ? 0 : -1);
         if (ready < 0) {
             if (errno == EINTR) continue;
             die("poll");
         }
         if (ready == 0) {
-            prepare_spare_netns();
+            if (make_spare) prepare_spare_netns();
+            else close(releasing[--nreleasing]);
             continue;
         }
         /* Setup pipes first, so STARTED always precedes EXITED. */
@@ -489,6 +529,7 @@ int main(int argc, char **argv) {
     if (getppid() != daemon) { errno = 0; die("parent is %d, not the daemon %d", getppid(), daemon); }
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) die("prctl PR_SET_CHILD_SUBREAPER");
     signal(SIGPIPE, SIG_IGN);
+    remember_ignored_signals();
     home_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
     if (home_netns < 0) die("open /proc/self/ns/net");
     sock = connect_to_daemon(argv[1]);

@@ -87,7 +87,7 @@ struct request {
     struct fdmap *fdmap;
     int fds[MAX_FDS];
     int nfds;
-    int netns_fd;          /* a prepared network namespace to join instead of CLONE_NEWNET, or -1 */
+    int net_ready;         /* the spawner cloned the child into a spare network namespace, lo up (rule 11) */
 };
 
 /* What a failed child writes to its setup pipe before exiting 127 (rule 9). */
@@ -109,6 +109,10 @@ int write_text(const char *path, const char *text);
 
 /* Brings up "lo" in the caller's network namespace; 0, or -1 with errno. */
 int set_loopback_up(void);
+
+/* Notes the signals the spawner ignores (set by it or inherited): the only dispositions execve keeps,
+ * so the only ones a child must reset. Called once, after the spawner's own signal setup. */
+void remember_ignored_signals(void);
 
 /* The child's side: builds the sandbox, execs; never returns. Failures go to setup_fd. */
 void run_child(const struct request *r, int setup_fd, int go_fd, pid_t spawner) __attribute__((noreturn));

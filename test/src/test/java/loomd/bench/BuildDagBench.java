@@ -35,7 +35,7 @@ import loomd.test.support.DaemonProcess;
 /**
  * Builds a DAG of {@code loomd.bench.builds} busybox derivations (default 1,000) in layers of
  * {@code loomd.bench.width} (default 50), each depending on two of the layer below, with max-jobs 1, 4
- * and 16 (a fresh DAG per row), in the full sandbox. Reports the wall time, the per-build daemon
+ * and 16 (a fresh DAG per row; {@code loomd.bench.jobs} picks others), in the full sandbox. Reports the wall time, the per-build daemon
  * overhead (median, p99) and the daemon's peak RSS.
  *
  * <p>Overhead of one build: from the moment it could run (its inputs reported built and one of the
@@ -50,6 +50,9 @@ class BuildDagBench {
     static final int BUILDS = Knobs.count("loomd.bench.builds", 1_000);
     static final int WIDTH = Knobs.count("loomd.bench.width", 50);
     static final String SCRIPT = "echo built > $out";
+    /** {@code -Dloomd.bench.jobs=1,4}: the max-jobs rows (default 1, 4 and 16). */
+    static final int[] JOBS = Arrays.stream(Knobs.text("loomd.bench.jobs").isEmpty() ? new String[] {"1", "4", "16"}
+            : Knobs.text("loomd.bench.jobs").split(",")).mapToInt(j -> Integer.parseInt(j.trim())).toArray();
 
     @RegisterExtension
     static final BenchDaemon daemon = new BenchDaemon(b -> Knobs.text("loomd.bench.jfr").isEmpty() ? timings(b)
@@ -72,7 +75,7 @@ class BuildDagBench {
                 "max-jobs", "wall s", "builds/s", "overhead median ms", "overhead p99 ms", "daemon peak RSS MiB",
                 "daemon CPU ms/build", "loadavg");
         String busybox = addBusybox();
-        for (int jobs : new int[] {1, 4, 16}) {
+        for (int jobs : JOBS) {
             Dag dag = Dag.make(daemon.storeDir(), busybox, "j" + jobs + "-" + Knobs.runId());
             try (StoreClient client = daemon.client()) {
                 dag.addTo(client);

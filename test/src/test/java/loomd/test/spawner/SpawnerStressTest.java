@@ -47,6 +47,7 @@ class SpawnerStressTest {
         // Warm up the same way, so lazily created JDK fds (virtual-thread pollers) exist before counting.
         assertTrue(runConcurrently(client, 64, discard, capture, networked).isEmpty());
         Map<String, String> jvmFdsBefore = fdTargets("self");
+        assertTrue(mountNamespacesReleased(client), "held mount namespaces not released when idle");
         Map<String, String> spawnerFdsBefore = spawnerFdsButNetworkNamespaces(client);
         // stdin, stdout, stderr, the link and the signalfd (besides its own and the spare network
         // namespaces, made while idle): nothing of the JVM's leaked into the spawner.
@@ -57,6 +58,7 @@ class SpawnerStressTest {
         System.out.println("stress: " + RUNS + " sandboxed runs from " + THREADS + " virtual threads in " + millis + " ms");
         assertTrue(problems.isEmpty(), problems.toString());
         assertEquals(jvmFdsBefore, fdTargets("self"), "JVM fds leaked");
+        assertTrue(mountNamespacesReleased(client), "held mount namespaces not released when idle");
         assertEquals(spawnerFdsBefore, spawnerFdsButNetworkNamespaces(client), "spawner fds leaked");
         assertTrue(networkNamespaceFds(client) <= 2, "spare network namespaces pile up");
         assertTrue(Sandboxes.childrenOf(client.spawnerPid()).isEmpty(), "the spawner has children (zombies?) left");
@@ -92,6 +94,12 @@ class SpawnerStressTest {
         Map<String, String> fds = fdTargets(Long.toString(client.spawnerPid()));
         fds.values().removeIf(target -> target.startsWith("net:["));
         return fds;
+    }
+
+    /** Children's mount namespaces are held until the spawner is idle after their exit, then let go. */
+    private static boolean mountNamespacesReleased(SpawnerClient client) throws IOException {
+        return loomd.testkit.Poll.until(java.time.Duration.ofSeconds(5),
+                () -> fdTargets(Long.toString(client.spawnerPid())).values().stream().noneMatch(t -> t.startsWith("mnt:[")));
     }
 
     private static long networkNamespaceFds(SpawnerClient client) throws IOException {
