@@ -336,6 +336,31 @@ class NativeSubstituteTest {
     }
 
     @Test
+    void aKeyAuthorizedWhileTheDaemonRunsIsTrustedAtTheNextLookup() throws Exception {
+        NarServer.Item it = item("authorized-later", "later\n");
+        SERVER.publish(it, STRANGER);
+        Path acl = daemon.process().root().resolve("etc/guix/acl");
+        try (StoreClient c = client(SERVER.url())) {
+            assertFalse(c.hasSubstitutes(it.path()), "signed by a key the ACL does not name");
+            try {
+                replace(acl, NarServer.acl(GOOD, STRANGER));
+                assertTrue(c.hasSubstitutes(it.path()), "the new ACL is read, not a cached one");
+            } finally {
+                replace(acl, NarServer.acl(GOOD));
+            }
+            assertFalse(c.hasSubstitutes(it.path()), "and the key's removal too");
+        }
+    }
+
+    /** As {@code guix archive --authorize} does: a new file renamed over the old one. */
+    static void replace(Path file, String text) throws IOException {
+        Path next = file.resolveSibling(file.getFileName() + ".new");
+        Files.writeString(next, text);
+        Files.move(next, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Test
     void aSilentServerTimesOutAndAHangUpMidDownloadLeavesNothing() throws Exception {
         NarServer.Item slow = item("slow", "z".repeat(300_000)).with("none");
         SERVER.publish(slow, GOOD);
