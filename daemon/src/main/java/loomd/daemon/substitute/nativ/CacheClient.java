@@ -28,14 +28,6 @@ import java.util.regex.Pattern;
  */
 final class CacheClient implements AutoCloseable {
     static final int PER_SERVER = 8;
-    /** The HttpClient's read buffer (its default is 16 KiB): each buffer is one hop from the selector. */
-    static final String BUFSIZE = "jdk.httpclient.bufsize";
-
-    static {
-        // Read once, when the HttpClient's classes load: set before the first client is built.
-        if (System.getProperty(BUFSIZE) == null) System.setProperty(BUFSIZE, Integer.toString(256 << 10));
-    }
-
     /** What is fetched: a NAR (large, streamed) or a small file read whole. */
     enum Kind { NAR, SMALL }
     private static final Pattern MAX_AGE = Pattern.compile("max-age=([0-9]{1,10})");
