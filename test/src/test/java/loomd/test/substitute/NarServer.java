@@ -102,6 +102,15 @@ final class NarServer implements AutoCloseable {
         files.put("/" + name, new File(bytes, how));
     }
 
+    /** Writes every file served to {@code dir}, at its URL path (the bench serves them with {@link SendfileServer}). */
+    void exportTo(java.nio.file.Path dir) throws IOException {
+        for (var e : files.entrySet()) {
+            java.nio.file.Path p = dir.resolve(e.getKey().substring(1));
+            java.nio.file.Files.createDirectories(p.getParent());
+            java.nio.file.Files.write(p, e.getValue().bytes());
+        }
+    }
+
     long requestsFor(String suffix) {
         return requests.stream().filter(r -> r.endsWith(suffix)).count();
     }

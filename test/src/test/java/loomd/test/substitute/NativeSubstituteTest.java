@@ -298,6 +298,69 @@ class NativeSubstituteTest {
     }
 
     @Test
+    void aLookupDoesNotWaitBehindTheNarDownloadsOfItsServer() throws Exception {
+        try (NarServer busy = new NarServer(STORE)) {
+            List<String> leaves = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                NarServer.Item it = item("busy-" + i, "busy " + i + "\n");
+                busy.publish(it, GOOD);
+                busy.put(busy.narName(it), busy.compressedNar(it), new NarServer.Behaviour(200, 4000, -1, 0, ""));
+                leaves.add(it.path());
+            }
+            NarServer.Item top = new NarServer.Item(path("busy-top"), "top\n".getBytes(), leaves, "", "zstd");
+            busy.publish(top, GOOD);
+            NarServer.Item asked = item("asked-meanwhile", "asked\n");
+            busy.publish(asked, GOOD);
+            try (StoreClient a = client(busy.url()); StoreClient b = client(busy.url())) {
+                Thread fetching = Thread.ofVirtual().start(() -> {
+                    try {
+                        a.ensurePath(top.path());
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+                long deadline = System.nanoTime() + 20_000_000_000L;
+                while (busy.requests.stream().filter(r -> r.startsWith("/nar/")).count() < 8
+                        && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                long start = System.nanoTime();
+                assertTrue(b.querySubstitutablePathInfo(asked.path()) != null);
+                long millis = (System.nanoTime() - start) / 1_000_000;
+                // Before, the narinfo waited for one of the 8 permits the slow NARs held (4 s each).
+                assertTrue(millis < 2500, "the narinfo answered in " + millis + " ms while 8 NARs were pending");
+                fetching.join();
+                assertTrue(a.isValidPath(top.path()));
+            }
+        }
+    }
+
+    @Test
+    void aKeyAuthorizedWhileTheDaemonRunsIsTrustedAtTheNextLookup() throws Exception {
+        NarServer.Item it = item("authorized-later", "later\n");
+        SERVER.publish(it, STRANGER);
+        Path acl = daemon.process().root().resolve("etc/guix/acl");
+        try (StoreClient c = client(SERVER.url())) {
+            assertFalse(c.hasSubstitutes(it.path()), "signed by a key the ACL does not name");
+            try {
+                replace(acl, NarServer.acl(GOOD, STRANGER));
+                assertTrue(c.hasSubstitutes(it.path()), "the new ACL is read, not a cached one");
+            } finally {
+                replace(acl, NarServer.acl(GOOD));
+            }
+            assertFalse(c.hasSubstitutes(it.path()), "and the key's removal too");
+        }
+    }
+
+    /** As {@code guix archive --authorize} does: a new file renamed over the old one. */
+    static void replace(Path file, String text) throws IOException {
+        Path next = file.resolveSibling(file.getFileName() + ".new");
+        Files.writeString(next, text);
+        Files.move(next, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Test
     void aSilentServerTimesOutAndAHangUpMidDownloadLeavesNothing() throws Exception {
         NarServer.Item slow = item("slow", "z".repeat(300_000)).with("none");
         SERVER.publish(slow, GOOD);

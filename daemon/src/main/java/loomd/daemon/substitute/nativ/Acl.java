@@ -131,7 +131,7 @@ public final class Acl {
     private static boolean eddsa(byte[] q, byte[] r, byte[] s, byte[] message) {
         try {
             Signature v = Signature.getInstance("Ed25519");
-            v.initVerify(publicKey(q));
+            v.initVerify(cachedKey(q));
             v.update(message);
             byte[] rs = new byte[64];
             pad(r, rs, 0);
@@ -140,6 +140,18 @@ public final class Acl {
         } catch (GeneralSecurityException | IllegalArgumentException e) {
             return false;
         }
+    }
+
+    /** Decoded keys by {@code q} in hex: a cache serves the same few keys for every narinfo. */
+    private static final Cache<String, PublicKey> KEYS = Caffeine.newBuilder().maximumSize(1_000).build();
+
+    private static PublicKey cachedKey(byte[] q) throws GeneralSecurityException {
+        String hex = HexFormat.of().formatHex(q);
+        PublicKey known = KEYS.getIfPresent(hex);
+        if (known != null) return known;
+        PublicKey key = publicKey(q);
+        KEYS.put(hex, key);
+        return key;
     }
 
     /** The JDK key for libgcrypt's {@code q}: 32 bytes, or 33 with the 0x40 "compressed" prefix. */

@@ -22,11 +22,14 @@ import java.util.regex.Pattern;
 /**
  * GETs from substitute servers: {@code file://} from the disk, {@code http://} and {@code https://}
  * through one JDK {@link HttpClient} (keep-alive; HTTP/2 where TLS offers it) whose work runs on
- * virtual threads. At most {@link #PER_SERVER} requests to one server are open at once; a caller
- * holds its permit until it closes the body.
+ * virtual threads. At most {@link #PER_SERVER} NAR downloads and as many small GETs (narinfos,
+ * {@code nix-cache-info}) to one server are open at once, each kind under its own permits so that a
+ * lookup never waits behind a NAR; a caller holds its permit until it closes the body.
  */
 final class CacheClient implements AutoCloseable {
     static final int PER_SERVER = 8;
+    /** What is fetched: a NAR (large, streamed) or a small file read whole. */
+    enum Kind { NAR, SMALL }
     private static final Pattern MAX_AGE = Pattern.compile("max-age=([0-9]{1,10})");
 
     /** An answer: the status (404 for a missing file), the body, its length if known, Cache-Control's max-age. */
@@ -40,6 +43,7 @@ final class CacheClient implements AutoCloseable {
     private final HttpClient http;
     private final Duration timeout;
     private final Map<String, Semaphore> servers = new ConcurrentHashMap<>();
+    private final Map<String, Semaphore> smallServers = new ConcurrentHashMap<>();
 
     CacheClient(Duration connectTimeout, Duration timeout) {
         this.http = HttpClient.newBuilder().connectTimeout(connectTimeout).followRedirects(HttpClient.Redirect.NORMAL)
@@ -47,7 +51,7 @@ final class CacheClient implements AutoCloseable {
         this.timeout = timeout;
     }
 
-    Response get(URI uri) throws IOException, InterruptedException {
+    Response get(URI uri, Kind kind) throws IOException, InterruptedException {
         String scheme = uri.getScheme() == null ? "" : uri.getScheme();
         switch (scheme) {
             case "file" -> {
@@ -59,14 +63,14 @@ final class CacheClient implements AutoCloseable {
                 }
             }
             case "http", "https" -> {
-                return http(uri);
+                return http(uri, kind == Kind.NAR ? servers : smallServers);
             }
             default -> throw new IOException("unsupported substitute URI scheme: " + uri);
         }
     }
 
-    private Response http(URI uri) throws IOException, InterruptedException {
-        Semaphore permits = servers.computeIfAbsent(uri.getScheme() + "://" + uri.getAuthority(),
+    private Response http(URI uri, Map<String, Semaphore> permitsByServer) throws IOException, InterruptedException {
+        Semaphore permits = permitsByServer.computeIfAbsent(uri.getScheme() + "://" + uri.getAuthority(),
                 k -> new Semaphore(PER_SERVER, true));
         permits.acquire();
         boolean handed = false;

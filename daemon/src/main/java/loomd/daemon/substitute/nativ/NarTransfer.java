@@ -60,7 +60,7 @@ final class NarTransfer {
             return new Attempt.Mismatch("invalid-narinfo", "invalid narinfo hash: " + n.narHash());
         }
         StagedNar staged;
-        try (CacheClient.Response r = client.get(n.narUri())) {
+        try (CacheClient.Response r = client.get(n.narUri(), CacheClient.Kind.NAR)) {
             if (r.status() != 200) {
                 return new Attempt.NetworkError("download from '" + n.narUri() + "' failed: " + r.status());
             }

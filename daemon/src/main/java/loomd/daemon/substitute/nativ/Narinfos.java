@@ -71,7 +71,7 @@ final class Narinfos {
     }
 
     private Answer fetch(String cacheUrl, String hashPart) throws IOException, InterruptedException {
-        try (CacheClient.Response r = client.get(uri(cacheUrl, hashPart + ".narinfo"))) {
+        try (CacheClient.Response r = client.get(uri(cacheUrl, hashPart + ".narinfo"), CacheClient.Kind.SMALL)) {
             if (r.status() == 404) {
                 return new Answer(Optional.empty(), "404", r.maxAge().orElse(NEGATIVE_TTL));
             }
@@ -93,7 +93,7 @@ final class Narinfos {
         Boolean known = servers.getIfPresent(cacheUrl);
         if (known != null) return known;
         boolean ok;
-        try (CacheClient.Response r = client.get(uri(cacheUrl, "nix-cache-info"))) {
+        try (CacheClient.Response r = client.get(uri(cacheUrl, "nix-cache-info"), CacheClient.Kind.SMALL)) {
             if (r.status() != 200) {
                 log.accept("substitute: while fetching '" + cacheUrl + "/nix-cache-info': HTTP " + r.status()
                         + "; ignoring substitute server at '" + cacheUrl + "'");

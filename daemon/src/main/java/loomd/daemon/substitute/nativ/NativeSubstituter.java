@@ -1,13 +1,18 @@
 package loomd.daemon.substitute.nativ;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -105,11 +110,36 @@ public final class NativeSubstituter implements AutoCloseable {
         }
     }
 
+    /** The ACL as read, with what identified the file then (null: there was none). */
+    private record LoadedAcl(Stamp stamp, Acl acl) { }
+
+    private record Stamp(Object fileKey, FileTime modified, long size) { }
+
+    private volatile LoadedAcl loadedAcl;
+
+    /**
+     * The ACL, read again only when the file changed (another inode, time or size: {@code guix archive
+     * --authorize} replaces it), so that every lookup and fetch of a closure does not parse it anew.
+     */
     private Acl acl() throws IOException {
+        Stamp now = stamp();
+        LoadedAcl known = loadedAcl;
+        if (known != null && Objects.equals(known.stamp(), now)) return known.acl();
         try {
-            return Acl.load(aclFile);
+            Acl acl = Acl.load(aclFile);
+            loadedAcl = new LoadedAcl(now, acl);
+            return acl;
         } catch (RuntimeException e) {
             throw new IOException("invalid access-control list in " + aclFile + ": " + e.getMessage());
+        }
+    }
+
+    private Stamp stamp() throws IOException {
+        try {
+            var a = Files.readAttributes(aclFile, BasicFileAttributes.class);
+            return new Stamp(a.fileKey(), a.lastModifiedTime(), a.size());
+        } catch (NoSuchFileException e) {
+            return null;
         }
     }
 

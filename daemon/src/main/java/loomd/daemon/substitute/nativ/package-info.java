@@ -3,8 +3,8 @@
  * (guix/scripts/substitute.scm, guix/narinfo.scm, guix/pki.scm), inside the JVM.
  *
  * <p>Pieces: {@link loomd.daemon.substitute.nativ.CacheClient} (GETs over {@code file://} and the
- * JDK HttpClient, a fair semaphore of {@link loomd.daemon.substitute.nativ.CacheClient#PER_SERVER}
- * per server), {@link loomd.daemon.substitute.nativ.Narinfos} (the bounded Caffeine cache of narinfo
+ * JDK HttpClient, fair semaphores of {@link loomd.daemon.substitute.nativ.CacheClient#PER_SERVER}
+ * per server for NARs and for narinfos apart), {@link loomd.daemon.substitute.nativ.Narinfos} (the bounded Caffeine cache of narinfo
  * answers with upstream's positive, negative and transient TTLs, and of {@code nix-cache-info}),
  * {@link loomd.daemon.substitute.nativ.Acl} with {@link loomd.daemon.substitute.nativ.Sexp} and
  * {@link loomd.daemon.substitute.nativ.EdwardsEcdsa} (upstream's {@code signature-case}; Guix's keys
