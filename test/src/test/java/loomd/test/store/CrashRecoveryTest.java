@@ -192,7 +192,8 @@ class CrashRecoveryTest {
         }
     }
 
-    static void deleteTree(Path tree) throws IOException {
+    /** Deletes a store tree, read-only directories included (benches use it for their daemon roots). */
+    public static void deleteTree(Path tree) throws IOException {
         try (var s = Files.walk(tree)) {
             for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
                 p.toFile().setWritable(true);

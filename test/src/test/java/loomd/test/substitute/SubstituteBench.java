@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 
 import loomd.protocol.client.BuildOptions;
 import loomd.protocol.client.StoreClient;
+import loomd.test.store.CrashRecoveryTest;
 import loomd.test.support.DaemonProcess;
 
 /**
@@ -180,6 +181,8 @@ class SubstituteBench {
             report("native (--substituter=native)", narBytes, rate);
             cpu.report();
             return rate;
+        } finally {
+            CrashRecoveryTest.deleteTree(dir); // half a gigabyte of store per run
         }
     }
 
@@ -210,6 +213,8 @@ class SubstituteBench {
             double rate = narBytes / ((System.nanoTime() - start) / 1e9);
             report("co-process (stand-in guix substitute)", narBytes, rate);
             return rate;
+        } finally {
+            CrashRecoveryTest.deleteTree(dir);
         }
     }
 
