@@ -73,9 +73,16 @@ public final class StoreDatabase implements AutoCloseable {
     private final BusyRetry busy;
     private final Duration readBusyLimit;
     private final ForeignCommits foreign;
+    private final CommitSpin commits = new CommitSpin(CommitSpin.WINDOW_NANOS);
+    private final Path dbFile;
+    private final boolean useWal;
+    /** The connection {@link #checkpointWal} uses, opened on its first call (guarded by this). */
+    private Db checkpointer;
     private volatile boolean closed;
 
     private StoreDatabase(Path dbFile, Settings settings, Db writer, List<Db> readers) throws SQLException {
+        this.dbFile = dbFile;
+        this.useWal = settings.useWal();
         this.busy = new BusyRetry(dbFile.toString());
         this.readBusyLimit = settings.readBusyLimit();
         this.foreign = new ForeignCommits(settings.cacheTrust());
@@ -165,6 +172,29 @@ public final class StoreDatabase implements AutoCloseable {
         }
     }
 
+    /**
+     * Copies the WAL's committed frames back into the database file ({@code PRAGMA
+     * wal_checkpoint(PASSIVE)}: it waits for no reader or writer, so the writer keeps committing), on
+     * a connection of its own. The flusher calls it on its platform thread after each flush with new
+     * rows, so the WAL stays short and the writer's own automatic checkpoint (40,000 pages, upstream's
+     * setting, left as a backstop) never runs inside an add's commit, where it stalled every writer
+     * for up to a quarter of a second. A failure is logged; the next call tries again.
+     */
+    public synchronized void checkpointWal() {
+        if (!useWal || closed) return;
+        try {
+            if (checkpointer == null) {
+                SQLiteConfig config = new SQLiteConfig();
+                config.resetOpenMode(SQLiteOpenMode.CREATE);
+                config.setBusyTimeout(0);
+                checkpointer = new Db(config.createConnection("jdbc:sqlite:" + dbFile));
+            }
+            checkpointer.queryString("pragma wal_checkpoint(passive);");
+        } catch (SQLException e) {
+            LOG.log(Level.DEBUG, "checkpointing the store database's WAL: " + e.getMessage());
+        }
+    }
+
     private static Db openReader(Path dbFile) throws SQLException {
         SQLiteConfig config = new SQLiteConfig();
         config.resetOpenMode(SQLiteOpenMode.CREATE);
@@ -233,11 +263,12 @@ public final class StoreDatabase implements AutoCloseable {
      * waits for the commit. Writes queued together share one transaction (group commit, see
      * {@link GroupWriter}), each in its own savepoint: any exception of {@code work} rolls back its
      * own changes only and is rethrown unchanged ({@link StoreException} included); transient busy
-     * errors retry the whole group.
+     * errors retry the whole group. A lone caller watches its future briefly before parking
+     * ({@link CommitSpin}).
      */
     public <T> T write(SqlWork<T> work) {
         ensureOpen();
-        return join(writerThread.submit(work));
+        return commits.await(() -> writerThread.submit(work), StoreDatabase::join);
     }
 
     /**
@@ -285,6 +316,9 @@ public final class StoreDatabase implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         allReaders.forEach(Db::close);
+        synchronized (this) {
+            if (checkpointer != null) checkpointer.close();
+        }
         writer.close();
     }
 }
