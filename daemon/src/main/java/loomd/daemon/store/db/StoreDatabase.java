@@ -173,26 +173,41 @@ public final class StoreDatabase implements AutoCloseable {
     }
 
     /**
-     * Copies the WAL's committed frames back into the database file ({@code PRAGMA
-     * wal_checkpoint(PASSIVE)}: it waits for no reader or writer, so the writer keeps committing), on
-     * a connection of its own. The flusher calls it on its platform thread after each flush with new
-     * rows, so the WAL stays short and the writer's own automatic checkpoint (40,000 pages, upstream's
-     * setting, left as a backstop) never runs inside an add's commit, where it stalled every writer
-     * for up to a quarter of a second. A failure is logged; the next call tries again.
+     * Copies the WAL's committed frames back into the database file, off the adds' commits: first
+     * {@code PRAGMA wal_checkpoint(PASSIVE)} on a connection of its own (it waits for no reader or
+     * writer, so the writer keeps committing meanwhile) copies the bulk; then the writer thread, between
+     * two groups, checkpoints the few frames committed during that pass, so the checkpoint is complete
+     * and the next write starts the WAL over instead of growing it. The flusher calls this on its
+     * platform thread after each flush with new rows, so the writer's own automatic checkpoint
+     * (40,000 pages, upstream's setting, left as a backstop) is never reached: it ran inside some
+     * add's commit and stalled every writer for up to a quarter of a second. A failure is logged; the
+     * next call tries again.
      */
-    public synchronized void checkpointWal() {
-        if (!useWal || closed) return;
-        try {
-            if (checkpointer == null) {
-                SQLiteConfig config = new SQLiteConfig();
-                config.resetOpenMode(SQLiteOpenMode.CREATE);
-                config.setBusyTimeout(0);
-                checkpointer = new Db(config.createConnection("jdbc:sqlite:" + dbFile));
+    public void checkpointWal() {
+        synchronized (this) {
+            if (!useWal || closed) return;
+            try {
+                if (checkpointer == null) checkpointer = openCheckpointer(dbFile);
+                checkpointer.queryString("pragma wal_checkpoint(passive);");
+            } catch (SQLException e) {
+                LOG.log(Level.DEBUG, "checkpointing the store database's WAL: " + e.getMessage());
+                return;
             }
-            checkpointer.queryString("pragma wal_checkpoint(passive);");
-        } catch (SQLException e) {
-            LOG.log(Level.DEBUG, "checkpointing the store database's WAL: " + e.getMessage());
         }
+        writerThread.errand(() -> {
+            try {
+                writer.queryString("pragma wal_checkpoint(passive);");
+            } catch (SQLException e) {
+                LOG.log(Level.DEBUG, "completing the store database's WAL checkpoint: " + e.getMessage());
+            }
+        });
+    }
+
+    private static Db openCheckpointer(Path dbFile) throws SQLException {
+        SQLiteConfig config = new SQLiteConfig();
+        config.resetOpenMode(SQLiteOpenMode.CREATE);
+        config.setBusyTimeout(0);
+        return new Db(config.createConnection("jdbc:sqlite:" + dbFile));
     }
 
     private static Db openReader(Path dbFile) throws SQLException {
