@@ -226,7 +226,12 @@ final class PathAdder {
         Path target = config.physical(dest);
         try (FileLocker.PathLock lock = locker.lockPaths(List.of(target))) {
             long valid = reader.validIdInDb(dest);
-            if (valid > 0) return valid;
+            if (valid > 0) {
+                // Valid already (made meanwhile, or before this daemon's cache knew it): its lock
+                // file goes, as after a registration, instead of staying beside the item.
+                lock.setDeletion(true);
+                return valid;
+            }
             try {
                 canonicaliser.writeNewFile(target, text);
                 maintenance.deduplicateNew(target);

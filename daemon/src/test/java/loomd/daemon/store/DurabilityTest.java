@@ -228,6 +228,22 @@ class DurabilityTest {
     }
 
     /**
+     * A re-add of a valid text that the cache never saw (a restarted daemon) is decided by the read
+     * under the item lock, which then goes with its lock file, as after a registration.
+     */
+    @Test
+    void reAddingAValidTextTheCacheNeverSawLeavesNoLockFile() throws Exception {
+        StoreConfig config = TestStores.config(dir);
+        for (int start = 0; start < 2; start++) {
+            try (LocalStore store = TestStores.open(config); SessionRoots roots = store.roots().openSessionRoots()) {
+                assertEquals(LocalStoreTest.HELLO_TEXT,
+                        store.adds().addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots));
+                assertEquals(List.of(), entries(config).stream().filter(n -> n.endsWith(".lock")).toList());
+            }
+        }
+    }
+
+    /**
      * The WAL is copied back into the database file by the flusher after a flush with new rows, not
      * left to SQLite's automatic checkpoint inside some add's commit (40,000 pages later).
      */
