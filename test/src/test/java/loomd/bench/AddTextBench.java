@@ -33,12 +33,15 @@ class AddTextBench {
     @Test
     void addTextToStoreWithOneAndSixteenClients() throws Exception {
         Table table = new Table(String.format("AddTextBench: %,d adds per row against %s", ADDS, daemon.describe()),
-                "clients", "adds", "wall s", "adds/s", "median ms", "p99 ms");
+                "clients", "adds", "wall s", "adds/s", "median ms", "p99 ms", "daemon CPU us/add", "loadavg");
         for (int clients : new int[] {1, 16}) {
+            long cpuBefore = DaemonCpu.millis(daemon.own());
             Run run = addConcurrently(clients);
+            long cpu = DaemonCpu.millis(daemon.own()) - cpuBefore;
             Latencies l = Latencies.ofNanos(run.nanos());
             table.row(clients, ADDS, run.wallNanos() / 1e9, ADDS / (run.wallNanos() / 1e9),
-                    String.format("%.2f", l.medianMicros() / 1e3), String.format("%.2f", l.p99Micros() / 1e3));
+                    String.format("%.2f", l.medianMicros() / 1e3), String.format("%.2f", l.p99Micros() / 1e3),
+                    cpuBefore < 0 ? "?" : String.format("%.0f", cpu * 1e3 / ADDS), DaemonCpu.loadAverage());
         }
         table.print();
     }

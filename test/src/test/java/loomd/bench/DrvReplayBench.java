@@ -42,20 +42,24 @@ class DrvReplayBench {
         Pass warm = replay(items, true);
         Table table = new Table(String.format("DrvReplayBench: %,d .drv + %,d sources (%.1f references per .drv, %,d KiB"
                 + " of text, generated in %.1f s) against %s", drvs, items.size() - drvs, refs, bytes >> 10,
-                generateSeconds, daemon.describe()), "pass", "items", "round trips", "wall s", "items/s", "ms/item");
+                generateSeconds, daemon.describe()), "pass", "items", "round trips", "wall s", "items/s", "ms/item",
+                "daemon CPU us/item", "loadavg");
         for (Pass p : List.of(cold, warm)) {
             double seconds = p.nanos() / 1e9;
             table.row(p.label(), items.size(), 2 * items.size(), seconds, items.size() / seconds,
-                    String.format("%.2f", seconds * 1e3 / items.size()));
+                    String.format("%.2f", seconds * 1e3 / items.size()),
+                    p.cpuMillis() < 0 ? "?" : String.format("%.0f", p.cpuMillis() * 1e3 / items.size()), p.load());
         }
         table.print();
     }
 
-    record Pass(String label, long nanos) {}
+    /** {@code cpuMillis}: the daemon's and its helpers' user+sys over the pass, -1 for a daemon not started here. */
+    record Pass(String label, long nanos, long cpuMillis, String load) {}
 
     /** valid-path? then add-text-to-store for every item, on one connection, as the client does. */
     private static Pass replay(List<SyntheticDrvs.Item> items, boolean warm) throws Exception {
         try (StoreClient store = daemon.client()) {
+            long cpuBefore = DaemonCpu.millis(daemon.own());
             long t0 = System.nanoTime();
             for (SyntheticDrvs.Item item : items) {
                 boolean valid = store.isValidPath(item.path());
@@ -63,7 +67,9 @@ class DrvReplayBench {
                 assertEquals(item.path(), added, "the daemon computed another path for " + item.name());
                 assertEquals(warm, valid, item.path() + (warm ? " is valid after the cold pass" : " is new"));
             }
-            return new Pass(warm ? "warm" : "cold", System.nanoTime() - t0);
+            long nanos = System.nanoTime() - t0;
+            long cpu = cpuBefore < 0 ? -1 : DaemonCpu.millis(daemon.own()) - cpuBefore;
+            return new Pass(warm ? "warm" : "cold", nanos, cpu, DaemonCpu.loadAverage());
         }
     }
 }

@@ -208,8 +208,10 @@ final class PathAdder {
             throw new StoreException(e.getMessage());
         }
         roots.addTempRoot(dest);
-        // The database, not the cache: a path another process deleted must be made again.
-        long valid = reader.validIdInDb(dest);
+        // The database, not the cache, decides: a path another process deleted must be made again.
+        // A path the cache has never seen valid (the usual new text) skips the read before the lock:
+        // the read under the lock is the one that decides, so one read instead of two.
+        long valid = reader.mayBeValid(dest) ? reader.validIdInDb(dest) : 0;
         if (valid == 0) {
             RegularFileNar.Result r = RegularFileNar.of(text);
             valid = lockAndWrite(Registration.of(dest, r.narHash().toBase16(), r.narSize(), refs, ""), text);
@@ -224,10 +226,14 @@ final class PathAdder {
         Path target = config.physical(dest);
         try (FileLocker.PathLock lock = locker.lockPaths(List.of(target))) {
             long valid = reader.validIdInDb(dest);
-            if (valid > 0) return valid;
+            if (valid > 0) {
+                // Valid already (made meanwhile, or before this daemon's cache knew it): its lock
+                // file goes, as after a registration, instead of staying beside the item.
+                lock.setDeletion(true);
+                return valid;
+            }
             try {
-                FileTrees.writeNew(target, text);
-                canonicaliser.canonicalise(target, dest);
+                canonicaliser.writeNewFile(target, text);
                 maintenance.deduplicateNew(target);
             } catch (IOException | RuntimeException e) {
                 FileTrees.deleteRecursively(target);

@@ -35,7 +35,7 @@ final class Registrar {
         this.db = db;
         this.reader = reader;
         this.hasher = new DerivationHasher(this::readDerivation,
-                Caffeine.newBuilder().maximumSize(10_000).<String, byte[]>build().asMap());
+                Caffeine.newBuilder().maximumSize(10_000).executor(Runnable::run).<String, byte[]>build().asMap());
     }
 
     /** A {@code .drv} file of the store, parsed (upstream's readDerivation). */

@@ -46,8 +46,11 @@ final class StoreReader {
     StoreReader(StoreDir storeDir, StoreDatabase db, long cacheSize) {
         this.storeDir = storeDir;
         this.db = db;
-        this.infos = Caffeine.newBuilder().maximumSize(cacheSize).build();
-        this.valid = Caffeine.newBuilder().maximumSize(cacheSize).build();
+        // Maintenance runs on the caller's thread: with the default executor (the common pool) every
+        // add's forget and put woke a pool thread, a futex round trip per request for a few
+        // microseconds of bookkeeping.
+        this.infos = Caffeine.newBuilder().maximumSize(cacheSize).executor(Runnable::run).build();
+        this.valid = Caffeine.newBuilder().maximumSize(cacheSize).executor(Runnable::run).build();
         db.onForeignCommit(this::forgetEverything);
     }
 
@@ -94,6 +97,14 @@ final class StoreReader {
 
     private boolean cachedValid(String path) {
         return db.cacheMayAnswer() && (valid.getIfPresent(path) != null || infos.getIfPresent(path) != null);
+    }
+
+    /**
+     * Whether the cache holds {@code path} as valid, trusted or not: a hint for where to look first,
+     * never an answer (a decision to create or skip reads the database, {@link #validIdInDb}).
+     */
+    boolean mayBeValid(String path) {
+        return valid.getIfPresent(path) != null || infos.getIfPresent(path) != null;
     }
 
     boolean isValid(String path) {

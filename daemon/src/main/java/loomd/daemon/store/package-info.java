@@ -20,7 +20,9 @@
  *       platform threads.</li>
  *   <li>Nothing is fsynced per file: the one sync, {@code syncfs} of the store's file systems, runs
  *       on the {@code loomd-flusher} platform thread ({@link loomd.daemon.store.durable.Flusher}),
- *       for a group of adds, or at once for a repair ({@code Flusher.syncNow}).</li>
+ *       for a group of adds, or at once for a repair ({@code Flusher.syncNow}); after a flush with
+ *       new rows the same thread checkpoints SQLite's WAL (passively, on a connection of its own), so
+ *       no add's commit copies the WAL back.</li>
  *   <li>Exchanges with {@code guix authenticate} (fork, request, blocking pipe read) run on one
  *       platform thread, {@code loomd-authenticate}, which also serialises them.</li>
  *   <li>Waiting for a lock never happens on a virtual thread's carrier: it goes through the

@@ -228,6 +228,42 @@ class DurabilityTest {
     }
 
     /**
+     * A re-add of a valid text that the cache never saw (a restarted daemon) is decided by the read
+     * under the item lock, which then goes with its lock file, as after a registration.
+     */
+    @Test
+    void reAddingAValidTextTheCacheNeverSawLeavesNoLockFile() throws Exception {
+        StoreConfig config = TestStores.config(dir);
+        for (int start = 0; start < 2; start++) {
+            try (LocalStore store = TestStores.open(config); SessionRoots roots = store.roots().openSessionRoots()) {
+                assertEquals(LocalStoreTest.HELLO_TEXT,
+                        store.adds().addTextToStore("hello.txt", "hello\n".getBytes(), new TreeSet<>(), roots));
+                assertEquals(List.of(), entries(config).stream().filter(n -> n.endsWith(".lock")).toList());
+            }
+        }
+    }
+
+    /**
+     * The WAL is copied back into the database file by the flusher after a flush with new rows, not
+     * left to SQLite's automatic checkpoint inside some add's commit (40,000 pages later).
+     */
+    @Test
+    void aFlushWithNewRowsCheckpointsTheWalIntoTheDatabaseFile() throws Exception {
+        StoreConfig config = TestStores.config(dir).withDurability(new Durability(Durability.Mode.STRICT, Duration.ofHours(1)));
+        Path dbFile = config.dbDir().resolve("db.sqlite");
+        try (LocalStore store = TestStores.open(config); SessionRoots roots = store.roots().openSessionRoots()) {
+            long before = Files.size(dbFile);
+            for (int i = 0; i < 50; i++) {
+                store.adds().addTextToStore("t" + i, ("text " + i).getBytes(), new TreeSet<>(), roots);
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (Files.size(dbFile) == before && System.nanoTime() < deadline) Thread.sleep(20);
+            assertTrue(Files.size(dbFile) > before, "the database file took the WAL's pages: " + before + " -> "
+                    + Files.size(dbFile));
+        }
+    }
+
+    /**
      * A repair rewrites the contents of a row the checkpoint covers already, which no start
      * re-verifies: even in batched mode, the new tree is synced before it takes the path's place,
      * and the swap is synced before the reply.

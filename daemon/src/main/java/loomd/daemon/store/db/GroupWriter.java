@@ -15,7 +15,8 @@ import org.sqlite.SQLiteException;
  * The writer thread ({@code loomd-db-writer}) with group commit: it takes every write queued
  * meanwhile (at most {@link #GROUP_LIMIT}) and runs them in ONE {@code BEGIN IMMEDIATE … COMMIT},
  * each inside its own {@code SAVEPOINT}, so that a failing write is rolled back alone while the
- * others commit together. Callers' futures complete only after the commit. A busy error (another
+ * others commit together (a write alone in its group needs none: its transaction is rolled back
+ * instead). Callers' futures complete only after the commit. A busy error (another
  * process holds the database) rolls the whole group back and retries it, as a single write would.
  * Errands (the foreign-commit poll) run between groups, outside any transaction.
  */
@@ -150,7 +151,14 @@ final class GroupWriter {
             // answers about it are dropped before this transaction's own changes are recorded.
             foreign.check(writer);
             List<Outcome> outcomes = new ArrayList<>(writes.size());
-            for (Write<?> w : writes) outcomes.add(runOne(w));
+            if (writes.size() == 1) {
+                // Alone in its group: the transaction itself undoes a failure (the finally below), so
+                // the savepoint's two extra statements are saved on the common one-client path.
+                outcomes.add(attempt(writes.getFirst(), false));
+                if (outcomes.getFirst().failure() != null) return outcomes;
+            } else {
+                for (Write<?> w : writes) outcomes.add(runOne(w));
+            }
             writer.run("commit;");
             committed = true;
             return outcomes;
@@ -168,17 +176,26 @@ final class GroupWriter {
     /** One write inside its savepoint; a busy error aborts the whole group (to be retried). */
     private Outcome runOne(Write<?> w) throws SQLException {
         writer.run("savepoint task;");
+        Outcome outcome = attempt(w, true);
+        return outcome.failure() == null ? outcome : undo(w, outcome.failure());
+    }
+
+    /**
+     * Runs one write's work (then releases its savepoint, if {@code inSavepoint}); a busy error is
+     * thrown (the group is retried), any other failure is the write's outcome.
+     */
+    private Outcome attempt(Write<?> w, boolean inSavepoint) throws SQLException {
         try {
             Object value = w.work().run(writer);
-            writer.run("release task;");
+            if (inSavepoint) writer.run("release task;");
             return new Outcome(value, null);
         } catch (SQLiteException e) {
             if (BusyRetry.isBusy(e)) throw e;
-            return undo(w, new StoreException(e.getMessage(), e));
+            return new Outcome(null, new StoreException(e.getMessage(), e));
         } catch (SQLException e) {
-            return undo(w, new StoreException(e.getMessage(), e));
+            return new Outcome(null, new StoreException(e.getMessage(), e));
         } catch (RuntimeException | Error e) {
-            return undo(w, e);
+            return new Outcome(null, e);
         }
     }
 

@@ -77,15 +77,20 @@ public final class StoreDatabase implements AutoCloseable {
     private final BusyRetry busy;
     private final Duration readBusyLimit;
     private final ForeignCommits foreign;
+    private final CommitSpin commits = new CommitSpin(CommitSpin.WINDOW_NANOS);
+    private final boolean useWal;
+    /** The connection {@link #checkpointWal} uses, opened on its first call (guarded by this). */
+    private Db checkpointer;
     private volatile boolean closed;
 
     private StoreDatabase(Path dbFile, Settings settings, Db writer, List<Db> readers) throws SQLException {
+        this.dbFile = dbFile;
+        this.useWal = settings.useWal();
         this.busy = new BusyRetry(dbFile.toString());
         this.readBusyLimit = settings.readBusyLimit();
         this.foreign = new ForeignCommits(settings.cacheTrust());
         foreign.check(writer);
         this.writer = writer;
-        this.dbFile = dbFile;
         this.maxReaders = settings.readConnections();
         this.allReaders = new ArrayList<>(readers);
         this.readers = new ArrayBlockingQueue<>(maxReaders, false, readers);
@@ -173,6 +178,44 @@ public final class StoreDatabase implements AutoCloseable {
         }
     }
 
+    /**
+     * Copies the WAL's committed frames back into the database file, off the adds' commits: first
+     * {@code PRAGMA wal_checkpoint(PASSIVE)} on a connection of its own (it waits for no reader or
+     * writer, so the writer keeps committing meanwhile) copies the bulk; then the writer thread, between
+     * two groups, checkpoints the few frames committed during that pass, so the checkpoint is complete
+     * and the next write starts the WAL over instead of growing it. The flusher calls this on its
+     * platform thread after each flush with new rows, so the writer's own automatic checkpoint
+     * (40,000 pages, upstream's setting, left as a backstop) is never reached: it ran inside some
+     * add's commit and stalled every writer for up to a quarter of a second. A failure is logged; the
+     * next call tries again.
+     */
+    public void checkpointWal() {
+        synchronized (this) {
+            if (!useWal || closed) return;
+            try {
+                if (checkpointer == null) checkpointer = openCheckpointer(dbFile);
+                checkpointer.queryString("pragma wal_checkpoint(passive);");
+            } catch (SQLException e) {
+                LOG.log(Level.DEBUG, "checkpointing the store database's WAL: " + e.getMessage());
+                return;
+            }
+        }
+        writerThread.errand(() -> {
+            try {
+                writer.queryString("pragma wal_checkpoint(passive);");
+            } catch (SQLException e) {
+                LOG.log(Level.DEBUG, "completing the store database's WAL checkpoint: " + e.getMessage());
+            }
+        });
+    }
+
+    private static Db openCheckpointer(Path dbFile) throws SQLException {
+        SQLiteConfig config = new SQLiteConfig();
+        config.resetOpenMode(SQLiteOpenMode.CREATE);
+        config.setBusyTimeout(0);
+        return new Db(config.createConnection("jdbc:sqlite:" + dbFile));
+    }
+
     private static Db openReader(Path dbFile) throws SQLException {
         SQLiteConfig config = new SQLiteConfig();
         config.resetOpenMode(SQLiteOpenMode.CREATE);
@@ -241,11 +284,12 @@ public final class StoreDatabase implements AutoCloseable {
      * waits for the commit. Writes queued together share one transaction (group commit, see
      * {@link GroupWriter}), each in its own savepoint: any exception of {@code work} rolls back its
      * own changes only and is rethrown unchanged ({@link StoreException} included); transient busy
-     * errors retry the whole group.
+     * errors retry the whole group. A lone caller watches its future briefly before parking
+     * ({@link CommitSpin}).
      */
     public <T> T write(SqlWork<T> work) {
         ensureOpen();
-        return join(writerThread.submit(work));
+        return commits.await(() -> writerThread.submit(work), StoreDatabase::join);
     }
 
     /**
@@ -318,6 +362,9 @@ public final class StoreDatabase implements AutoCloseable {
         }
         synchronized (allReaders) {
             allReaders.forEach(Db::close);
+        }
+        synchronized (this) {
+            if (checkpointer != null) checkpointer.close();
         }
         writer.close();
     }

@@ -4,10 +4,14 @@
  *
  * <p>Threads: {@link loomd.daemon.store.db.StoreDatabase} owns one writer connection, used only by
  * its single platform thread {@code loomd-db-writer} ({@code GroupWriter}: the
- * writes queued meanwhile share one {@code BEGIN IMMEDIATE … COMMIT}, each in its own savepoint;
- * autoCommit stays on), a fixed pool of read-only connections handed to one borrower at a
+ * writes queued meanwhile share one {@code BEGIN IMMEDIATE … COMMIT}, each in its own savepoint
+ * unless alone; autoCommit stays on; a caller that is the only one waiting watches its future for
+ * up to 250 µs with {@code sched_yield} before parking, {@code CommitSpin}), a fixed pool of read-only connections handed to one borrower at a
  * time (a {@link loomd.daemon.store.db.Db} is never shared by two threads at once), and two
- * platform threads for long scans. Only the writer has a busy timeout (1 h per attempt, retried
+ * platform threads for long scans. A last connection, opened on first use, checkpoints the WAL
+ * passively ({@code StoreDatabase.checkpointWal}) on the flusher's platform thread after each flush
+ * with new rows; the writer's automatic checkpoint (40,000 pages, upstream's) stays as a backstop
+ * that a flushed WAL never reaches. Only the writer has a busy timeout (1 h per attempt, retried
  * without end, as upstream); readers retry busy errors after sleeping with backoff, which parks a
  * virtual thread instead of pinning its carrier, and give up after
  * {@link loomd.daemon.store.db.StoreDatabase.Settings#readBusyLimit} (60 s) with "the store database

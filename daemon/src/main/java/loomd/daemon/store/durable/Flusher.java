@@ -180,7 +180,8 @@ public final class Flusher implements AutoCloseable {
     private void flush(List<CompletableFuture<Void>> covered, boolean clean, boolean force) {
         try {
             long upTo = db.read(StoreQueries::highestId);
-            if (upTo > checkpoint || clean || force) {
+            boolean newRows = upTo > checkpoint;
+            if (newRows || clean || force) {
                 listener.syncing(upTo);
                 for (int fd : fileSystems) Fds.syncfs(fd);
                 file.write(new CheckpointFile.Checkpoint(
@@ -189,6 +190,8 @@ public final class Flusher implements AutoCloseable {
                 listener.durable(upTo);
             }
             covered.forEach(f -> f.complete(null));
+            // After the replies; the last one is left to closing the database, which checkpoints.
+            if (newRows && !clean) db.checkpointWal();
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.WARNING, "making the store durable: " + e.getMessage());
             StoreException failure = new StoreException("syncing the store: " + e.getMessage(), e);

@@ -13,6 +13,9 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 import loomd.daemon.store.StoreException;
+import loomd.posix.Errno;
+import loomd.posix.NewFiles;
+import loomd.posix.PosixException;
 
 /**
  * Canonical metadata of a new store item (daemon.md §1.8), in one walk: every entry gets mode
@@ -38,6 +41,24 @@ public final class Canonicaliser {
     /** Owned by the daemon's own ids, asked at the first item rather than while the store opens (issue 14). */
     public static Canonicaliser ownedBySelf() {
         return new Canonicaliser(PosixIds::self);
+    }
+
+    /**
+     * Creates the regular file {@code path} holding {@code data}, canonical as it is made: mode 0444
+     * and mtime 1 are set through the descriptor that creates it ({@link NewFiles}), and this process,
+     * which creates it, owns it. It is always a new file ({@code O_EXCL}): whatever was at that name
+     * is deleted first, never written through, since a leftover may be a symbolic link, or hard-linked
+     * to other items by deduplication. On failure the caller removes what is there.
+     */
+    public void writeNewFile(Path path, byte[] data) throws IOException {
+        long mtime = MTIME_STORE.toMillis() / 1000;
+        try {
+            NewFiles.create(path.toString(), data, 0444, mtime);
+        } catch (PosixException e) {
+            if (e.errno() != Errno.EEXIST) throw e;
+            FileTrees.deleteRecursively(path);
+            NewFiles.create(path.toString(), data, 0444, mtime);
+        }
     }
 
     /** Canonicalises the tree at {@code top}; {@code shown} names it in errors. */

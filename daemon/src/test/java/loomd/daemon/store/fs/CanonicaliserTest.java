@@ -24,6 +24,25 @@ class CanonicaliserTest {
     }
 
     @Test
+    void aNewFileIsCanonicalAsWrittenAndReplacesAnyLeftoverWithoutWritingThroughIt() throws Exception {
+        Canonicaliser c = new Canonicaliser(PosixIds.self());
+        Path elsewhere = Files.writeString(dir.resolve("elsewhere"), "keep");
+        Path leftoverLink = Files.createSymbolicLink(dir.resolve("text-1"), elsewhere);
+        Path leftoverDir = Files.createDirectories(dir.resolve("text-2/sub"));
+        Files.setAttribute(leftoverDir, "unix:mode", 0555);
+        Path fresh = dir.resolve("text-3");
+
+        for (Path p : new Path[] {leftoverLink, leftoverDir.getParent(), fresh}) {
+            c.writeNewFile(p, "contents".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals("contents", Files.readString(p));
+            assertEquals(0100444, (int) stat(p).get("mode"), p.toString());
+            assertEquals(FileTime.fromMillis(1000), stat(p).get("lastModifiedTime"), p.toString());
+            assertEquals(PosixIds.self().euid(), stat(p).get("uid"), p.toString());
+        }
+        assertEquals("keep", Files.readString(elsewhere));
+    }
+
+    @Test
     void setsModesMtimeAndOwnerEverywhere() throws Exception {
         Path top = Files.createDirectory(dir.resolve("item"));
         Path sub = Files.createDirectory(top.resolve("sub"));
