@@ -74,7 +74,10 @@ class BuildDagBench {
                 BUILDS, WIDTH, run / 1e6, daemon.describe()),
                 "max-jobs", "wall s", "builds/s", "overhead median ms", "overhead p99 ms", "daemon peak RSS MiB",
                 "daemon CPU ms/build", "loadavg");
-        String busybox = addBusybox();
+        String busybox;
+        try (StoreClient client = daemon.client()) {
+            busybox = addBusybox(tmp, client);
+        }
         for (int jobs : JOBS) {
             Dag dag = Dag.make(daemon.storeDir(), busybox, "j" + jobs + "-" + Knobs.runId());
             try (StoreClient client = daemon.client()) {
@@ -96,13 +99,21 @@ class BuildDagBench {
         }
     }
 
-    private String addBusybox() throws Exception {
+    /** The host's busybox with an {@code sh} link, added through {@code client}; returns its store path. */
+    static String addBusybox(Path tmp, StoreClient client) throws Exception {
         Path bin = Files.createDirectories(tmp.resolve("busybox/bin"));
         Files.copy(Path.of("/bin/busybox"), bin.resolve("busybox"), StandardCopyOption.COPY_ATTRIBUTES);
         Files.createSymbolicLink(bin.resolve("sh"), Path.of("busybox"));
-        try (StoreClient client = daemon.client()) {
-            return client.addToStore("busybox", true, "sha256", tmp.resolve("busybox"));
-        }
+        return client.addToStore("busybox", true, "sha256", tmp.resolve("busybox"));
+    }
+
+    /** A derivation running {@link #SCRIPT} with busybox's sh, its outputs computed; {@code in}: input derivations. */
+    static Derivation derivation(StoreDir dir, DerivationHasher hasher, String busybox, String name,
+                                 Map<String, List<String>> in) throws Exception {
+        Derivation blank = Derivation.of(new TreeMap<>(Map.of("out", DerivationOutput.regular(""))), in,
+                List.of(busybox), "x86_64-linux", busybox + "/bin/busybox", List.of("sh", "-c", SCRIPT),
+                new TreeMap<>(Map.of("out", "", "name", name)));
+        return DerivationPaths.withComputedOutputs(blank, name, dir, hasher);
     }
 
     /** The median time of the builder's command run directly, 200 times. */
@@ -213,10 +224,7 @@ class BuildDagBench {
                         in.put(below.get((i + 1) % below.size()), List.of("out"));
                     }
                     String name = "dag-" + run + "-" + layer + "-" + i;
-                    Derivation blank = Derivation.of(new TreeMap<>(Map.of("out", DerivationOutput.regular(""))), in,
-                            List.of(busybox), "x86_64-linux", busybox + "/bin/busybox", List.of("sh", "-c", SCRIPT),
-                            new TreeMap<>(Map.of("out", "", "name", name)));
-                    Derivation d = DerivationPaths.withComputedOutputs(blank, name, dir, hasher);
+                    Derivation d = derivation(dir, hasher, busybox, name, in);
                     String drvPath = DerivationPaths.drvPath(d, name, dir);
                     texts.put(drvPath, ATermPrinter.print(d));
                     drvs.put(drvPath, d);

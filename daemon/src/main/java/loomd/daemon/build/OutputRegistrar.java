@@ -8,6 +8,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
@@ -26,6 +27,7 @@ import loomd.protocol.drv.Derivation;
 import loomd.protocol.drv.DerivationOutput;
 import loomd.protocol.hash.Hash;
 import loomd.protocol.hash.HashAlgorithm;
+import loomd.protocol.nar.FileHashes;
 import loomd.protocol.nar.NarWriter;
 
 /**
@@ -84,7 +86,9 @@ public final class OutputRegistrar {
         SortedSet<String> candidates = new TreeSet<>(b.inputPaths());
         candidates.addAll(placed.keySet());
         SortedMap<String, Scanned> scans = new TreeMap<>();
-        placed.forEach((p, at) -> scans.put(p, new Scanned(p, at, scan(p, at, candidates))));
+        // Outputs to register get their .links keys from this pass; check mode registers nothing.
+        placed.forEach((p, at) -> scans.put(p, new Scanned(p, at,
+                scan(p, at, candidates, intoStore ? store.maintenance().newFileHashes() : null))));
         return scans;
     }
 
@@ -95,11 +99,15 @@ public final class OutputRegistrar {
             scans.forEach((p, s) -> refs.put(p, s.result().references()));
             ReferenceRestrictions.check(b.drv(), store.config().storeDir().path(), refs, this::dbReferences);
             List<Registration> batch = new ArrayList<>();
-            scans.forEach((p, s) -> batch.add(Registration.of(p, s.result().nar().narHash().toBase16(),
-                    s.result().nar().narSize(), s.result().references(), b.drvPath())));
+            Map<String, FileHashes> linkKeys = new HashMap<>();
+            scans.forEach((p, s) -> {
+                batch.add(Registration.of(p, s.result().nar().narHash().toBase16(),
+                        s.result().nar().narSize(), s.result().references(), b.drvPath()));
+                if (s.result().linkKeys() != null) linkKeys.put(p, s.result().linkKeys());
+            });
             // Not synced here: outputs are registered above the durable checkpoint, so the start after a
             // power cut verifies them like any add (store package-info, "Durability").
-            store.adds().registerValidPaths(batch);
+            store.adds().registerValidPaths(batch, linkKeys);
             return batch;
         } catch (BuildFailure | RuntimeException e) {
             discard(scans, e);
@@ -230,9 +238,10 @@ public final class OutputRegistrar {
         }
     }
 
-    private static ReferenceScanner.Result scan(String path, Path at, SortedSet<String> candidates) {
+    private static ReferenceScanner.Result scan(String path, Path at, SortedSet<String> candidates,
+                                                FileHashes linkKeys) {
         try {
-            return ReferenceScanner.scan(at, candidates);
+            return ReferenceScanner.scan(at, candidates, linkKeys);
         } catch (IOException e) {
             throw new StoreException("scanning `" + path + "' for references: " + e.getMessage());
         }

@@ -13,6 +13,7 @@ import java.util.SortedSet;
 import java.util.TreeSet;
 
 import loomd.protocol.hash.NixBase32;
+import loomd.protocol.nar.FileHashes;
 import loomd.protocol.nar.NarResult;
 import loomd.protocol.nar.NarWriter;
 
@@ -44,8 +45,11 @@ public final class ReferenceScanner extends OutputStream {
     private final byte[] tail = new byte[HASH_LENGTH - 1];
     private int tailLength;
 
-    /** One output's NAR hash and size, and the candidates it refers to. */
-    public record Result(NarResult nar, SortedSet<String> references) {
+    /**
+     * One output's NAR hash and size, the candidates it refers to, and the {@code .links} keys of its
+     * large files when they were asked for (else null).
+     */
+    public record Result(NarResult nar, SortedSet<String> references, FileHashes linkKeys) {
         public Result {
             references = Collections.unmodifiableSortedSet(new TreeSet<>(references));
         }
@@ -64,9 +68,17 @@ public final class ReferenceScanner extends OutputStream {
 
     /** Serialises {@code output} as a NAR and scans it in the same pass. */
     public static Result scan(Path output, Collection<String> candidatePaths) throws IOException {
+        return scan(output, candidatePaths, null);
+    }
+
+    /**
+     * As {@link #scan(Path, Collection)}, also collecting into {@code linkKeys} (if not null) the
+     * deduplication keys of the large files, so deduplication need not read them again (§9.6).
+     */
+    public static Result scan(Path output, Collection<String> candidatePaths, FileHashes linkKeys) throws IOException {
         ReferenceScanner scanner = new ReferenceScanner(candidatePaths);
-        NarResult nar = new NarWriter().write(output, scanner);
-        return new Result(nar, scanner.references());
+        NarResult nar = new NarWriter().write(output, scanner, linkKeys);
+        return new Result(nar, scanner.references(), linkKeys);
     }
 
     static String hashPart(String storePath) {

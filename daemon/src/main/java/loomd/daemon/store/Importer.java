@@ -13,6 +13,7 @@ import loomd.daemon.store.db.Registration;
 import loomd.daemon.store.fs.FileTrees;
 import loomd.protocol.export.ExportItem;
 import loomd.protocol.export.ExportReader;
+import loomd.protocol.nar.FileHashes;
 import loomd.protocol.wire.WireLimits;
 
 /**
@@ -111,7 +112,8 @@ final class Importer {
         Pending pending = null;
         try {
             NarCodec.Restored[] restored = new NarCodec.Restored[1];
-            ExportItem item = items.readItem(in -> restored[0] = nar.restore(in, target));
+            FileHashes linkKeys = adder.newFileHashes();
+            ExportItem item = items.readItem(in -> restored[0] = nar.restore(in, target, linkKeys));
             String dest = StrictPaths.check(config.storeDir(), item.path());
             verifySignature(item, dest);
             roots.addTempRoot(dest);
@@ -123,7 +125,7 @@ final class Importer {
                         && (batch.paths.contains(deriver) || reader.isValidInDb(deriver));
                 pending = new Pending(entry, target, new PathAdder.Install(entry.name(), Registration.of(dest,
                         restored[0].narHash().toBase16(), restored[0].narSize(), item.references(),
-                        deriverValid ? deriver : "")));
+                        deriverValid ? deriver : ""), linkKeys));
                 batch.items.add(pending);
                 batch.paths.add(dest);
             }

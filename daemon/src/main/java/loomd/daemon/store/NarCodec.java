@@ -12,6 +12,7 @@ import loomd.posix.Fds;
 import loomd.posix.PosixException;
 import loomd.protocol.hash.Hash;
 import loomd.protocol.hash.HashAlgorithm;
+import loomd.protocol.nar.FileHashes;
 import loomd.protocol.nar.NarOptions;
 import loomd.protocol.nar.NarSummary;
 import loomd.protocol.nar.NarRestorer;
@@ -28,9 +29,11 @@ final class NarCodec {
 
     /**
      * The SHA-256 and length of the exact NAR bytes consumed, the root's kind, and the extra
-     * digest asked for, if any (flat: of the root file's contents; recursive: of the NAR).
+     * digest asked for, if any (flat: of the root file's contents; recursive: of the NAR); and the
+     * {@code .links} keys of its large files when they were asked for (else null).
      */
-    record Restored(Hash narHash, long narSize, boolean rootRegular, boolean rootExecutable, Optional<Hash> extra) {}
+    record Restored(Hash narHash, long narSize, boolean rootRegular, boolean rootExecutable, Optional<Hash> extra,
+                    FileHashes linkKeys) {}
 
     /**
      * Restores the NAR read from {@code in} at {@code target} (which must not exist), reading
@@ -38,7 +41,12 @@ final class NarCodec {
      * leaves nothing at {@code target}.
      */
     Restored restore(InputStream in, Path target) throws IOException {
-        return restore(in, target, NarOptions.DEFAULT);
+        return restore(in, target, NarOptions.DEFAULT, null);
+    }
+
+    /** As {@link #restore(InputStream, Path)}, collecting the large files' keys into {@code linkKeys} (if not null). */
+    Restored restore(InputStream in, Path target, FileHashes linkKeys) throws IOException {
+        return restore(in, target, NarOptions.DEFAULT, linkKeys);
     }
 
     /**
@@ -49,20 +57,27 @@ final class NarCodec {
      */
     Restored restoreForAdd(InputStream in, Path target, boolean recursive, Optional<HashAlgorithm> algo)
             throws IOException {
+        return restoreForAdd(in, target, recursive, algo, null);
+    }
+
+    /** As {@link #restoreForAdd(InputStream, Path, boolean, Optional)}, collecting keys as {@link #restore(InputStream, Path, FileHashes)}. */
+    Restored restoreForAdd(InputStream in, Path target, boolean recursive, Optional<HashAlgorithm> algo,
+                           FileHashes linkKeys) throws IOException {
         NarOptions options = NarOptions.DEFAULT;
         if (!recursive) options = options.withFlat(true);
         if (algo.isPresent() && algo.get().isSupported()) {
             if (!recursive) options = options.withContentsAlgorithm(algo.get());
             else if (algo.get() != HashAlgorithm.SHA256) options = options.withExtraNarAlgorithm(algo.get());
         }
-        return restore(in, target, options);
+        return restore(in, target, options, linkKeys);
     }
 
-    private static Restored restore(InputStream in, Path target, NarOptions options) throws IOException {
-        NarSummary s = RESTORER.restore(in, target, options);
+    private static Restored restore(InputStream in, Path target, NarOptions options, FileHashes linkKeys)
+            throws IOException {
+        NarSummary s = RESTORER.restore(in, target, options, linkKeys);
         NarResult r = s.nar();
         Optional<Hash> extra = s.contentsHash().isPresent() ? s.contentsHash() : s.extraNarHash();
-        return new Restored(r.narHash(), r.narSize(), s.isSingleRegularFile(), s.rootExecutable(), extra);
+        return new Restored(r.narHash(), r.narSize(), s.isSingleRegularFile(), s.rootExecutable(), extra, linkKeys);
     }
 
     private static void symlink(Path link, String target) throws IOException {

@@ -22,6 +22,7 @@ import loomd.daemon.store.durable.Flusher;
 import loomd.daemon.store.fs.Canonicaliser;
 import loomd.daemon.store.fs.FileTrees;
 import loomd.daemon.store.fs.TempNames;
+import loomd.daemon.store.maintain.Deduplicator;
 import loomd.daemon.store.roots.FileLocker;
 import loomd.daemon.store.roots.StagingRoots;
 import loomd.posix.Errno;
@@ -29,6 +30,7 @@ import loomd.posix.Fds;
 import loomd.posix.PosixException;
 import loomd.protocol.hash.Hash;
 import loomd.protocol.hash.HashAlgorithm;
+import loomd.protocol.nar.FileHashes;
 import loomd.protocol.store.BadStorePathException;
 import loomd.protocol.store.StorePathComputer;
 
@@ -76,9 +78,14 @@ final class PathAdder {
 
     /**
      * What {@link #install(List)} moves into place: the tree at temporary name {@code temp}
-     * becomes {@code registration.path()}.
+     * becomes {@code registration.path()}; {@code linkKeys} are its large files' {@code .links} keys
+     * from the pass that wrote it (null: deduplication reads them).
      */
-    record Install(String temp, Registration registration) {
+    record Install(String temp, Registration registration, FileHashes linkKeys) {
+        Install(String temp, Registration registration) {
+            this(temp, registration, null);
+        }
+
         String dest() {
             return registration.path();
         }
@@ -90,6 +97,11 @@ final class PathAdder {
         public void close() {
             lease.close();
         }
+    }
+
+    /** A collector of {@code .links} keys for a tree about to be written, or null when nothing will use it. */
+    FileHashes newFileHashes() {
+        return maintenance.newFileHashes();
     }
 
     TempEntry newTempName() {
@@ -116,7 +128,7 @@ final class PathAdder {
         Path target = physical(temp.name());
         NarCodec.Restored restored;
         try {
-            restored = nar.restoreForAdd(raw, target, recursive, algo);
+            restored = nar.restoreForAdd(raw, target, recursive, algo, newFileHashes());
         } catch (IOException | RuntimeException e) {
             try {
                 FileTrees.deleteRecursively(target);
@@ -148,7 +160,7 @@ final class PathAdder {
             }
             roots.addTempRoot(dest);
             install(List.of(new Install(staged.tempName(),
-                    Registration.of(dest, narHash.toBase16(), narSize, new TreeSet<>(), ""))));
+                    Registration.of(dest, narHash.toBase16(), narSize, new TreeSet<>(), ""), restored.linkKeys())));
             return dest;
         }
     }
@@ -214,14 +226,16 @@ final class PathAdder {
         long valid = reader.mayBeValid(dest) ? reader.validIdInDb(dest) : 0;
         if (valid == 0) {
             RegularFileNar.Result r = RegularFileNar.of(text);
-            valid = lockAndWrite(Registration.of(dest, r.narHash().toBase16(), r.narSize(), refs, ""), text);
+            valid = lockAndWrite(Registration.of(dest, r.narHash().toBase16(), r.narSize(), refs, ""), text,
+                    // the file is the whole item: its NAR hash is its key
+                    FileHashes.ofRootFile(Deduplicator.MIN_SIZE, text.length, false, r.narHash()));
         }
         flusher.settle(valid);
         return dest;
     }
 
     /** The locked part of {@link #addText}; returns the row id of the destination. */
-    private long lockAndWrite(Registration registration, byte[] text) throws IOException {
+    private long lockAndWrite(Registration registration, byte[] text, FileHashes linkKeys) throws IOException {
         String dest = registration.path();
         Path target = config.physical(dest);
         try (FileLocker.PathLock lock = locker.lockPaths(List.of(target))) {
@@ -234,7 +248,7 @@ final class PathAdder {
             }
             try {
                 canonicaliser.writeNewFile(target, text);
-                maintenance.deduplicateNew(target);
+                maintenance.deduplicateNew(target, linkKeys);
             } catch (IOException | RuntimeException e) {
                 FileTrees.deleteRecursively(target);
                 throw e;
@@ -278,7 +292,7 @@ final class PathAdder {
             long newest = valid.values().stream().mapToLong(Long::longValue).max().orElse(0);
             for (Install i : fresh) {
                 canonicaliser.canonicalise(physical(i.temp()), i.dest());
-                maintenance.deduplicateNew(physical(i.temp()));
+                maintenance.deduplicateNew(physical(i.temp()), i.linkKeys());
                 observer.canonicalised(i.temp(), i.dest());
             }
             for (Install i : fresh) {
@@ -309,7 +323,7 @@ final class PathAdder {
         Path temp = physical(item.temp());
         try (FileLocker.PathLock lock = locker.lockPaths(List.of(dest))) {
             canonicaliser.canonicalise(temp, item.dest());
-            maintenance.deduplicateNew(temp);
+            maintenance.deduplicateNew(temp, item.linkKeys());
             observer.canonicalised(item.temp(), item.dest());
             boolean dir = Files.isDirectory(temp, LinkOption.NOFOLLOW_LINKS);
             if (dir) Files.setAttribute(temp, "unix:mode", 0755);

@@ -3,10 +3,12 @@ package loomd.daemon.store;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
+import java.util.Map;
 import java.util.SortedSet;
 
 import loomd.daemon.store.db.Registration;
 import loomd.protocol.hash.HashAlgorithm;
+import loomd.protocol.nar.FileHashes;
 import loomd.protocol.store.StoreDir;
 
 /**
@@ -67,7 +69,7 @@ public final class PathAdds {
     public void installStaged(StagedNar staged, Registration registration) throws IOException {
         StrictPaths.check(storeDir, registration.path());
         try (staged) {
-            adder.install(List.of(new PathAdder.Install(staged.tempName(), registration)));
+            adder.install(List.of(new PathAdder.Install(staged.tempName(), registration, staged.restored().linkKeys())));
         }
     }
 
@@ -80,7 +82,7 @@ public final class PathAdds {
     public void replaceStaged(StagedNar staged, Registration registration) throws IOException {
         StrictPaths.check(storeDir, registration.path());
         try (staged) {
-            adder.replace(new PathAdder.Install(staged.tempName(), registration));
+            adder.replace(new PathAdder.Install(staged.tempName(), registration, staged.restored().linkKeys()));
         }
     }
 
@@ -106,8 +108,17 @@ public final class PathAdds {
      * deduplication, daemon.md §8.1), which leaves its NAR unchanged.
      */
     public void registerValidPaths(List<Registration> batch) {
+        registerValidPaths(batch, Map.of());
+    }
+
+    /**
+     * As {@link #registerValidPaths(List)}, with the {@code .links} keys of the paths' large files
+     * computed while they were scanned ({@code linkKeys}, by path; a path without keys is read to
+     * deduplicate it), so that a build output is not read a second time (daemon.md §9.6).
+     */
+    public void registerValidPaths(List<Registration> batch, Map<String, FileHashes> linkKeys) {
         for (Registration r : batch) StrictPaths.check(storeDir, r.path());
-        for (Registration r : batch) maintenance.deduplicateNew(config.physical(r.path()));
+        for (Registration r : batch) maintenance.deduplicateNew(config.physical(r.path()), linkKeys.get(r.path()));
         if (!batch.isEmpty()) adder.settle(registrar.register(batch));
     }
 }

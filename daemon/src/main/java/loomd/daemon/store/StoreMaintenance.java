@@ -16,6 +16,7 @@ import loomd.daemon.store.maintain.Deduplicator;
 import loomd.daemon.store.maintain.StoreVerifier;
 import loomd.daemon.store.roots.FileLocker;
 import loomd.daemon.store.roots.GcProbe;
+import loomd.protocol.nar.FileHashes;
 
 /**
  * Deduplication, {@code wopOptimiseStore} and {@code wopVerifyStore} ({@code store.maintenance()},
@@ -59,10 +60,32 @@ public final class StoreMaintenance {
      * deduplication is on; its messages go to the daemon's log. Upstream's {@code optimisePath}.
      */
     void deduplicateNew(Path physical) {
+        deduplicateNew(physical, null);
+    }
+
+    /**
+     * As {@link #deduplicateNew(Path)}, with the keys of the tree's large files computed while it was
+     * restored or scanned ({@code known}, null for none): those files are not read again.
+     */
+    void deduplicateNew(Path physical, FileHashes known) {
         // Nothing there: registration itself reports what is wrong with such a path.
         if (!autoDeduplicate || !java.nio.file.Files.exists(physical, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
-        dedup.optimise(physical, new Deduplicator.Stats(), new HashSet<>(),
-                (level, text) -> LOG.log(level == 0 ? Level.WARNING : Level.INFO, text));
+        Deduplicator.Messages log = (level, text) -> LOG.log(level == 0 ? Level.WARNING : Level.INFO, text);
+        if (known == null) {
+            dedup.optimise(physical, new Deduplicator.Stats(), new HashSet<>(), log);
+        } else {
+            dedup.optimise(physical, known, new Deduplicator.Stats(), new HashSet<>(), log);
+        }
+    }
+
+    /** A fresh collector of {@code .links} keys when automatic deduplication will use them, else null. */
+    public FileHashes newFileHashes() {
+        return autoDeduplicate ? new FileHashes(Deduplicator.MIN_SIZE) : null;
+    }
+
+    /** How many files deduplication has had to read again to key them ({@link Deduplicator#filesHashed}). */
+    public long filesHashedForLinks() {
+        return dedup.filesHashed();
     }
 
     /** What an optimisation did. */

@@ -94,6 +94,29 @@ class OutputRegistrarTest {
         assertEquals(loomd.protocol.nar.NarWriter.hash(physical).narHash(), out.narHash());
     }
 
+    /**
+     * Deduplication takes each large file's key from the reference scan (daemon.md §9.6): the files
+     * are linked into .links, and the deduplicator read none of them again.
+     */
+    @Test
+    void largeOutputFilesAreLinkedWithTheKeysOfTheScan() throws Exception {
+        twoOutputs();
+        byte[] big = new byte[100_000];
+        new java.util.Random(11).nextBytes(big);
+        Files.write(built(OUT).resolve("big"), big);
+        Files.write(Files.createDirectories(built(OUT).resolve("bin")).resolve("tool"), big,
+                java.nio.file.StandardOpenOption.CREATE_NEW);
+        Files.setAttribute(built(OUT).resolve("bin/tool"), "unix:mode", 0755);
+        register(drv(outputs(), Map.of()));
+        for (String rel : List.of("big", "bin/tool")) {
+            Path file = store.config().physical(OUT).resolve(rel);
+            Path link = store.config().physicalStore().resolve(".links")
+                    .resolve(loomd.protocol.nar.NarWriter.hash(file).narHash().toNixBase32());
+            assertEquals(Files.getAttribute(link, "unix:ino"), Files.getAttribute(file, "unix:ino"), rel);
+        }
+        assertEquals(0, store.maintenance().filesHashedForLinks(), "no output file read a second time");
+    }
+
     @Test
     void aMissingOutputFailsWithUpstreamsTextAndRegistersNothing() throws Exception {
         Files.createDirectories(built(OUT));

@@ -59,10 +59,18 @@ public final class NarRestorer {
      * @throws NarException if the NAR is malformed; nothing is left on disk
      */
     public NarSummary restore(InputStream in, Path target, NarOptions options) throws IOException {
+        return restore(in, target, options, null);
+    }
+
+    /**
+     * As {@link #restore(InputStream, Path, NarOptions)}, also collecting into {@code hashes} (if not
+     * null) the key of each large regular file as written (in flat mode: not executable).
+     */
+    public NarSummary restore(InputStream in, Path target, NarOptions options, FileHashes hashes) throws IOException {
         if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
             throw new FileAlreadyExistsException(target.toString(), null, "restore target already exists");
         }
-        Writer writer = new Writer(target, options.flat());
+        Writer writer = new Writer(target, options.flat(), hashes);
         try {
             return NarParser.parse(in, writer, options);
         } catch (IOException | RuntimeException | Error e) {
@@ -74,13 +82,15 @@ public final class NarRestorer {
     private final class Writer implements NarVisitor {
         private final Path target;
         private final boolean flat;
+        private final FileHashes hashes;
         private final List<Path> directories = new ArrayList<>();
         private boolean rootCreated;
         private FileChannel openFile;
 
-        Writer(Path target, boolean flat) {
+        Writer(Path target, boolean flat, FileHashes hashes) {
             this.target = target;
             this.flat = flat;
+            this.hashes = hashes;
         }
 
         @Override
@@ -110,9 +120,14 @@ public final class NarRestorer {
             if (executable && !flat) {
                 Files.setPosixFilePermissions(path, EXEC_MODE);
             }
+            FileHashes.Digest key = hashes == null ? null
+                    : hashes.start(target.relativize(path).toString(), executable && !flat, size);
             return new ContentSink() {
                 @Override
                 public void write(byte[] bytes, int offset, int length) throws IOException {
+                    if (key != null) {
+                        key.update(bytes, offset, length);
+                    }
                     ByteBuffer buffer = ByteBuffer.wrap(bytes, offset, length);
                     while (buffer.hasRemaining()) {
                         channel.write(buffer);
@@ -123,6 +138,9 @@ public final class NarRestorer {
                 public void close() throws IOException {
                     openFile = null;
                     channel.close();
+                    if (key != null) {
+                        key.finish();
+                    }
                 }
             };
         }

@@ -48,6 +48,8 @@ public final class NarWriter {
     private MessageDigest digest;
     private OutputStream out;
     private long size;
+    private Path root;
+    private FileHashes hashes;
 
     public NarWriter() {
         this(NarLimits.DEFAULT);
@@ -59,7 +61,17 @@ public final class NarWriter {
 
     /** Writes the NAR of {@code root} (not followed if it is a symlink) to {@code out}; does not flush it. */
     public NarResult write(Path root, OutputStream out) throws IOException {
+        return write(root, out, null);
+    }
+
+    /**
+     * As {@link #write(Path, OutputStream)}, also collecting into {@code hashes} (if not null) the
+     * key of each large regular file, from the bytes read for the NAR.
+     */
+    public NarResult write(Path root, OutputStream out, FileHashes hashes) throws IOException {
         this.out = Objects.requireNonNull(out);
+        this.root = root;
+        this.hashes = hashes;
         this.digest = HashAlgorithm.SHA256.newDigest();
         this.size = 0;
         this.position = 0;
@@ -70,6 +82,7 @@ public final class NarWriter {
             return new NarResult(Hash.finish(HashAlgorithm.SHA256, digest), size);
         } finally {
             this.out = null;
+            this.hashes = null;
         }
     }
 
@@ -93,15 +106,18 @@ public final class NarWriter {
         token(NarTokens.TYPE);
         if (attributes.isRegularFile()) {
             token(NarTokens.REGULAR);
-            if (attributes.permissions().contains(PosixFilePermission.OWNER_EXECUTE)) {
+            boolean executable = attributes.permissions().contains(PosixFilePermission.OWNER_EXECUTE);
+            if (executable) {
                 token(NarTokens.EXECUTABLE);
                 token(NarTokens.EMPTY);
             }
             token(NarTokens.CONTENTS);
+            FileHashes.Digest key = hashes == null ? null
+                    : hashes.start(root.relativize(path).toString(), executable, attributes.size());
             try (SeekableByteChannel channel = parent != null
                     ? parent.newByteChannel(path.getFileName(), READ_NO_FOLLOW)
                     : FileChannel.open(path, READ_NO_FOLLOW)) {
-                contents(path, channel, attributes.size());
+                contents(path, channel, attributes.size(), key);
             }
         } else if (attributes.isSymbolicLink()) {
             token(NarTokens.SYMLINK);
@@ -164,7 +180,8 @@ public final class NarWriter {
     private record Entry(byte[] name, Path path) {
     }
 
-    private void contents(Path path, SeekableByteChannel channel, long expected) throws IOException {
+    private void contents(Path path, SeekableByteChannel channel, long expected, FileHashes.Digest key)
+            throws IOException {
         u64(expected);
         long left = expected;
         while (left > 0) {
@@ -177,8 +194,14 @@ public final class NarWriter {
                 // Like upstream, the size comes from lstat; growth after that is not seen.
                 throw new IOException("file `" + path + "' shrank while it was being serialised");
             }
+            if (key != null) {
+                key.update(buffer, position, n);
+            }
             position += n;
             left -= n;
+        }
+        if (key != null) {
+            key.finish();
         }
         raw(ZEROS, 0, (int) ((8 - (expected & 7)) & 7));
     }

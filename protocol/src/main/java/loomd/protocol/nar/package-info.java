@@ -2,7 +2,8 @@
  * The NAR archive format (formats.md §2): {@link loomd.protocol.nar.NarWriter} (tree to stream),
  * {@link loomd.protocol.nar.NarRestorer} (stream to tree), {@link loomd.protocol.nar.NarHasher}
  * (stream to hash, nothing on disk), all built on the iterative
- * {@link loomd.protocol.nar.NarParser}.
+ * {@link loomd.protocol.nar.NarParser}. The writer and the restorer can also key each large
+ * regular file by its own NAR hash in the same pass ({@link loomd.protocol.nar.FileHashes}).
  *
  * <p>Concurrency: no shared state and no locks. A {@code NarWriter} and each parse are confined
  * to the calling thread. All I/O is blocking JDK I/O (FileChannel, InputStream), which is fine

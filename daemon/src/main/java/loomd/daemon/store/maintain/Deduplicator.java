@@ -13,11 +13,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.LongAdder;
 
 import loomd.daemon.store.StoreException;
 import loomd.posix.Errno;
 import loomd.posix.Fds;
 import loomd.posix.PosixException;
+import loomd.protocol.hash.Hash;
+import loomd.protocol.nar.FileHashes;
 import loomd.protocol.nar.NarWriter;
 
 /**
@@ -26,6 +29,10 @@ import loomd.protocol.nar.NarWriter;
  * being the Nix-base32 SHA-256 of the file's NAR (so the executable bit is part of it). Stateless
  * apart from the caller's {@link Stats} and inode set; safe from many threads at once, since every
  * step is one atomic system call on names that any concurrent user re-checks.
+ *
+ * <p>A new item's keys usually come with it ({@link FileHashes}, computed while it was restored or
+ * scanned): then a file is only stat'ed here, never read again (§9.6). A key is used only if the
+ * file still has the size and executable bit it was computed for; any other file is hashed here.
  *
  * <p>The race of §9.10 (a collector removing a {@code .links} entry it saw with one link just
  * before this links to it) ends here in {@code ENOENT} on the temporary link: the entry is made
@@ -36,6 +43,8 @@ public final class Deduplicator {
     public static final long MIN_SIZE = 8192;
     private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
     private static final FileTime MTIME_STORE = FileTime.fromMillis(1000);
+    /** No key known: every file is read. */
+    private static final FileHashes NONE = new FileHashes(Long.MAX_VALUE);
 
     /** A message for the client or the log: upstream's verbosity level and text. */
     public interface Messages {
@@ -63,6 +72,7 @@ public final class Deduplicator {
 
     private final Path store;
     private final Path links;
+    private final LongAdder filesHashed = new LongAdder();
 
     /** @param store the physical store directory; its {@code .links} holds the entries */
     public Deduplicator(Path store) {
@@ -91,10 +101,23 @@ public final class Deduplicator {
         return inodes;
     }
 
+    /**
+     * How many files this deduplicator has read to compute their key, since it was made: the
+     * second pass §9.6 saves, for tests and benchmarks.
+     */
+    public long filesHashed() {
+        return filesHashed.sum();
+    }
+
     /** Deduplicates the tree at {@code top} (physical); {@code inodes} are skipped and grow. */
     public void optimise(Path top, Stats stats, Set<Long> inodes, Messages out) {
+        optimise(top, NONE, stats, inodes, out);
+    }
+
+    /** As {@link #optimise(Path, Stats, Set, Messages)}, taking the keys in {@code known} as they are. */
+    public void optimise(Path top, FileHashes known, Stats stats, Set<Long> inodes, Messages out) {
         try {
-            walk(top, stats, inodes, out);
+            new Walk(top, known, stats, inodes, out).walk(top);
         } catch (PosixException e) {
             throw new StoreException(e.getMessage());
         } catch (IOException e) {
@@ -102,24 +125,51 @@ public final class Deduplicator {
         }
     }
 
-    private void walk(Path path, Stats stats, Set<Long> inodes, Messages out) throws IOException {
-        Map<String, Object> st = Files.readAttributes(path, "unix:mode,ino,nlink,size", NOFOLLOW);
-        int mode = (Integer) st.get("mode");
-        if ((mode & 0170000) == 0040000) {
-            for (Path child : children(path, inodes)) walk(child, stats, inodes, out);
-            return;
+    /** One tree's walk: what it was given, so each step takes only the file. */
+    private final class Walk {
+        private final Path top;
+        private final FileHashes known;
+        private final Stats stats;
+        private final Set<Long> inodes;
+        private final Messages out;
+
+        Walk(Path top, FileHashes known, Stats stats, Set<Long> inodes, Messages out) {
+            this.top = top;
+            this.known = known;
+            this.stats = stats;
+            this.inodes = inodes;
+            this.out = out;
         }
-        if ((mode & 0170000) != 0100000) return;
-        long size = (Long) st.get("size");
-        if (size < MIN_SIZE) return;
-        if ((mode & 0200) != 0) {
-            out.message(0, "skipping suspicious writable file `" + path + "'");
-            return;
+
+        void walk(Path path) throws IOException {
+            Map<String, Object> st = Files.readAttributes(path, "unix:mode,ino,nlink,size", NOFOLLOW);
+            int mode = (Integer) st.get("mode");
+            if ((mode & 0170000) == 0040000) {
+                for (Path child : children(path, inodes)) walk(child);
+                return;
+            }
+            if ((mode & 0170000) != 0100000) return;
+            long size = (Long) st.get("size");
+            if (size < MIN_SIZE) return;
+            if ((mode & 0200) != 0) {
+                out.message(0, "skipping suspicious writable file `" + path + "'");
+                return;
+            }
+            long ino = inode(st);
+            if ((Integer) st.get("nlink") > 1 && inodes.contains(ino)) return;
+            String key = key(path, size, (mode & 0100) != 0).toNixBase32();
+            linkOrReplace(path, links.resolve(key), size, ino, stats, inodes, out);
         }
-        long ino = inode(st);
-        if ((Integer) st.get("nlink") > 1 && inodes.contains(ino)) return;
-        String key = NarWriter.hash(path).narHash().toNixBase32();
-        linkOrReplace(path, links.resolve(key), size, ino, stats, inodes, out);
+
+        /** Step 5: the key from the first pass when it fits the file, else from reading it now. */
+        private Hash key(Path path, long size, boolean executable) throws IOException {
+            var given = known.get(top.relativize(path).toString());
+            if (given.isPresent() && given.get().size() == size && given.get().executable() == executable) {
+                return given.get().hash();
+            }
+            filesHashed.increment();
+            return NarWriter.hash(path).narHash();
+        }
     }
 
     /** Steps 6 to 8 of §8.1: make the entry, or replace the file by a link to it. */

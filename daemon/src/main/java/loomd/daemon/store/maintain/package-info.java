@@ -4,6 +4,13 @@
  * {@code --disable-deduplication}, and for {@code wopOptimiseStore}) and verification
  * ({@link loomd.daemon.store.maintain.StoreVerifier}, {@code wopVerifyStore}).
  *
+ * <p>A new item's {@code .links} keys (the NAR hash of each file of 8 KiB and more) are computed in
+ * the pass that already reads its bytes (§9.6): the NAR restore of an add, a text add, an import or
+ * a native substitution, and the reference scan of a build output
+ * ({@link loomd.protocol.nar.FileHashes}). The deduplicator then only stats those files; it reads a
+ * file only when it has no key for it, or the key was made for another size or executable bit
+ * (optimise-store, paths registered without keys, e.g. those {@code guix substitute} wrote).
+ *
  * <h2>Threads and locks</h2>
  * Everything here blocks (hashing files, the database): adds call the deduplicator on their own
  * thread while they hold the item's lock and before the item is renamed or registered (the tree is
