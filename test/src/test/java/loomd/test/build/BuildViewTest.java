@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributeView;
-import java.util.Comparator;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -18,6 +17,7 @@ import loomd.protocol.client.BuildOptions;
 import loomd.protocol.client.StoreClient;
 import loomd.protocol.drv.Derivation;
 import loomd.test.support.DaemonProcess;
+import loomd.test.support.Trees;
 
 /**
  * The rootless daemon (the whole daemon as nobody, builds in a user namespace) gives a builder the
@@ -65,7 +65,7 @@ class BuildViewTest {
             assertTrue(asRoot.contains("/tmp mount=rw"), asRoot);
             assertEquals(asRoot, rootless);
         } finally {
-            deleteTree(home);
+            Trees.delete(home);
         }
     }
 
@@ -82,17 +82,6 @@ class BuildViewTest {
                 throw new AssertionError(e.getMessage() + "\n" + daemon.log(), e);
             }
             return Files.readString(drvs.physical(d.outputs().get("out").path()));
-        }
-    }
-
-    private static void deleteTree(Path dir) throws Exception {
-        try (var tree = Files.walk(dir)) {
-            for (Path p : tree.sorted(Comparator.reverseOrder()).toList()) {
-                if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                    Files.setAttribute(p, "unix:mode", 0700);
-                }
-                Files.delete(p);
-            }
         }
     }
 }

@@ -28,6 +28,7 @@ import loomd.protocol.client.StoreClient;
 import loomd.protocol.nar.NarWriter;
 import loomd.test.support.DaemonProcess;
 import loomd.test.support.TestNar;
+import loomd.test.support.Trees;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -151,7 +152,7 @@ class CrashRecoveryTest {
         // What a power cut before the next group sync can leave: empty, short and missing contents.
         truncate(physical(root, recent.get("emptied")), 0);
         truncate(physical(root, recent.get("truncated")), 7);
-        deleteTree(physical(root, recent.get("deleted")));
+        Trees.delete(physical(root, recent.get("deleted")));
         truncate(physical(root, old), 0);
 
         try (DaemonProcess daemon = DaemonProcess.builder(root).start(); StoreClient c = client(daemon)) {
@@ -189,17 +190,6 @@ class CrashRecoveryTest {
         file.toFile().setWritable(true);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
             ch.truncate(size);
-        }
-    }
-
-    /** Deletes a store tree, read-only directories included (benches use it for their daemon roots). */
-    public static void deleteTree(Path tree) throws IOException {
-        try (var s = Files.walk(tree)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                p.toFile().setWritable(true);
-                if (p.getParent() != null) p.getParent().toFile().setWritable(true);
-                Files.delete(p);
-            }
         }
     }
 }

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 
 import loomd.protocol.client.BuildOptions;
 import loomd.protocol.client.StoreClient;
-import loomd.test.store.CrashRecoveryTest;
 import loomd.test.support.DaemonProcess;
+import loomd.test.support.Trees;
 
 /**
  * Substituting a closure of {@code loomd.bench.paths} paths (default 500: one top referring to all
@@ -182,7 +182,7 @@ class SubstituteBench {
             cpu.report();
             return rate;
         } finally {
-            CrashRecoveryTest.deleteTree(dir); // half a gigabyte of store per run
+            Trees.delete(dir); // half a gigabyte of store per run
         }
     }
 
@@ -214,7 +214,7 @@ class SubstituteBench {
             report("co-process (stand-in guix substitute)", narBytes, rate);
             return rate;
         } finally {
-            CrashRecoveryTest.deleteTree(dir);
+            Trees.delete(dir);
         }
     }
 
