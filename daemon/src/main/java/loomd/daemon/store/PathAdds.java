@@ -2,6 +2,7 @@ package loomd.daemon.store;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedSet;
@@ -84,6 +85,19 @@ public final class PathAdds {
         try (staged) {
             adder.replace(new PathAdder.Install(staged.tempName(), registration, staged.restored().linkKeys()));
         }
+    }
+
+    /**
+     * Repair by a tree another program wrote ({@code guix substitute} at {@code fresh}, the path's
+     * sibling in the store): the same locked, synced swap as {@link #replaceStaged}, a directory
+     * included. Afterwards the damaged tree is at {@code fresh}, for the caller to delete.
+     */
+    public void replaceWith(Path fresh, Registration registration) throws IOException {
+        StrictPaths.check(storeDir, registration.path());
+        if (!fresh.getParent().equals(config.physicalStore())) {
+            throw new IllegalArgumentException("not in the store directory: " + fresh);
+        }
+        adder.replace(new PathAdder.Install(fresh.getFileName().toString(), registration));
     }
 
     /** {@code wopAddTextToStore}, including the {@code .drv} checks and DerivationOutputs rows. */

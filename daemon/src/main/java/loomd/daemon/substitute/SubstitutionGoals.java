@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -160,9 +159,15 @@ final class SubstitutionGoals {
                 return failed(settings, path, status, bad.message(), l);
             }
             Result.Good good = (Result.Good) r;
-            if (repair) Files.move(destination, physical, StandardCopyOption.REPLACE_EXISTING);
-            subs.store.adds().registerValidPaths(List.of(Registration.of(path, good.narHashBase16(), good.narSize(),
-                    new TreeSet<>(info.references()), info.deriver())));
+            Registration row = Registration.of(path, good.narHashBase16(), good.narSize(),
+                    new TreeSet<>(info.references()), info.deriver());
+            if (repair) {
+                // a swap, so the path always holds a whole tree, a directory too
+                subs.store.adds().replaceWith(destination, row);
+                FileTrees.deleteRecursively(destination);
+            } else {
+                subs.store.adds().registerValidPaths(List.of(row));
+            }
         } catch (StoreException | IOException e) {
             FileTrees.deleteRecursively(destination);
             throw e;

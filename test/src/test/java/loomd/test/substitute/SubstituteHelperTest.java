@@ -212,4 +212,30 @@ class SubstituteHelperTest {
         int received = log.stream().mapToInt(String::length).sum();
         assertTrue(received > (1 << 20), "diagnostics forwarded: " + received);
     }
+
+    /**
+     * Repair through the helper (§5, repair mode: it writes the path's {@code .tmp} sibling): the new
+     * tree takes the damaged one's place in one swap, a directory too (a replacing rename cannot
+     * move a directory onto a non-empty one), canonical, and nothing stays beside it.
+     */
+    @Test
+    void aDamagedDirectoryIsRepairedThroughTheHelper() throws Exception {
+        String p = path("repair-dir");
+        fake().serve(p, Map.of("directory", List.of("file", "inside the directory\n"), "references", List.of(),
+                "deriver", "", "narSize", 1234));
+        Path physical = daemon.process().physicalStoreDir().resolve(Path.of(p).getFileName().toString());
+        Path file = physical.resolve("file");
+        try (StoreClient c = daemon.client()) {
+            assertTrue(c.ensurePath(p));
+            Files.setAttribute(file, "unix:mode", 0644);
+            Files.writeString(file, "damaged\n");
+            assertTrue(c.verifyStore(true, false), "the damage is seen");
+            assertTrue(c.buildPaths(List.of(p), BuildMode.REPAIR));
+            assertFalse(c.verifyStore(true, false), "no errors remain");
+        }
+        assertEquals("inside the directory\n", Files.readString(file));
+        assertEquals(0555, (int) Files.getAttribute(physical, "unix:mode") & 07777);
+        assertEquals(0444, (int) Files.getAttribute(file, "unix:mode") & 07777);
+        assertFalse(Files.exists(physical.resolveSibling(physical.getFileName() + ".tmp")), "the damaged tree is gone");
+    }
 }

@@ -3,6 +3,7 @@
 # protocol over the daemon's pipes: requests on stdin, replies on fd 4, diagnostics on stderr.
 # What it serves is read from $FAKE_SUBST_DIR/<store path basename>.json:
 #   deriver, references, downloadSize, narSize, contents (a regular file's text),
+#   directory ([name, text]: a directory holding one file),
 #   optional: status (status line to send instead of success), split (status in two writes),
 #   die (exit before the status), rawInfo (info reply lines instead of the computed ones),
 #   writes (stderr writes during the fetch; {path} is replaced), slow (seconds before the status),
@@ -43,6 +44,13 @@ def nar_of_file(contents):
         + nar_string(contents) + nar_string(b")")
 
 
+def nar_of_directory(name, contents):
+    # a directory holding one regular file `name`
+    entry = b"".join(nar_string(s) for s in [b"entry", b"(", b"name", name, b"node"])
+    return b"".join(nar_string(s) for s in [b"nix-archive-1", b"(", b"type", b"directory"]) + entry \
+        + nar_of_file(contents)[len(nar_string(b"nix-archive-1")):] + nar_string(b")") + nar_string(b")")
+
+
 def query(line):
     verb, paths = line.split(" ", 1)[0], line.split()[1:]
     err(AUTH)
@@ -77,6 +85,13 @@ def fetch(line):
     status = e.get("status")
     if status is None and "url" in e:
         status = fetch_url(e["url"], dest)
+    if status is None and "directory" in e:
+        name, contents = e["directory"][0].encode(), e["directory"][1].encode()
+        os.mkdir(dest)
+        with open(os.path.join(dest, name.decode()), "wb") as h:
+            h.write(contents)
+        nar = nar_of_directory(name, contents)
+        status = "success sha256:%s %d" % (hashlib.sha256(nar).hexdigest(), len(nar))
     if status is None:
         contents = e.get("contents", "").encode()
         with open(dest, "wb") as h:
