@@ -56,7 +56,8 @@
  *     the last reference to a mount namespace unmounts everything in it and waits for an RCU grace
  *     period (milliseconds on a busy machine); held, that happens neither in the child's setup (the
  *     lock-mounts unshare drops the first) nor in its exit before EXITED. The spawner lets go of them
- *     after the child is reaped, one at a time, only when idle (nothing to read), like rule 11's spares.
+ *     after the child is reaped, one at a time, only when idle (nothing to read), like rule 11's spares,
+ *     or at once when 64 already wait (a spawner that is never idle must not run out of descriptors).
  *     Opening one can fail (the child is already gone): then it is simply not held.
  * 13. Files: spawner.c is the loop (link, child table, reaping); request.c
  *     decodes request frames; sandbox.c is the child between clone and
@@ -81,6 +82,7 @@ static int wants_spare;       /* a request has asked for a new network namespace
 static int spares_refused;    /* making one failed with EPERM: never try again */
 static struct child *children;
 static size_t nchildren, capchildren;
+#define MAX_RELEASING 64  /* beyond this many, one is closed at once instead (rule 12) */
 static int *releasing;        /* held mount namespaces of reaped children, closed when idle (rule 12) */
 static size_t nreleasing, capreleasing;
 
@@ -219,6 +221,8 @@ static int open_mount_ns(pid_t pid) {
 
 static void release_later(int fd) {
     if (fd < 0) return;
+    /* Bounded: a spawner that is never idle must not run out of descriptors (or memory) holding them. */
+    if (nreleasing >= MAX_RELEASING) close(releasing[--nreleasing]);
     if (nreleasing == capreleasing) {
         capreleasing = capreleasing ? capreleasing * 2 : 16;
         releasing = realloc(releasing, capreleasing * sizeof *releasing);
