@@ -37,7 +37,8 @@ final class Offload implements AutoCloseable {
     private final Object finished = new Object();
     private volatile boolean cancelled;
 
-    Offload(BuildServices services, BuildOptions options, BuildEvents events) {
+    /** @param moreToAsk whether goals of the scheduler may still ask the hook (see {@link BuildHook}) */
+    Offload(BuildServices services, BuildOptions options, BuildEvents events, java.util.function.BooleanSupplier moreToAsk) {
         this.services = services;
         this.options = options;
         this.events = events;
@@ -45,7 +46,7 @@ final class Offload implements AutoCloseable {
         this.hook = options.useBuildHook()
                 ? HookCommand.guix(services.daemonEnvironment).map(g -> new BuildHook(services.spawner, services.monitor,
                         HookCommand.offloadArgv(g, options.thisSystem(), options.maxSilentTime(),
-                                options.printBuildTrace(), options.buildTimeout()), services.daemonEnvironment))
+                                options.printBuildTrace(), options.buildTimeout()), services.daemonEnvironment, moreToAsk))
                 : Optional.empty();
     }
 

@@ -36,6 +36,8 @@ public final class Worker {
     private final Set<String> tops = new java.util.HashSet<>();
     private volatile OutputSubstitution substitution;
     private final Offload offload;
+    /** Goals not yet ended; the one asking the hook is among them. */
+    private final java.util.concurrent.atomic.AtomicInteger unfinished = new java.util.concurrent.atomic.AtomicInteger();
 
     /**
      * How the operation ended (§4.15): {@code failed} lists the failed top-level requests (empty on
@@ -57,7 +59,7 @@ public final class Worker {
         this.options = options;
         this.events = events;
         this.slots = new Semaphore(Math.max(options.maxJobs(), 0));
-        this.offload = new Offload(services, options, events);
+        this.offload = new Offload(services, options, events, () -> unfinished.get() > 1);
         result.whenComplete((r, e) -> offload.close());
     }
 
@@ -70,6 +72,7 @@ public final class Worker {
     /** Starts every goal of {@code plan}; the future completes when the operation is over. Call once. */
     public CompletableFuture<Result> start(BuildPlan plan) {
         plan.tops().forEach(t -> tops.add(t.path()));
+        unfinished.set(plan.nodes().size());
         if (options.maxJobs() == 0 && !offload.enabled() && plan.nodes().values().stream().anyMatch(n -> !n.missing())) {
             result.completeExceptionally(new StoreException(
                     Offload.NO_BUILD));
@@ -129,6 +132,8 @@ public final class Worker {
             done.complete(goal(node, inputs));
         } catch (Throwable t) {
             done.completeExceptionally(t);
+        } finally {
+            unfinished.decrementAndGet();
         }
     }
 

@@ -4,6 +4,10 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 import loomd.daemon.store.StoreException;
@@ -15,6 +19,12 @@ import loomd.spawner.Spawner;
  * declines or postpones, handed to the goal it accepts (the next request starts a fresh one). Goals of
  * one scheduler run on threads of their own; the exchange is one at a time, as upstream's single loop
  * makes it. A hook that fails the exchange is dropped, and only the asking goal fails (§9.24).
+ *
+ * <p>When a hook accepts and the scheduler still has goals that may ask, the next hook is started at
+ * once on a virtual thread, so the next goal does not wait for its start (upstream starts it when the
+ * goal asks: a Guile start, some 0.3 s, per offloaded derivation, one after the other). The exchange
+ * itself is unchanged: the started hook reads nothing until asked. {@code idle} and {@code ahead} are
+ * guarded by this object's monitor; a hook started ahead that nobody takes is killed by {@link #close}.
  */
 public final class BuildHook implements AutoCloseable {
     /** What the hook answered. */
@@ -31,15 +41,22 @@ public final class BuildHook implements AutoCloseable {
     private final ProcessMonitor monitor;
     private final List<String> argv;
     private final Map<String, String> env;
+    private final BooleanSupplier moreToAsk;
     private HookProcess idle;
+    private CompletableFuture<HookProcess> ahead;
     private boolean closed;
 
-    /** @param argv {@link HookCommand#offloadArgv} */
-    public BuildHook(Spawner spawner, ProcessMonitor monitor, List<String> argv, Map<String, String> env) {
+    /**
+     * @param argv {@link HookCommand#offloadArgv}
+     * @param moreToAsk whether goals of the scheduler may still ask (a hook is then started ahead)
+     */
+    public BuildHook(Spawner spawner, ProcessMonitor monitor, List<String> argv, Map<String, String> env,
+            BooleanSupplier moreToAsk) {
         this.spawner = spawner;
         this.monitor = monitor;
         this.argv = List.copyOf(argv);
         this.env = Map.copyOf(env);
+        this.moreToAsk = moreToAsk;
     }
 
     /**
@@ -57,7 +74,7 @@ public final class BuildHook implements AutoCloseable {
         HookProcess hook = idle;
         try {
             if (hook == null) {
-                hook = HookProcess.start(spawner, monitor, argv, env);
+                hook = started();
                 idle = hook;
             }
             String reply = hook.ask((slotFree ? "1" : "0") + " " + platform + " " + drvPath + " "
@@ -67,6 +84,9 @@ public final class BuildHook implements AutoCloseable {
                 case "postpone" -> new Reply.Postpone();
                 case "accept" -> {
                     idle = null;
+                    if (moreToAsk.getAsBoolean()) {
+                        startAhead();
+                    }
                     yield new Reply.Accept(hook);
                 }
                 default -> throw new StoreException("bad hook reply `" + reply + "'");
@@ -75,6 +95,30 @@ public final class BuildHook implements AutoCloseable {
             drop();
             throw e instanceof StoreException se ? se : new StoreException(e.getMessage());
         }
+    }
+
+    /** The hook started ahead if there is one and it started; otherwise one started now. */
+    private HookProcess started() throws IOException, InterruptedException {
+        CompletableFuture<HookProcess> f = ahead;
+        ahead = null;
+        if (f != null) {
+            try {
+                return f.get();
+            } catch (ExecutionException e) {
+                // started again below, so the error is reported to the goal that asks
+            }
+        }
+        return HookProcess.start(spawner, monitor, argv, env);
+    }
+
+    private void startAhead() {
+        ahead = CompletableFuture.supplyAsync(() -> {
+            try {
+                return HookProcess.start(spawner, monitor, argv, env);
+            } catch (IOException | InterruptedException e) {
+                throw new CompletionException(e);
+            }
+        }, r -> Thread.ofVirtual().name("loomd-hook-start").start(r));
     }
 
     private void drop() {
@@ -87,5 +131,7 @@ public final class BuildHook implements AutoCloseable {
     public synchronized void close() {
         closed = true;
         drop();
+        Optional.ofNullable(ahead).ifPresent(f -> f.thenAccept(HookProcess::close));
+        ahead = null;
     }
 }

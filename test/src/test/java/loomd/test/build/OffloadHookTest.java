@@ -36,6 +36,7 @@ class OffloadHookTest {
             #!/bin/sh
             d="$HOOK_DIR"
             echo "$*" >> "$d/argv"
+            echo "start $(date +%s%N)" >> "$d/times"
             while IFS= read -r request; do
               echo "$request|" >> "$d/requests"
               drv=$(echo "$request" | cut -d' ' -f3)
@@ -58,6 +59,7 @@ class OffloadHookTest {
                 crash) kill -9 $$ ;;
                 exit100) exit 100 ;;
                 silent) sleep 30; exit 0 ;;
+                slow) sleep 2 ;;
               esac
               for o in $outputs; do
                 echo "built remotely" > "$HOOK_STORE/${o##*/}"
@@ -65,6 +67,7 @@ class OffloadHookTest {
                   sqlite3 -cmd ".timeout 30000" "$HOOK_DB" "insert into ValidPaths (path, hash, registrationTime, narSize) values ('$o', 'sha256:1111111111111111111111111111111111111111111111111111111111111111', 1, 120);"
                 fi
               done
+              echo "done $(date +%s%N)" >> "$d/times"
               exit 0
             done
             """;
@@ -97,7 +100,7 @@ class OffloadHookTest {
         drvs = new Derivations(daemon.process(), client);
         assertEquals(Derivations.BUSYBOX, drvs.addBusybox(tmp));
         hookDir = daemon.process().root().resolve("hook");
-        for (String f : List.of("argv", "requests", "paths")) {
+        for (String f : List.of("argv", "requests", "paths", "times")) {
             Files.deleteIfExists(hookDir.resolve(f));
         }
     }
@@ -152,6 +155,21 @@ class OffloadHookTest {
         assertTrue(all.contains("hook says hello"), all);
         assertTrue(all.contains("@ build-remote " + drv + " worker-1") || traces("build-remote").contains(drv + " worker-1"), all);
         assertTrue(all.contains("remote builder output"), all);
+    }
+
+    @Test
+    void theNextHookStartsWhileTheAcceptedOneBuilds() throws Exception {
+        mode("slow");
+        Derivation first = drvs.make("ahead-1", "echo local > $out");
+        String firstDrv = drvs.add(first);
+        Derivation second = drvs.make("ahead-2", "echo local > $out", List.of("out"),
+                java.util.Map.of(firstDrv, List.of("out")), java.util.Map.of(), null);
+        assertTrue(client.buildPaths(List.of(drvs.add(second)), BuildMode.NORMAL));
+        assertEquals("built remotely\n", Files.readString(drvs.physical(out(second))));
+        // Started when it is asked, the second hook would start only after the first build is done.
+        List<String> order = read("times").lines().map(l -> l.split(" ")[0]).toList();
+        assertEquals(List.of("start", "start", "done", "done"), order, read("times"));
+        assertEquals(2, read("argv").lines().count()); // none started ahead after the last goal asked
     }
 
     @Test
