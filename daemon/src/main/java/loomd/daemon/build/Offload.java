@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 import loomd.daemon.offload.BuildHook;
 import loomd.daemon.offload.HookCommand;
@@ -38,7 +39,7 @@ final class Offload implements AutoCloseable {
     private volatile boolean cancelled;
 
     /** @param moreToAsk whether goals of the scheduler may still ask the hook (see {@link BuildHook}) */
-    Offload(BuildServices services, BuildOptions options, BuildEvents events, java.util.function.BooleanSupplier moreToAsk) {
+    Offload(BuildServices services, BuildOptions options, BuildEvents events, BooleanSupplier moreToAsk) {
         this.services = services;
         this.options = options;
         this.events = events;
@@ -70,16 +71,17 @@ final class Offload implements AutoCloseable {
      * Offers {@code node} to the hook. Empty: build locally. Otherwise the goal's result.
      *
      * @param slotFree whether a local slot is free now ({@code <avail>} of §6.3)
+     * @param accepted run when the hook accepts, before the hook build
      */
-    Optional<GoalStatus> attempt(BuildPlan.Node node, boolean slotFree) throws Exception {
+    Optional<GoalStatus> attempt(BuildPlan.Node node, boolean slotFree, Runnable accepted) throws Exception {
         if (hook.isEmpty() || buildsLocally(node.drv())) {
-            return noLocalBuild(node);
+            return noLocalBuild(node, accepted);
         }
         while (!cancelled) {
-            Optional<Optional<GoalStatus>> step = oneRound(node, slotFree);
+            Optional<Optional<GoalStatus>> step = oneRound(node, slotFree, accepted);
             if (step.isPresent()) {
                 Optional<GoalStatus> result = step.get();
-                return result.isPresent() ? result : noLocalBuild(node);
+                return result.isPresent() ? result : noLocalBuild(node, accepted);
             }
             TimeUnit.SECONDS.sleep(Math.max(1, options.pollInterval()));
         }
@@ -87,7 +89,7 @@ final class Offload implements AutoCloseable {
     }
 
     /** Upstream's max-jobs 0: wait for a hook build to end and ask again, or fail the operation if none runs. */
-    private Optional<GoalStatus> noLocalBuild(BuildPlan.Node node) throws Exception {
+    private Optional<GoalStatus> noLocalBuild(BuildPlan.Node node, Runnable accepted) throws Exception {
         if (options.maxJobs() > 0 || hook.isPresent() && buildsLocally(node.drv())) {
             return Optional.empty();
         }
@@ -99,11 +101,12 @@ final class Offload implements AutoCloseable {
                 finished.wait(TimeUnit.SECONDS.toMillis(Math.max(1, options.pollInterval())));
             }
         }
-        return attempt(node, false);
+        return attempt(node, false, accepted);
     }
 
     /** One lock-and-ask round: empty means postponed; a present empty means declined. */
-    private Optional<Optional<GoalStatus>> oneRound(BuildPlan.Node node, boolean slotFree) throws Exception {
+    private Optional<Optional<GoalStatus>> oneRound(BuildPlan.Node node, boolean slotFree, Runnable accepted)
+            throws Exception {
         Derivation drv = node.drv();
         List<Path> physical = drv.outputs().values().stream().map(o -> services.store.config().physical(o.path())).toList();
         try (FileLocker.PathLock lock = services.locker.lockPaths(physical)) {
@@ -128,7 +131,10 @@ final class Offload implements AutoCloseable {
             return switch (reply) {
                 case BuildHook.Reply.Decline d -> Optional.of(Optional.empty());
                 case BuildHook.Reply.Postpone p -> Optional.empty();
-                case BuildHook.Reply.Accept a -> Optional.of(Optional.of(runAccepted(node, a.hook(), lock)));
+                case BuildHook.Reply.Accept a -> {
+                    accepted.run();
+                    yield Optional.of(Optional.of(runAccepted(node, a.hook(), lock)));
+                }
             };
         }
     }

@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import loomd.daemon.store.StoreException;
 import loomd.protocol.drv.DrvPathWithOutputs;
@@ -36,8 +37,9 @@ public final class Worker {
     private final Set<String> tops = new java.util.HashSet<>();
     private volatile OutputSubstitution substitution;
     private final Offload offload;
-    /** Goals not yet ended; the one asking the hook is among them. */
-    private final java.util.concurrent.atomic.AtomicInteger unfinished = new java.util.concurrent.atomic.AtomicInteger();
+    /** Goals not yet accepted by the hook nor past it (nor ended); the one asking the hook is among them. */
+    private final AtomicInteger undecided = new AtomicInteger();
+    private final Set<String> decided = ConcurrentHashMap.newKeySet();
 
     /**
      * How the operation ended (§4.15): {@code failed} lists the failed top-level requests (empty on
@@ -59,7 +61,7 @@ public final class Worker {
         this.options = options;
         this.events = events;
         this.slots = new Semaphore(Math.max(options.maxJobs(), 0));
-        this.offload = new Offload(services, options, events, () -> unfinished.get() > 1);
+        this.offload = new Offload(services, options, events, () -> undecided.get() > 1);
         result.whenComplete((r, e) -> offload.close());
     }
 
@@ -72,7 +74,7 @@ public final class Worker {
     /** Starts every goal of {@code plan}; the future completes when the operation is over. Call once. */
     public CompletableFuture<Result> start(BuildPlan plan) {
         plan.tops().forEach(t -> tops.add(t.path()));
-        unfinished.set(plan.nodes().size());
+        undecided.set(plan.nodes().size());
         if (options.maxJobs() == 0 && !offload.enabled() && plan.nodes().values().stream().anyMatch(n -> !n.missing())) {
             result.completeExceptionally(new StoreException(
                     Offload.NO_BUILD));
@@ -133,7 +135,7 @@ public final class Worker {
         } catch (Throwable t) {
             done.completeExceptionally(t);
         } finally {
-            unfinished.decrementAndGet();
+            decided(node);
         }
     }
 
@@ -166,7 +168,8 @@ public final class Worker {
         if (modeOf(node) == BuildOptions.NORMAL && outputsValid(node)) {
             return GoalStatus.ALREADY_VALID;
         }
-        Optional<GoalStatus> offloaded = offload.attempt(node, slots.availablePermits() > 0);
+        Optional<GoalStatus> offloaded = offload.attempt(node, slots.availablePermits() > 0, () -> decided(node));
+        decided(node);
         if (offloaded.isPresent()) {
             if (!offloaded.get().succeeded() && !options.keepGoing()) {
                 cancel();
@@ -183,6 +186,12 @@ public final class Worker {
             return build(node);
         } finally {
             slots.release();
+        }
+    }
+
+    private void decided(BuildPlan.Node node) {
+        if (decided.add(node.drvPath())) {
+            undecided.decrementAndGet();
         }
     }
 

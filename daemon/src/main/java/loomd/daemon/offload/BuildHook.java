@@ -1,12 +1,14 @@
 package loomd.daemon.offload;
 
 import java.io.IOException;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
@@ -20,11 +22,13 @@ import loomd.spawner.Spawner;
  * one scheduler run on threads of their own; the exchange is one at a time, as upstream's single loop
  * makes it. A hook that fails the exchange is dropped, and only the asking goal fails (§9.24).
  *
- * <p>When a hook accepts and the scheduler still has goals that may ask, the next hook is started at
- * once on a virtual thread, so the next goal does not wait for its start (upstream starts it when the
- * goal asks: a Guile start, some 0.3 s, per offloaded derivation, one after the other). The exchange
- * itself is unchanged: the started hook reads nothing until asked. {@code idle} and {@code ahead} are
- * guarded by this object's monitor; a hook started ahead that nobody takes is killed by {@link #close}.
+ * <p>When a hook accepts and the scheduler still has goals that may ask, the next hooks (as many as goals
+ * are queued to ask, at most {@link #AHEAD_MAX}) are started at once on virtual threads, so the goals
+ * do not wait one after another for a hook's start (upstream starts one when a goal asks: a Guile start,
+ * some 0.3 s, per offloaded derivation, in series). Only an accept starts hooks ahead: a hook that
+ * declines is asked again, as upstream does. The exchange itself is unchanged: a started hook reads
+ * nothing until asked. {@code idle} and {@code ahead} are guarded by this object's monitor; hooks
+ * started ahead that nobody takes are killed by {@link #close}.
  */
 public final class BuildHook implements AutoCloseable {
     /** What the hook answered. */
@@ -42,8 +46,12 @@ public final class BuildHook implements AutoCloseable {
     private final List<String> argv;
     private final Map<String, String> env;
     private final BooleanSupplier moreToAsk;
+    /** Hook starts in flight at most: each is a Guile process starting. */
+    static final int AHEAD_MAX = 2;
+
+    private final AtomicInteger queued = new AtomicInteger();
+    private final ArrayDeque<CompletableFuture<HookProcess>> ahead = new ArrayDeque<>();
     private HookProcess idle;
-    private CompletableFuture<HookProcess> ahead;
     private boolean closed;
 
     /**
@@ -66,8 +74,15 @@ public final class BuildHook implements AutoCloseable {
      * @throws StoreException {@code unexpected EOF reading a line}, {@code bad hook reply `X'}, or the hook
      *     could not be started; the hook is dropped
      */
-    public synchronized Reply ask(boolean slotFree, String platform, String drvPath, List<String> features,
+    public Reply ask(boolean slotFree, String platform, String drvPath, List<String> features,
             Consumer<String> forward) throws InterruptedException {
+        queued.incrementAndGet();
+        return askInTurn(slotFree, platform, drvPath, features, forward);
+    }
+
+    private synchronized Reply askInTurn(boolean slotFree, String platform, String drvPath, List<String> features,
+            Consumer<String> forward) throws InterruptedException {
+        queued.decrementAndGet();
         if (closed) {
             throw new StoreException("the build operation is over");
         }
@@ -84,9 +99,7 @@ public final class BuildHook implements AutoCloseable {
                 case "postpone" -> new Reply.Postpone();
                 case "accept" -> {
                     idle = null;
-                    if (moreToAsk.getAsBoolean()) {
-                        startAhead();
-                    }
+                    startAhead(Math.max(queued.get(), moreToAsk.getAsBoolean() ? 1 : 0));
                     yield new Reply.Accept(hook);
                 }
                 default -> throw new StoreException("bad hook reply `" + reply + "'");
@@ -97,10 +110,9 @@ public final class BuildHook implements AutoCloseable {
         }
     }
 
-    /** The hook started ahead if there is one and it started; otherwise one started now. */
+    /** The oldest hook started ahead if there is one and it started; otherwise one started now. */
     private HookProcess started() throws IOException, InterruptedException {
-        CompletableFuture<HookProcess> f = ahead;
-        ahead = null;
+        CompletableFuture<HookProcess> f = ahead.poll();
         if (f != null) {
             try {
                 return f.get();
@@ -111,14 +123,17 @@ public final class BuildHook implements AutoCloseable {
         return HookProcess.start(spawner, monitor, argv, env);
     }
 
-    private void startAhead() {
-        ahead = CompletableFuture.supplyAsync(() -> {
-            try {
-                return HookProcess.start(spawner, monitor, argv, env);
-            } catch (IOException | InterruptedException e) {
-                throw new CompletionException(e);
-            }
-        }, r -> Thread.ofVirtual().name("loomd-hook-start").start(r));
+    /** Starts hooks until {@code wanted} (at most {@link #AHEAD_MAX}) are started or starting ahead. */
+    private void startAhead(int wanted) {
+        while (ahead.size() < Math.min(wanted, AHEAD_MAX)) {
+            ahead.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return HookProcess.start(spawner, monitor, argv, env);
+                } catch (IOException | InterruptedException e) {
+                    throw new CompletionException(e);
+                }
+            }, r -> Thread.ofVirtual().name("loomd-hook-start").start(r)));
+        }
     }
 
     private void drop() {
@@ -131,7 +146,7 @@ public final class BuildHook implements AutoCloseable {
     public synchronized void close() {
         closed = true;
         drop();
-        Optional.ofNullable(ahead).ifPresent(f -> f.thenAccept(HookProcess::close));
-        ahead = null;
+        ahead.forEach(f -> f.thenAccept(HookProcess::close));
+        ahead.clear();
     }
 }

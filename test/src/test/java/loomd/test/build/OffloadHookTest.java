@@ -37,7 +37,9 @@ class OffloadHookTest {
             d="$HOOK_DIR"
             echo "$*" >> "$d/argv"
             echo "start $(date +%s%N)" >> "$d/times"
+            if [ -f "$d/startdelay" ]; then sleep "$(cat "$d/startdelay")"; fi
             while IFS= read -r request; do
+              echo "ask $(date +%s%N)" >> "$d/times"
               echo "$request|" >> "$d/requests"
               drv=$(echo "$request" | cut -d' ' -f3)
               mode=$(cat "$d/mode")
@@ -100,7 +102,7 @@ class OffloadHookTest {
         drvs = new Derivations(daemon.process(), client);
         assertEquals(Derivations.BUSYBOX, drvs.addBusybox(tmp));
         hookDir = daemon.process().root().resolve("hook");
-        for (String f : List.of("argv", "requests", "paths", "times")) {
+        for (String f : List.of("argv", "requests", "paths", "times", "startdelay")) {
             Files.deleteIfExists(hookDir.resolve(f));
         }
     }
@@ -167,9 +169,25 @@ class OffloadHookTest {
         assertTrue(client.buildPaths(List.of(drvs.add(second)), BuildMode.NORMAL));
         assertEquals("built remotely\n", Files.readString(drvs.physical(out(second))));
         // Started when it is asked, the second hook would start only after the first build is done.
-        List<String> order = read("times").lines().map(l -> l.split(" ")[0]).toList();
+        List<String> order = read("times").lines().map(l -> l.split(" ")[0]).filter(w -> !w.equals("ask")).toList();
         assertEquals(List.of("start", "start", "done", "done"), order, read("times"));
         assertEquals(2, read("argv").lines().count()); // none started ahead after the last goal asked
+    }
+
+    @Test
+    void goalsQueuedToAskGetTheirHooksStartedTogether() throws Exception {
+        mode("slow");
+        Files.writeString(hookDir.resolve("startdelay"), "1\n"); // a hook takes a second to start, as Guile does
+        List<String> drvPaths = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            drvPaths.add(drvs.add(drvs.make("queued-" + i, "echo local > $out")));
+        }
+        assertTrue(client.buildPaths(drvPaths, BuildMode.NORMAL));
+        List<Long> asks = read("times").lines().filter(l -> l.startsWith("ask ")).map(l -> Long.parseLong(l.substring(4))).toList();
+        assertEquals(3, asks.size(), read("times"));
+        // Started one after another, the third hook would be asked a whole start (1 s) after the second.
+        assertTrue(asks.get(2) - asks.get(1) < 600_000_000L, read("times"));
+        assertEquals(3, read("argv").lines().count(), read("times")); // none started after the last goal was answered
     }
 
     @Test
