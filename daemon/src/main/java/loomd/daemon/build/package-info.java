@@ -61,6 +61,10 @@
  *       every member busy parks (no failure, §9.24). Every process of the uid is killed, and checked
  *       gone in {@code /proc} ({@link loomd.daemon.build.UserKiller}, §9.15), before the build and
  *       before the slot is freed, whatever the outcome.</li>
+ *   <li>The build hook ({@link loomd.daemon.offload.BuildHook}) of one scheduler is asked by one goal
+ *       at a time (its monitor); the goal it accepts owns that hook process from then on. After an
+ *       accept, at most {@code BuildHook.AHEAD_MAX} hooks are started ahead on virtual threads for
+ *       goals not yet answered; the operation's end kills those nobody took.</li>
  *   <li>Cancelling (a client gone, the scheduler stopping a goal) kills the process group; the
  *       outcome then is {@link loomd.daemon.build.BuildOutcome.Cancelled}. It may be called from any
  *       thread, any number of times.</li>
