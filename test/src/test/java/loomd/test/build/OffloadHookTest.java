@@ -62,6 +62,7 @@ class OffloadHookTest {
                 exit100) exit 100 ;;
                 silent) sleep 30; exit 0 ;;
                 slow) sleep 2 ;;
+                chatty) i=0; while [ $i -lt 150 ]; do echo "still building" >&2; sleep 0.2; i=$((i+1)); done; exit 0 ;;
               esac
               for o in $outputs; do
                 echo "built remotely" > "$HOOK_STORE/${o##*/}"
@@ -278,6 +279,21 @@ class OffloadHookTest {
         assertEquals(101, e.status());
         assertEquals(List.of(drv + " - timeout"), traces("build-failed"));
         assertTrue(text().contains("building of `" + drv + "' timed out after 1 seconds of silence"), text());
+    }
+
+    @Test
+    void aChattyHookOverTheBuildTimeoutTimesOut() throws Exception {
+        mode("chatty");
+        client.setOptions(options().withTimeout(1));
+        Derivation d = drvs.make("chatty", "echo local > $out");
+        String drv = drvs.add(d);
+        long t0 = System.nanoTime();
+        DaemonException e = assertThrows(DaemonException.class, () -> client.buildPaths(List.of(drv), BuildMode.NORMAL));
+        assertTrue(System.nanoTime() - t0 < 20_000_000_000L); // not the hook's 30 s
+        assertEquals(101, e.status());
+        assertEquals(List.of(drv + " - timeout"), traces("build-failed"));
+        assertTrue(text().contains("building of `" + drv + "' timed out after 1 seconds\n"), text());
+        assertFalse(client.isValidPath(out(d)));
     }
 
     @Test
