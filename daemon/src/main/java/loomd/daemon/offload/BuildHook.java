@@ -31,6 +31,9 @@ import loomd.spawner.Spawner;
  * started ahead that nobody takes are killed by {@link #close}.
  */
 public final class BuildHook implements AutoCloseable {
+    /** Hook starts in flight at most: each is a Guile process starting. */
+    static final int AHEAD_MAX = 2;
+
     /** What the hook answered. */
     public sealed interface Reply {
         record Decline() implements Reply {}
@@ -46,9 +49,6 @@ public final class BuildHook implements AutoCloseable {
     private final List<String> argv;
     private final Map<String, String> env;
     private final BooleanSupplier moreToAsk;
-    /** Hook starts in flight at most: each is a Guile process starting. */
-    static final int AHEAD_MAX = 2;
-
     private final AtomicInteger queued = new AtomicInteger();
     private final ArrayDeque<CompletableFuture<HookProcess>> ahead = new ArrayDeque<>();
     private HookProcess idle;
@@ -118,8 +118,15 @@ public final class BuildHook implements AutoCloseable {
                 return f.get();
             } catch (ExecutionException e) {
                 // started again below, so the error is reported to the goal that asks
+            } catch (InterruptedException e) {
+                f.thenAccept(HookProcess::close); // out of the queue: nobody else would kill it
+                throw e;
             }
         }
+        return startOne();
+    }
+
+    private HookProcess startOne() throws IOException, InterruptedException {
         return HookProcess.start(spawner, monitor, argv, env);
     }
 
@@ -128,7 +135,7 @@ public final class BuildHook implements AutoCloseable {
         while (ahead.size() < Math.min(wanted, AHEAD_MAX)) {
             ahead.add(CompletableFuture.supplyAsync(() -> {
                 try {
-                    return HookProcess.start(spawner, monitor, argv, env);
+                    return startOne();
                 } catch (IOException | InterruptedException e) {
                     throw new CompletionException(e);
                 }
